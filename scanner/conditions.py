@@ -1,0 +1,289 @@
+"""The closed operator table and all/any/none: evaluate one declarative condition over facts.
+
+A condition is a mapping with ``fact`` (+ optional ``target``, ``field``) and exactly one
+operator key, or exactly one of ``all``/``any``/``none`` holding a list of conditions. ``every``
+and ``some`` apply a sub-condition (whose ``field`` is relative to each item) to a list.
+Adding an operator is one function and one row in ``OPERATORS``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.results import Status
+
+MISSING = object()
+
+
+class ConditionError(Exception):
+    """The condition cannot be evaluated on this value (wrong type, bad pattern)."""
+
+
+def _num(value: Any) -> float:
+    if isinstance(value, bool) or value is None:
+        raise ConditionError(f"{value!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConditionError(f"{value!r} is not a number") from None
+
+
+def _version(value: Any) -> tuple[int | str, ...]:
+    parts = re.split(r"[.\-+~:_]", str(value))
+    return tuple(int(p) if p.isdigit() else p for p in parts if p)
+
+
+def _vcmp(a: Any, b: Any) -> int:
+    va, vb = _version(a), _version(b)
+    for x, y in zip(va, vb, strict=False):
+        if x == y:
+            continue
+        if isinstance(x, int) and isinstance(y, int):
+            return -1 if x < y else 1
+        return -1 if str(x) < str(y) else 1
+    return (len(va) > len(vb)) - (len(va) < len(vb))
+
+
+def _mode(value: Any) -> int:
+    try:
+        return int(str(value), 8)
+    except ValueError:
+        raise ConditionError(f"{value!r} is not an octal mode") from None
+
+
+def _contains(value: Any, arg: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return str(arg) in value
+    if isinstance(value, dict | list | tuple | set):
+        return arg in value
+    raise ConditionError(f"cannot look inside {type(value).__name__}")
+
+
+def _matches(value: Any, arg: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        return re.search(str(arg), str(value)) is not None
+    except re.error as exc:
+        raise ConditionError(f"bad pattern {arg!r}: {exc}") from None
+
+
+def _length(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str | list | tuple | dict | set):
+        return len(value)
+    raise ConditionError(f"{type(value).__name__} has no length")
+
+
+# name -> (function(value, argument) -> bool, readable form)
+OPERATORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    "equals": (lambda v, a: v == a, "=="),
+    "not_equals": (lambda v, a: v != a, "!="),
+    "in": (lambda v, a: v in a, "in"),
+    "not_in": (lambda v, a: v not in a, "not in"),
+    "contains": (_contains, "contains"),
+    "not_contains": (lambda v, a: not _contains(v, a), "does not contain"),
+    "matches": (_matches, "matches"),
+    "not_matches": (lambda v, a: not _matches(v, a), "does not match"),
+    "lt": (lambda v, a: _num(v) < _num(a), "<"),
+    "le": (lambda v, a: _num(v) <= _num(a), "<="),
+    "gt": (lambda v, a: _num(v) > _num(a), ">"),
+    "ge": (lambda v, a: _num(v) >= _num(a), ">="),
+    "version_ge": (lambda v, a: _vcmp(v, a) >= 0, "version >="),
+    "version_lt": (lambda v, a: _vcmp(v, a) < 0, "version <"),
+    "mode_at_most": (lambda v, a: _mode(v) & ~_mode(a) == 0, "mode at most"),
+    "empty": (lambda v, a: (_length(v) == 0) == bool(a), "is empty =="),
+    "length_le": (lambda v, a: _length(v) <= _num(a), "length <="),
+    "length_ge": (lambda v, a: _length(v) >= _num(a), "length >="),
+}
+# Operators whose meaning is about presence: a missing fact is an answer, not a gap.
+PRESENCE = {"exists", "absent"}
+QUANTIFIERS = {"every", "some"}
+COMBINATORS = {"all", "any", "none"}
+ALL_OPERATORS = set(OPERATORS) | PRESENCE | QUANTIFIERS
+IF_MISSING = ("error", "fail", "not_applicable")
+ADDRESS_KEYS = {"fact", "target", "field", "if_missing", "description"}
+
+
+@dataclass
+class Outcome:
+    """The result of evaluating a condition tree."""
+
+    status: Status
+    observed: Any = None
+    expected: Any = None
+    message: str = ""
+    subjects: set[str] = field(default_factory=set)
+
+
+def operator_of(cond: dict[str, Any]) -> str | None:
+    """Return the single operator or combinator key of a condition (None when there is none)."""
+    keys = [k for k in cond if k in ALL_OPERATORS or k in COMBINATORS]
+    return keys[0] if len(keys) == 1 else None
+
+
+def lookup(tree: Any, path: str) -> Any:
+    """Follow a dotted path through dicts (and list indexes); MISSING when any step is absent."""
+    node = tree
+    for step in path.split("."):
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        else:
+            return MISSING
+    return node
+
+
+def address(cond: dict[str, Any]) -> str:
+    parts = [str(cond.get("fact", ""))]
+    if "target" in cond:
+        parts.append(f"[{cond['target']}]")
+    if "field" in cond:
+        parts.append(f".{cond['field']}")
+    return "".join(parts)
+
+
+def resolve(value: Any, params: dict[str, Any]) -> Any:
+    """Replace ``{param: name}`` with the parameter's value (validated at load, so always present)."""
+    if isinstance(value, dict) and set(value) == {"param"}:
+        return params[value["param"]]
+    if isinstance(value, list):
+        return [resolve(v, params) for v in value]
+    return value
+
+
+def _value(cond: dict[str, Any], facts: dict[str, Any], item: Any) -> Any:
+    if item is not MISSING and "fact" not in cond:
+        node = item
+    else:
+        node = lookup(facts, str(cond["fact"]))
+    if "target" in cond and node is not MISSING:
+        node = node.get(str(cond["target"]), MISSING) if isinstance(node, dict) else MISSING
+    if "field" in cond and node is not MISSING:
+        node = lookup(node, str(cond["field"]))
+    return node
+
+
+def _missing(cond: dict[str, Any], if_missing: str, expected: str) -> Outcome:
+    mode = cond.get("if_missing", if_missing)
+    status = {"fail": Status.FAIL, "not_applicable": Status.NOT_APPLICABLE}.get(mode, Status.ERROR)
+    return Outcome(status, None, expected, f"fact {address(cond)} is missing")
+
+
+def evaluate(
+    cond: dict[str, Any],
+    facts: dict[str, Any],
+    params: dict[str, Any],
+    if_missing: str = "error",
+    item: Any = MISSING,
+) -> Outcome:
+    """Evaluate a condition; ``item`` is the list element when inside every/some.
+
+    >>> evaluate({"fact": "sshd.permitrootlogin", "equals": "no"}, {"sshd": {"permitrootlogin": "no"}}, {}).status
+    <Status.PASS: 'pass'>
+    """
+    op = operator_of(cond)
+    if op in COMBINATORS:
+        return _combine(op, cond[op], facts, params, cond.get("if_missing", if_missing), item)
+    assert op is not None, f"condition without operator: {cond}"
+    subject = str(cond["fact"]).split(".")[0] if "fact" in cond else ""
+    subjects = {subject} if subject else set()
+    where = address(cond) or "item"
+    arg = resolve(cond[op], params)
+    value = _value(cond, facts, item)
+    if op in PRESENCE:
+        present = value is not MISSING and value is not None
+        ok = present == bool(arg) if op == "exists" else (not present) == bool(arg)
+        expected = f"{where} {'exists' if (op == 'exists') == bool(arg) else 'is absent'}"
+        observed = None if value is MISSING else value
+        return Outcome(Status.PASS if ok else Status.FAIL, observed, expected, "", subjects)
+    if op in QUANTIFIERS:
+        expected = f"{op} item of {where}: {_describe(arg)}"
+        if value is MISSING:
+            out = _missing(cond, if_missing, expected)
+            out.subjects = subjects
+            return out
+        return _quantify(op, value, arg, facts, params, if_missing, expected, subjects)
+    fn, symbol = OPERATORS[op]
+    expected = f"{where} {symbol} {arg!r}"
+    if value is MISSING:
+        out = _missing(cond, if_missing, expected)
+        out.subjects = subjects
+        return out
+    try:
+        ok = fn(value, arg)
+    except ConditionError as exc:
+        return Outcome(Status.ERROR, value, expected, str(exc), subjects)
+    return Outcome(Status.PASS if ok else Status.FAIL, value, expected, "", subjects)
+
+
+def _describe(cond: Any) -> str:
+    if not isinstance(cond, dict):
+        return repr(cond)
+    op = operator_of(cond)
+    if op in COMBINATORS:
+        return f"{op}(" + "; ".join(_describe(c) for c in cond[op]) + ")"
+    return f"{address(cond) or 'item'} {op} {cond.get(op)!r}"
+
+
+def _quantify(
+    op: str, value: Any, sub: dict[str, Any], facts: dict[str, Any], params: dict[str, Any],
+    if_missing: str, expected: str, subjects: set[str],
+) -> Outcome:
+    if not isinstance(value, list):
+        return Outcome(Status.ERROR, value, expected, "every/some needs a list", subjects)
+    results = [(element, evaluate(sub, facts, params, if_missing, element)) for element in value]
+    failing = [_name(e) for e, r in results if r.status is Status.FAIL]
+    errors = [r.message for _, r in results if r.status is Status.ERROR]
+    if op == "every":
+        if failing:
+            return Outcome(Status.FAIL, failing, expected, f"{len(failing)} of {len(value)} items fail", subjects)
+        if errors:
+            return Outcome(Status.ERROR, None, expected, errors[0], subjects)
+        return Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
+    passing = [_name(e) for e, r in results if r.status is Status.PASS]
+    if passing:
+        return Outcome(Status.PASS, passing, expected, "", subjects)
+    if errors:
+        return Outcome(Status.ERROR, None, expected, errors[0], subjects)
+    return Outcome(Status.FAIL, [], expected, "no item matches", subjects)
+
+
+def _name(element: Any) -> Any:
+    """Name a list element in observed values (its ``name`` when it has one)."""
+    if isinstance(element, dict):
+        for key in ("name", "path", "id", "address"):
+            if key in element:
+                return element[key]
+    return element
+
+
+def _combine(
+    op: str, conds: list[dict[str, Any]], facts: dict[str, Any], params: dict[str, Any],
+    if_missing: str, item: Any,
+) -> Outcome:
+    outs = [evaluate(c, facts, params, if_missing, item) for c in conds]
+    subjects = set().union(*(o.subjects for o in outs)) if outs else set()
+    observed = [o.observed for o in outs]
+    expected = f"{op}(" + "; ".join(str(o.expected) for o in outs) + ")"
+    live = [o for o in outs if o.status is not Status.NOT_APPLICABLE]
+    if not live:
+        return Outcome(Status.NOT_APPLICABLE, observed, expected, "no condition applies", subjects)
+    passed = [o for o in live if o.status is Status.PASS]
+    failed = [o for o in live if o.status is Status.FAIL]
+    errors = [o for o in live if o.status is Status.ERROR]
+    message = "; ".join(o.message for o in live if o.message)
+    if op == "all":
+        status = Status.FAIL if failed else Status.ERROR if errors else Status.PASS
+    elif op == "any":
+        status = Status.PASS if passed else Status.ERROR if errors else Status.FAIL
+    else:  # none
+        status = Status.FAIL if passed else Status.ERROR if errors else Status.PASS
+    return Outcome(status, observed, expected, message, subjects)

@@ -1,0 +1,145 @@
+"""Parsers from raw facts to facts: one module per subject, registered in a plain dict.
+
+A subject declares which files, stats and probes it needs (so the collector script reads exactly
+those) and a pure ``parse(raw, ctx)`` returning its facts subtree. A parser that raises makes
+its subject an error; a subject whose items were not collected is missing. Neither is ever pass.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.inventory import Host, Inventory
+from scanner.rawfacts import Item, RawFacts
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a parser may know besides the raw facts: the host and the inventory it belongs to."""
+
+    host: Host
+    inventory: Inventory
+
+
+Parse = Callable[[RawFacts, Context], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A parser and the raw items it reads."""
+
+    name: str
+    parse: Parse
+    files: tuple[str, ...] = ()  # paths or globs whose content is read
+    stats: tuple[str, ...] = ()  # paths or globs whose metadata only is read
+    probes: tuple[str, ...] = ()  # names from scanner.collect.probes.PROBES
+
+    def evidence(self, raw: RawFacts) -> list[str]:
+        """Return the ids of the raw items this subject is built from."""
+        import fnmatch
+
+        ids: list[str] = []
+        for item in raw.items.values():
+            if item.kind == "probe":
+                if item.id.removeprefix("probe:") in self.probes:
+                    ids.append(item.id)
+            elif item.path is not None:
+                patterns = self.files if item.kind == "file" else self.stats + self.files
+                if any(fnmatch.fnmatchcase(item.path, p) for p in patterns):
+                    ids.append(item.id)
+        return sorted(ids)
+
+
+# Modules listed here each define ``SUBJECT``. Order does not matter.
+_MODULES = (
+    "host",
+    "sshd",
+    "pam",
+    "login_defs",
+    "pwquality",
+    "faillock",
+    "accounts",
+    "sudoers",
+    "modules",
+    "usbguard",
+    "rsyslog",
+    "journald",
+    "logrotate",
+    "auditd",
+    "time",
+    "services",
+    "network",
+    "firewall",
+    "packages",
+    "malware",
+    "backup",
+    "screenlock",
+    "logs",
+)
+
+
+def _load() -> dict[str, Subject]:
+    subjects: dict[str, Subject] = {}
+    for name in _MODULES:
+        module = importlib.import_module(f"scanner.facts.{name}")
+        subject: Subject = module.SUBJECT
+        subjects[subject.name] = subject
+    return subjects
+
+
+SUBJECTS: dict[str, Subject] = _load()
+
+
+@dataclass
+class Facts:
+    """The parsed view of one host: a JSON-able tree plus per-subject errors and evidence."""
+
+    tree: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+
+def needed_items(subjects: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
+    """Return (file globs, stat globs, probe names) that the named subjects read."""
+    files: set[str] = set()
+    stats: set[str] = set()
+    probes: set[str] = set()
+    for name in subjects:
+        subject = SUBJECTS[name]
+        files.update(subject.files)
+        stats.update(subject.stats)
+        probes.update(subject.probes)
+    return files, stats, probes
+
+
+def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) -> Facts:
+    """Parse raw facts into facts, isolating each subject's failure.
+
+    >>> facts = build(raw, ctx, ["sshd"])  # doctest: +SKIP
+    >>> facts.tree["sshd"]["permitrootlogin"]  # doctest: +SKIP
+    'no'
+    """
+    facts = Facts()
+    for name in sorted(subjects if subjects is not None else SUBJECTS):
+        subject = SUBJECTS[name]
+        facts.evidence[name] = subject.evidence(raw)
+        try:
+            facts.tree[name] = subject.parse(raw, ctx)
+        except Exception as exc:  # a broken parser is an error finding, never a pass
+            facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
+    return facts
+
+
+def lines(item: Item | None) -> list[str]:
+    """Return an item's logical lines without comments and blanks ('#' starts a comment)."""
+    if item is None or not item.exists:
+        return []
+    out = []
+    for line in item.text.splitlines():
+        stripped = line.split("#", 1)[0].strip()
+        if stripped:
+            out.append(stripped)
+    return out

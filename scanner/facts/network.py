@@ -1,0 +1,15 @@
+"""Facts of subject 'network' (stub: to be implemented per docs/facts.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner.facts import Context, Subject
+from scanner.rawfacts import RawFacts
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    raise NotImplementedError("parser network is not implemented yet")
+
+
+SUBJECT = Subject(name="network", parse=parse)

@@ -1,0 +1,251 @@
+"""Statuses, severities, findings and the Run: the records every reporter reads.
+
+The canonical results JSON is ``Run.to_json()``; its schema is scanner/schemas/results.schema.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    """The outcome of a check or a control on one host. Only PASS means compliant."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    UNREACHABLE = "unreachable"
+    NOT_APPLICABLE = "not_applicable"
+    WAIVED = "waived"
+    MANUAL = "manual"
+
+    @property
+    def label_ja(self) -> str:
+        return _STATUS_JA[self]
+
+
+_STATUS_JA = {
+    Status.PASS: "適合",
+    Status.FAIL: "不適合",
+    Status.ERROR: "エラー",
+    Status.UNREACHABLE: "未到達",
+    Status.NOT_APPLICABLE: "対象外",
+    Status.WAIVED: "例外措置",
+    Status.MANUAL: "要確認(手動)",
+}
+
+
+class Severity(str, Enum):
+    """How bad a failure is; ``--fail-on`` compares against this order."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+ASSESSED = frozenset({Status.PASS, Status.FAIL, Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL})
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One technical check evaluated on one host."""
+
+    check_id: str
+    status: Status
+    title_ja: str = ""
+    title_en: str = ""
+    observed: Any = None
+    expected: Any = None
+    message: str = ""
+    evidence: tuple[str, ...] = ()  # raw-fact item ids
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check_id,
+            "status": self.status.value,
+            "title": {"ja": self.title_ja, "en": self.title_en},
+            "observed": self.observed,
+            "expected": self.expected,
+            "message": self.message,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class WaiverRef:
+    """The 例外措置 that touched a finding, and whether it applied."""
+
+    id: str
+    applied: bool
+    reason: str = ""
+    expires: str = ""
+    approved_by: str = ""
+    approver_role: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "applied": self.applied,
+            "reason": self.reason,
+            "expires": self.expires,
+            "approved_by": self.approved_by,
+            "approver_role": self.approver_role,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The result of one control on one host."""
+
+    host: str
+    control_id: str
+    status: Status
+    severity: Severity
+    area: str
+    title_ja: str
+    title_en: str
+    zone: str = ""
+    role: str = ""
+    owner: str = ""
+    message: str = ""
+    checks: tuple[CheckResult, ...] = ()
+    citations: tuple[dict[str, str], ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    remediation_ja: str = ""
+    remediation_en: str = ""
+    waiver: WaiverRef | None = None
+    attestation: str = ""  # for manual controls: what must be attested
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}/{self.control_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "control": self.control_id,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "area": self.area,
+            "title": {"ja": self.title_ja, "en": self.title_en},
+            "zone": self.zone,
+            "role": self.role,
+            "owner": self.owner,
+            "message": self.message,
+            "checks": [c.to_json() for c in self.checks],
+            "citations": [dict(c) for c in self.citations],
+            "params": self.params,
+            "remediation": {"ja": self.remediation_ja, "en": self.remediation_en},
+            "waiver": self.waiver.to_json() if self.waiver else None,
+            "attestation": self.attestation,
+        }
+
+
+@dataclass(frozen=True)
+class HostResult:
+    """How collection went for one host."""
+
+    name: str
+    zone: str
+    role: str
+    transport: str
+    status: str  # "assessed" | "unreachable" | "error"
+    message: str = ""
+    address: str = ""
+    owner: str = ""
+    collected_at: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    evidence_file: str = ""
+
+    @property
+    def assessed(self) -> bool:
+        return self.status == "assessed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "zone": self.zone,
+            "role": self.role,
+            "transport": self.transport,
+            "status": self.status,
+            "message": self.message,
+            "address": self.address,
+            "owner": self.owner,
+            "collected_at": self.collected_at,
+            "timings": self.timings,
+            "evidence_file": self.evidence_file,
+        }
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scan: the envelope and its findings."""
+
+    run_id: str
+    started_at: str
+    finished_at: str
+    mode: str
+    scanner_version: str
+    inventory: str
+    profile: str
+    municipality: dict[str, str]
+    fail_on: Severity
+    hosts: tuple[HostResult, ...]
+    findings: tuple[Finding, ...]
+    envelope: dict[str, Any] = field(default_factory=dict)  # hashes, operator, scope, time sync
+
+    def coverage(self) -> dict[str, int | float]:
+        """Return hosts in scope, hosts assessed and their ratio (never counts the unassessed as pass)."""
+        total = len(self.hosts)
+        assessed = sum(1 for h in self.hosts if h.assessed)
+        return {"in_scope": total, "assessed": assessed, "ratio": round(assessed / total, 4) if total else 0.0}
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for f in self.findings:
+            out[f.status.value] += 1
+        return out
+
+    def failed(self) -> list[Finding]:
+        """Return failures at or above the fail-on severity."""
+        return [f for f in self.findings if f.status is Status.FAIL and f.severity.rank >= self.fail_on.rank]
+
+    def incomplete(self) -> bool:
+        return any(not h.assessed for h in self.hosts) or any(
+            f.status in (Status.ERROR, Status.UNREACHABLE) for f in self.findings
+        )
+
+    def exit_code(self, allow_incomplete: bool = False) -> int:
+        """0 clean, 1 a failure at or above fail-on, 3 incomplete with nothing failed."""
+        if self.failed():
+            return 1
+        if self.incomplete() and not allow_incomplete:
+            return 3
+        return 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "kijun/results/v1",
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "mode": self.mode,
+            "scanner_version": self.scanner_version,
+            "inventory": self.inventory,
+            "profile": self.profile,
+            "municipality": self.municipality,
+            "fail_on": self.fail_on.value,
+            "envelope": self.envelope,
+            "coverage": self.coverage(),
+            "counts": self.counts(),
+            "hosts": [h.to_json() for h in self.hosts],
+            "findings": [f.to_json() for f in self.findings],
+        }

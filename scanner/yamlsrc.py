@@ -1,0 +1,145 @@
+"""Read YAML and JSON with line numbers, and validate against the JSON Schemas in scanner/schemas/.
+
+Mappings load as ``Node`` (a dict that remembers the line of itself and of each key), so every
+later check can say ``file:line``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from scanner.errors import LoadError
+
+
+class Node(dict[str, Any]):
+    """A YAML mapping that knows its line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class Seq(list[Any]):
+    """A YAML sequence that knows its line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
+    out = Node()
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(None, None, "unhashable key", key_node.start_mark)
+        skey = key if isinstance(key, str) else str(key)
+        if skey in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {skey!r}", key_node.start_mark
+            )
+        out[skey] = loader.construct_object(value_node, deep=True)
+        out.key_lines[skey] = key_node.start_mark.line + 1
+    return out
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> Seq:
+    out = Seq(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+def _timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+# Dates stay strings: schemas and waivers parse them explicitly, and JSON stays the same as YAML.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def load_yaml(path: Path) -> Any:
+    """Load one YAML file, raising LoadError with the file and line on a syntax error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(str(path), None, f"cannot read: {exc}") from exc
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise LoadError(str(path), line, f"YAML: {exc.problem or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise LoadError(str(path), None, f"YAML: {exc}") from exc
+
+
+def load_json(path: Path) -> Any:
+    """Load one JSON file, raising LoadError with the line on a syntax error."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise LoadError(str(path), exc.lineno, f"JSON: {exc.msg}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(str(path), None, f"cannot read: {exc}") from exc
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """Return the JSON Schema scanner/schemas/<name>.schema.json."""
+    text = resources.files("scanner").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def line_at(doc: Any, path: list[str | int]) -> int | None:
+    """Return the line of the deepest key or item along a JSON path."""
+    line: int | None = getattr(doc, "line", None) or None
+    node = doc
+    for step in path:
+        if isinstance(node, Node) and isinstance(step, str) and step in node:
+            line = node.line_of(step)
+            node = node[step]
+        elif isinstance(node, Seq) and isinstance(step, int) and step < len(node):
+            line = node.item_lines[step]
+            node = node[step]
+        else:
+            break
+    return line
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path)
+    prefix = f"{where}: " if where else ""
+    if error.validator == "additionalProperties":
+        return f"{prefix}{error.message}"
+    if error.validator == "enum":
+        return f"{prefix}{error.instance!r} is not one of {error.validator_value}"
+    return f"{prefix}{error.message}"
+
+
+def validate(doc: Any, schema_name: str, path: Path | str) -> None:
+    """Validate a loaded document, raising LoadError at the line of the first (deepest) error."""
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (-len(e.absolute_path), str(e.message)))
+    if not errors:
+        return
+    best = jsonschema.exceptions.best_match(errors) or errors[0]
+    raise LoadError(str(path), line_at(doc, list(best.absolute_path)), _describe(best))
