@@ -132,3 +132,57 @@ class RawFacts:
             collector=dict(obj.get("collector", {})),
             items={k: Item.from_json(k, v) for k, v in obj.get("items", {}).items()},
         )
+
+
+def _epoch(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(str(value)).timestamp())
+
+
+def build_raw(
+    host: str = "case-host",
+    collected_at: str = "2026-11-01T09:00:00+09:00",
+    files: dict[str, Any] | None = None,
+    absent: list[str] | None = None,
+    stats: dict[str, dict[str, Any]] | None = None,
+    probes: dict[str, Any] | None = None,
+) -> RawFacts:
+    """Build raw facts from plain data (test cases, fixtures, `kijun verify`).
+
+    ``files`` maps a path to its content, or to ``{content, mode, uid, gid, mtime}``;
+    ``absent`` lists paths collected but not present; ``stats`` maps a path to metadata;
+    ``probes`` maps a probe name to its stdout, or to ``{stdout, rc, stderr}``.
+
+    >>> build_raw(files={"/etc/login.defs": "PASS_MAX_DAYS 90\\n"}).file("/etc/login.defs").text
+    'PASS_MAX_DAYS 90\\n'
+    """
+    items: dict[str, Item] = {}
+    for path, spec in (files or {}).items():
+        meta = spec if isinstance(spec, dict) else {"content": spec}
+        data = str(meta.get("content", "")).encode("utf-8")
+        items["file:" + path] = Item(
+            id="file:" + path, kind="file", path=path, data=data,
+            mode=str(meta.get("mode", "0644")), uid=int(meta.get("uid", 0)), gid=int(meta.get("gid", 0)),
+            mtime=_epoch(meta.get("mtime")), size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        )
+    for path in absent or []:
+        items["file:" + path] = Item(id="file:" + path, kind="file", path=path, exists=False)
+    for path, meta in (stats or {}).items():
+        items["stat:" + path] = Item(
+            id="stat:" + path, kind="stat", path=path, exists=bool(meta.get("exists", True)),
+            mode=str(meta.get("mode", "0644")), uid=int(meta.get("uid", 0)), gid=int(meta.get("gid", 0)),
+            mtime=_epoch(meta.get("mtime")), size=meta.get("size"),
+        )
+    for name, spec in (probes or {}).items():
+        meta = spec if isinstance(spec, dict) else {"stdout": spec}
+        data = str(meta.get("stdout", "")).encode("utf-8")
+        items["probe:" + name] = Item(
+            id="probe:" + name, kind="probe", cmd=name, rc=int(meta.get("rc", 0)), data=data,
+            stderr=str(meta.get("stderr", "")), sha256=hashlib.sha256(data).hexdigest(),
+        )
+    return RawFacts(host=host, collected_at=collected_at, collector={"name": "build_raw", "version": "1"}, items=items)
