@@ -8,7 +8,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-CONTENT = ("checks", "policies", "inventories/example-ward")
+CONTENT = ("checks", "policies", "inventories/example-ward", "tests/cases")
 
 
 class BuildWithContent(build_py):

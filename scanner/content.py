@@ -25,3 +25,9 @@ def policies_dir() -> Path:
 
 def example_inventory() -> Path:
     return content_root() / "inventories" / "example-ward"
+
+
+def cases_dir() -> Path:
+    """Return the check cases shipped with the pack (tests/cases in a checkout)."""
+    root = content_root()
+    return root / "tests" / "cases"

@@ -8,6 +8,7 @@ of an environment variable only.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,11 +201,25 @@ def load(path: Path) -> Inventory:
     )
 
 
+_SECRET = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_key|api_key|credential", re.IGNORECASE)
+
+
+def _refuse_secrets(value: Any, file: Path, line: int, name: str) -> None:
+    """Refuse anything that looks like a credential in host vars (names of env variables are fine)."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if _SECRET.search(str(key)) and not str(key).endswith("_env"):
+                raise LoadError(str(file), line, f"host {name}: vars.{key} looks like a credential; inventories never hold "
+                                "credentials (use SSH keys, the agent, or the name of an environment variable: {key}_env)")
+            _refuse_secrets(sub, file, line, name)
+
+
 def _host(
     merged: dict[str, Any], file: Path, base: Path, zones: dict[str, Zone], sites: dict[str, Site],
     line: int, entry: Node,
 ) -> Host:
     name = str(merged["name"])
+    _refuse_secrets(merged.get("vars", {}), file, line, name)
     for key in ("zone", "role"):
         if key not in merged:
             raise LoadError(str(file), line, f"host {name}: no {key} (set it on the host, a group or defaults)")

@@ -90,8 +90,6 @@ def _load() -> dict[str, Subject]:
     return subjects
 
 
-SUBJECTS: dict[str, Subject] = _load()
-
 
 @dataclass
 class Facts:
@@ -143,3 +141,7 @@ def lines(item: Item | None) -> list[str]:
         if stripped:
             out.append(stripped)
     return out
+
+
+# Last, so that parser modules can import the helpers above from this package.
+SUBJECTS: dict[str, Subject] = _load()

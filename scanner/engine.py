@@ -1,0 +1,93 @@
+"""Evaluate controls over one host's facts: pure, no I/O (findings in, findings out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner.conditions import evaluate as eval_condition
+from scanner.facts import Facts
+from scanner.inventory import Host
+from scanner.policy import Check, Control, Pack
+from scanner.results import CheckResult, Finding, Status
+
+
+def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult:
+    """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass."""
+    evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
+    broken = sorted(s for s in check.subjects if s in facts.errors)
+    if broken:
+        message = "; ".join(facts.errors[s] for s in broken)
+        return CheckResult(check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence)
+    if check.when is not None:
+        gate = eval_condition(check.when, facts.tree, params, "not_applicable")
+        if gate.status is Status.ERROR:
+            return CheckResult(check.id, Status.ERROR, check.title_ja, check.title_en, gate.observed, gate.expected, gate.message, evidence)
+        if gate.status is not Status.PASS:
+            return CheckResult(check.id, Status.NOT_APPLICABLE, check.title_ja, check.title_en, gate.observed,
+                               gate.expected, "precondition not met", evidence)
+    out = eval_condition(check.condition, facts.tree, params, check.if_missing)
+    return CheckResult(check.id, out.status, check.title_ja, check.title_en, out.observed, out.expected, out.message, evidence)
+
+
+def combine(results: list[CheckResult]) -> Status:
+    """A control passes only when every applicable check passes; a failure outranks an error."""
+    statuses = [r.status for r in results if r.status is not Status.NOT_APPLICABLE]
+    if not statuses:
+        return Status.NOT_APPLICABLE
+    if Status.FAIL in statuses:
+        return Status.FAIL
+    if Status.ERROR in statuses:
+        return Status.ERROR
+    return Status.PASS
+
+
+def _finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
+    params = pack.params_for(control, host.zone)
+    return Finding(
+        host=host.name, control_id=control.id, status=status, severity=control.severity, area=control.area,
+        title_ja=control.title_ja, title_en=control.title_en, zone=host.zone, role=host.role, owner=host.owner,
+        citations=_citations(control, pack), params=params,
+        remediation_ja=control.remediation_ja, remediation_en=control.remediation_en,
+        attestation=(control.attestation_ja + (" / " + control.attestation_en if control.attestation_en else "")) if control.manual else "",
+        **extra,
+    )
+
+
+def _citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
+    guideline = ({"doc": "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン", "article": control.guideline},) if control.guideline else ()
+    return guideline + pack.profile.citations.get(control.id, ())
+
+
+def applicable(pack: Pack, host: Host) -> list[Control]:
+    """Return the controls whose applicability selects this host."""
+    return [c for c in pack.controls.values() if c.applies.matches(host)]
+
+
+def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "") -> list[Finding]:
+    """Evaluate every control on one host; ``facts`` None means the host was not assessed.
+
+    >>> evaluate_host(pack, host, None, "connection refused")[0].status  # doctest: +SKIP
+    <Status.UNREACHABLE: 'unreachable'>
+    """
+    findings: list[Finding] = []
+    for control in pack.controls.values():
+        if not control.applies.matches(host):
+            findings.append(_finding(control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope"))
+            continue
+        if control.manual:
+            findings.append(_finding(control, host, pack, Status.MANUAL, message="attestation required"))
+            continue
+        checks = [pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any")]
+        if not checks:
+            findings.append(_finding(control, host, pack, Status.MANUAL,
+                                     message=f"no machine check for os {host.os}: attestation required"))
+            continue
+        if facts is None:
+            findings.append(_finding(control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed"))
+            continue
+        values = {name: spec["value"] for name, spec in pack.params_for(control, host.zone).items()}
+        results = [run_check(check, facts, values) for check in checks]
+        status = combine(results)
+        message = "; ".join(r.message for r in results if r.status is status and r.message)
+        findings.append(_finding(control, host, pack, status, checks=tuple(results), message=message))
+    return findings

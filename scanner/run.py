@@ -1,0 +1,187 @@
+"""Orchestrate one scan: select hosts, collect (bounded concurrency), parse, evaluate, apply waivers.
+
+The data flow is inventory → collect → parse → evaluate → waivers → Run; this module only wires
+the steps together, each of which lives in its own module.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from scanner import __version__, engine
+from scanner import facts as factsmod
+from scanner.collect import CollectError, plan_for, transport_for
+from scanner.inventory import Host, Inventory
+from scanner.policy import Pack
+from scanner.rawfacts import RawFacts
+from scanner.results import Finding, HostResult, Run, Severity
+from scanner.waivers import Waiver, apply, summary
+
+JST = timezone(timedelta(hours=9), "JST")
+
+
+def now_jst() -> datetime:
+    return datetime.now(JST).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to scan: mode, concurrency, timeouts, fail-on, and who runs it."""
+
+    mode: str = "on-demand"
+    parallel: int = 32
+    timeout: float = 120.0
+    fail_on: Severity | None = None
+    limit: tuple[str, ...] = ()
+    operator: str = ""
+    operator_role: str = ""
+    today: date | None = None
+
+
+@dataclass
+class Collected:
+    """What collection gave for one host."""
+
+    host: Host
+    raw: RawFacts | None
+    result: HostResult
+    facts: factsmod.Facts | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _matches(host: Host, term: str) -> bool:
+    """Match one --limit term: ``key=value`` pairs joined by commas (AND), or a name glob."""
+    if "=" not in term:
+        return fnmatch.fnmatchcase(host.name, term)
+    for pair in term.split(","):
+        key, _, value = pair.partition("=")
+        key = key.strip()
+        if key.startswith("label:"):
+            if host.labels.get(key[6:]) != value:
+                return False
+        elif str(getattr(host, key, None)) != value:
+            return False
+    return True
+
+
+def select(inventory: Inventory, limit: tuple[str, ...]) -> list[Host]:
+    """Return the hosts the --limit terms select (all when there are none; terms are OR'ed)."""
+    return [h for h in inventory.hosts if not limit or any(_matches(h, t) for t in limit)]
+
+
+def scope(hosts: list[Host], pack: Pack) -> tuple[list[Host], list[dict[str, str]]]:
+    """Split hosts into in-scope and excluded by the profile's scope rules (with reason and citation)."""
+    kept: list[Host] = []
+    excluded: list[dict[str, str]] = []
+    for host in hosts:
+        rule = next((r for r in pack.profile.exclusions if r.applies.matches(host)), None)
+        if rule is None:
+            kept.append(host)
+        else:
+            excluded.append({"host": host.name, "reason": rule.reason, "citation": rule.citation})
+    return kept, excluded
+
+
+def subjects_for(pack: Pack, host: Host) -> set[str]:
+    """Return the fact subjects the checks of this host's applicable controls read."""
+    out: set[str] = set()
+    for control in engine.applicable(pack, host):
+        for cid in control.checks:
+            check = pack.checks[cid]
+            if check.platform in (host.os, "any"):
+                out |= check.subjects
+    return out
+
+
+def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Collected:
+    subjects = subjects_for(pack, host)
+    started = time.monotonic()
+    base = {"name": host.name, "zone": host.zone, "role": host.role, "transport": host.transport,
+            "address": host.address, "owner": host.owner}
+    try:
+        raw = transport_for(host)(host, plan_for(subjects - {"host"}), timeout)
+    except CollectError as exc:
+        result = HostResult(**base, status=exc.status, message=exc.message,
+                            timings={"collect": round(time.monotonic() - started, 3)})
+        return Collected(host, None, result)
+    collected = time.monotonic()
+    facts = factsmod.build(raw, factsmod.Context(host, inventory), subjects | {"host"})
+    parsed = time.monotonic()
+    timings = {"collect": round(collected - started, 3), "parse": round(parsed - collected, 3)}
+    result = HostResult(**base, status="assessed", collected_at=raw.collected_at, timings=timings,
+                        evidence_file=f"evidence/{host.name}.json")
+    return Collected(host, raw, result, facts)
+
+
+Progress = Callable[[int, int, Collected], None]
+
+
+def scan(
+    inventory: Inventory, pack: Pack, waivers: list[Waiver], options: Options, progress: Progress | None = None,
+) -> tuple[Run, dict[str, RawFacts]]:
+    """Scan the selected hosts and return the Run and the raw facts (the evidence).
+
+    >>> run, raws = scan(load(Path("inventories/example-ward")), load_pack(), [], Options())  # doctest: +SKIP
+    """
+    started = now_jst()
+    hosts, excluded = scope(select(inventory, options.limit), pack)
+    done: list[Collected] = []
+    workers = max(1, min(options.parallel, len(hosts) or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_collect, h, pack, inventory, options.timeout) for h in hosts]
+        for future in as_completed(futures):
+            item = future.result()
+            done.append(item)
+            if progress:
+                progress(len(done), len(hosts), item)
+    order = {h.name: i for i, h in enumerate(hosts)}
+    done.sort(key=lambda c: order[c.host.name])
+    findings: list[Finding] = []
+    for item in done:
+        findings.extend(engine.evaluate_host(pack, item.host, item.facts, item.result.message))
+    today = options.today or started.date()
+    findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
+    finished = now_jst()
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    envelope: dict[str, Any] = {
+        "operator": options.operator or os.environ.get("USER", "") or "unknown",
+        "operator_role": options.operator_role,
+        "scanner_host": os.uname().nodename,
+        "hashes": {**pack.hashes, "inventory": _sha256(inventory)},
+        "scope": {
+            "limit": list(options.limit),
+            "hosts_in_scope": [h.name for h in hosts],
+            "excluded": excluded,
+            "not_assessed": [{"host": c.host.name, "status": c.result.status, "reason": c.result.message}
+                             for c in done if not c.result.assessed],
+        },
+        "waivers": summary(waivers, findings),
+        "waiver_date": today.isoformat(),
+        "areas": pack.areas,
+        "roles": pack.profile.roles,
+    }
+    run = Run(
+        run_id=run_id, started_at=started.isoformat(), finished_at=finished.isoformat(), mode=options.mode,
+        scanner_version=__version__, inventory=str(inventory.path), profile=pack.profile.name,
+        municipality={"name_ja": pack.profile.name_ja, "name_en": pack.profile.name_en},
+        fail_on=options.fail_on or pack.profile.fail_on, hosts=tuple(c.result for c in done),
+        findings=tuple(findings), envelope=envelope,
+    )
+    return run, {c.host.name: c.raw for c in done if c.raw is not None}
+
+
+def _sha256(inventory: Inventory) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(inventory.path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
