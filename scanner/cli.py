@@ -93,7 +93,7 @@ def scan(inventory: str | None, profile: str | None, out: str, formats: tuple[st
     result, raws = runmod.scan(inv, pack, loaded, options, progress)
     folder = write_run(Path(out), result, raws, _renderers(formats or FORMATS))
     if not quiet:
-        click.echo(console.render(result, color=sys.stdout.isatty()))
+        click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))
     click.echo(f"report: {folder}")
     sys.exit(result.exit_code(allow_incomplete))
 

@@ -78,6 +78,20 @@ class CheckResult:
             "evidence": list(self.evidence),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        """Rebuild a CheckResult from its ``to_json()`` form."""
+        return cls(
+            check_id=data["check"],
+            status=Status(data["status"]),
+            title_ja=data["title"]["ja"],
+            title_en=data["title"]["en"],
+            observed=data["observed"],
+            expected=data["expected"],
+            message=data["message"],
+            evidence=tuple(data["evidence"]),
+        )
+
 
 @dataclass(frozen=True)
 class WaiverRef:
@@ -99,6 +113,13 @@ class WaiverRef:
             "approved_by": self.approved_by,
             "approver_role": self.approver_role,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WaiverRef:
+        """Rebuild a WaiverRef from its ``to_json()`` form."""
+        return cls(
+            **{k: data[k] for k in ("id", "applied", "reason", "expires", "approved_by", "approver_role")}
+        )
 
 
 @dataclass(frozen=True)
@@ -148,6 +169,30 @@ class Finding:
             "attestation": self.attestation,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a Finding from its ``to_json()`` form."""
+        return cls(
+            host=data["host"],
+            control_id=data["control"],
+            status=Status(data["status"]),
+            severity=Severity(data["severity"]),
+            area=data["area"],
+            title_ja=data["title"]["ja"],
+            title_en=data["title"]["en"],
+            zone=data["zone"],
+            role=data["role"],
+            owner=data["owner"],
+            message=data["message"],
+            checks=tuple(CheckResult.from_json(c) for c in data["checks"]),
+            citations=tuple(dict(c) for c in data["citations"]),
+            params=dict(data["params"]),
+            remediation_ja=data["remediation"]["ja"],
+            remediation_en=data["remediation"]["en"],
+            waiver=WaiverRef.from_json(data["waiver"]) if data["waiver"] else None,
+            attestation=data["attestation"],
+        )
+
 
 @dataclass(frozen=True)
 class HostResult:
@@ -184,6 +229,23 @@ class HostResult:
             "evidence_file": self.evidence_file,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HostResult:
+        """Rebuild a HostResult from its ``to_json()`` form."""
+        return cls(
+            name=data["name"],
+            zone=data["zone"],
+            role=data["role"],
+            transport=data["transport"],
+            status=data["status"],
+            message=data["message"],
+            address=data["address"],
+            owner=data["owner"],
+            collected_at=data["collected_at"],
+            timings=dict(data["timings"]),
+            evidence_file=data["evidence_file"],
+        )
+
 
 @dataclass(frozen=True)
 class Run:
@@ -206,7 +268,11 @@ class Run:
         """Return hosts in scope, hosts assessed and their ratio (never counts the unassessed as pass)."""
         total = len(self.hosts)
         assessed = sum(1 for h in self.hosts if h.assessed)
-        return {"in_scope": total, "assessed": assessed, "ratio": round(assessed / total, 4) if total else 0.0}
+        return {
+            "in_scope": total,
+            "assessed": assessed,
+            "ratio": round(assessed / total, 4) if total else 0.0,
+        }
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
@@ -249,3 +315,23 @@ class Run:
             "hosts": [h.to_json() for h in self.hosts],
             "findings": [f.to_json() for f in self.findings],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Run:
+        """Rebuild a Run from the canonical results JSON; coverage and counts are recomputed, not read."""
+        if data.get("schema") != "kijun/results/v1":
+            raise ValueError(f"not a kijun results document: schema {data.get('schema')!r}")
+        return cls(
+            run_id=data["run_id"],
+            started_at=data["started_at"],
+            finished_at=data["finished_at"],
+            mode=data["mode"],
+            scanner_version=data["scanner_version"],
+            inventory=data["inventory"],
+            profile=data["profile"],
+            municipality=dict(data["municipality"]),
+            fail_on=Severity(data["fail_on"]),
+            hosts=tuple(HostResult.from_json(h) for h in data["hosts"]),
+            findings=tuple(Finding.from_json(f) for f in data["findings"]),
+            envelope=dict(data["envelope"]),
+        )
