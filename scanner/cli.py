@@ -154,7 +154,7 @@ def controls(profile: str, as_json: bool) -> None:
         pack = load_pack(profile)
     except (LoadError, LoadErrors) as exc:
         _bad_input(exc)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c in pack.controls.values():
         params = pack.params_for(c, "")
         rows.append({

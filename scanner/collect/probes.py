@@ -8,11 +8,11 @@ from __future__ import annotations
 
 # The shadow reduction runs on the host: hashes never leave it, only their state.
 _SHADOW = (
-    "awk -F: '{p=$2; s=\"set\"; "
-    "if (p==\"\") s=\"empty\"; "
-    "else if (p==\"*\" || p==\"!\" || p==\"!*\" || p==\"!!\" || p==\"*LK*\") s=\"nopassword\"; "
-    "else if (substr(p,1,1)==\"!\") s=\"locked\"; "
-    "print $1\":\"s\":\"$3\":\"$4\":\"$5\":\"$6\":\"$7\":\"$8}' /etc/shadow"
+    'awk -F: \'{p=$2; s="set"; '
+    'if (p=="") s="empty"; '
+    'else if (p=="*" || p=="!" || p=="!*" || p=="!!" || p=="*LK*") s="nopassword"; '
+    'else if (substr(p,1,1)=="!") s="locked"; '
+    'print $1":"s":"$3":"$4":"$5":"$6":"$7":"$8}\' /etc/shadow'
 )
 
 PROBES: dict[str, str] = {
