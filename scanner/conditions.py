@@ -279,11 +279,15 @@ def _combine(
     passed = [o for o in live if o.status is Status.PASS]
     failed = [o for o in live if o.status is Status.FAIL]
     errors = [o for o in live if o.status is Status.ERROR]
-    message = "; ".join(o.message for o in live if o.message)
     if op == "all":
         status = Status.FAIL if failed else Status.ERROR if errors else Status.PASS
     elif op == "any":
         status = Status.PASS if passed else Status.ERROR if errors else Status.FAIL
     else:  # none
         status = Status.FAIL if passed else Status.ERROR if errors else Status.PASS
+    # Only the branches that decided the outcome explain it (a passing any() needs no "missing" note).
+    decisive = {Status.FAIL: failed, Status.ERROR: errors, Status.PASS: passed}.get(status, live)
+    if op == "none":
+        decisive = passed if status is Status.FAIL else errors if status is Status.ERROR else []
+    message = "; ".join(o.message for o in decisive if o.message)
     return Outcome(status, observed, expected, message, subjects)

@@ -42,7 +42,7 @@ def combine(results: list[CheckResult]) -> Status:
 
 
 def _finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
-    params = pack.params_for(control, host.zone)
+    params = pack.params_for(control, host.zone, host.role)
     return Finding(
         host=host.name, control_id=control.id, status=status, severity=control.severity, area=control.area,
         title_ja=control.title_ja, title_en=control.title_en, zone=host.zone, role=host.role, owner=host.owner,
@@ -85,7 +85,7 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
         if facts is None:
             findings.append(_finding(control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed"))
             continue
-        values = {name: spec["value"] for name, spec in pack.params_for(control, host.zone).items()}
+        values = {name: spec["value"] for name, spec in pack.params_for(control, host.zone, host.role).items()}
         results = [run_check(check, facts, values) for check in checks]
         status = combine(results)
         message = "; ".join(r.message for r in results if r.status is status and r.message)

@@ -123,11 +123,18 @@ def inventory_file(path: Path) -> Path:
     return path
 
 
+def label_text(value: Any) -> str:
+    """Return a label value as text; YAML booleans become "true"/"false" so selectors match."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _labels(value: Any) -> dict[str, str]:
     if isinstance(value, list):
         return {str(v): "true" for v in value}
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
+        return {str(k): label_text(v) for k, v in value.items()}
     return {}
 
 

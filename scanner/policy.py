@@ -15,7 +15,7 @@ from scanner import content
 from scanner.conditions import ADDRESS_KEYS, ALL_OPERATORS, COMBINATORS, IF_MISSING, QUANTIFIERS
 from scanner.errors import LoadError
 from scanner.facts import SUBJECTS
-from scanner.inventory import Host
+from scanner.inventory import Host, label_text
 from scanner.results import Severity
 from scanner.yamlsrc import Node, Seq, load_yaml, validate
 
@@ -49,8 +49,12 @@ class Param:
     source: str
     by_zone: dict[str, Any] = field(default_factory=dict)
     unit: str = ""
+    by_role: dict[str, Any] = field(default_factory=dict)
 
-    def value_for(self, zone: str) -> Any:
+    def value_for(self, zone: str, role: str = "") -> Any:
+        """Return the value for a host: by role first, then by zone, then the default."""
+        if role in self.by_role:
+            return self.by_role[role]
         return self.by_zone.get(zone, self.default)
 
 
@@ -104,6 +108,12 @@ class Override:
     value: Any
     source: str
     by_zone: dict[str, Any] = field(default_factory=dict)
+    by_role: dict[str, Any] = field(default_factory=dict)
+
+    def value_for(self, zone: str, role: str = "") -> Any:
+        if role in self.by_role:
+            return self.by_role[role]
+        return self.by_zone.get(zone, self.value)
 
 
 @dataclass(frozen=True)
@@ -143,15 +153,13 @@ class Pack:
     hashes: dict[str, str]
     areas: dict[str, dict[str, str]]
 
-    def params_for(self, control: Control, zone: str) -> dict[str, dict[str, Any]]:
-        """Return each parameter's value for a zone and whose number it is (``source``)."""
+    def params_for(self, control: Control, zone: str, role: str = "") -> dict[str, dict[str, Any]]:
+        """Return each parameter's value for a host's zone and role, and whose number it is (``source``)."""
         out: dict[str, dict[str, Any]] = {}
         for name, param in control.params.items():
             override = self.profile.overrides.get(control.id, {}).get(name)
-            if override is not None:
-                out[name] = {"value": override.by_zone.get(zone, override.value), "source": override.source}
-            else:
-                out[name] = {"value": param.value_for(zone), "source": param.source}
+            chosen: Param | Override = override if override is not None else param
+            out[name] = {"value": chosen.value_for(zone, role), "source": chosen.source}
         return out
 
 
@@ -259,7 +267,7 @@ def _applies(node: dict[str, Any] | None) -> Applies:
         roles=tuple(node.get("roles", ())),
         classification=tuple(str(c) for c in node.get("classification", ())),
         os=tuple(node.get("os", ())),
-        labels={str(k): str(v) for k, v in (node.get("labels") or {}).items()},
+        labels={str(k): label_text(v) for k, v in (node.get("labels") or {}).items()},
     )
 
 
@@ -280,7 +288,8 @@ def load_controls(root: Path, checks: dict[str, Check]) -> tuple[dict[str, Contr
                 first = controls[cid]
                 raise LoadError(str(path), line, f"duplicate control id {cid!r} (first in {first.file}:{first.line})")
             params = {
-                name: Param(name, p["default"], str(p["source"]), dict(p.get("by_zone", {})), str(p.get("unit", "")))
+                name: Param(name, p["default"], str(p["source"]), dict(p.get("by_zone", {})), str(p.get("unit", "")),
+                            dict(p.get("by_role", {})))
                 for name, p in (entry.get("params") or {}).items()
             }
             manual = bool(entry.get("manual", False))
@@ -349,7 +358,9 @@ def load_profile(name: str, policies: Path, controls: dict[str, Control]) -> Pro
             for pname, spec in params.items():
                 if pname not in controls[cid].params:
                     raise LoadError(file, params.line_of(pname), f"params: control {cid} has no parameter {pname!r}")
-                overrides.setdefault(cid, {})[pname] = Override(spec["value"], str(spec["source"]), dict(spec.get("by_zone", {})))
+                overrides.setdefault(cid, {})[pname] = Override(
+                    spec["value"], str(spec["source"]), dict(spec.get("by_zone", {})), dict(spec.get("by_role", {}))
+                )
         for key, target in (("select", select), ("deselect", deselect)):
             for i, cid in enumerate(doc.get(key, [])):
                 if cid not in controls:

@@ -71,11 +71,11 @@ def _host(spec: dict[str, Any]) -> Host:
     )
 
 
-def params_for_check(pack: Pack, check_id: str, zone: str) -> dict[str, Any]:
-    """Return the parameter values of the first control that uses a check, for a zone."""
+def params_for_check(pack: Pack, check_id: str, zone: str, role: str = "") -> dict[str, Any]:
+    """Return the parameter values of the first control that uses a check, for a zone and role."""
     for control in pack.controls.values():
         if check_id in control.checks:
-            return {k: v["value"] for k, v in pack.params_for(control, zone).items()}
+            return {k: v["value"] for k, v in pack.params_for(control, zone, role).items()}
     return {}
 
 
@@ -98,7 +98,7 @@ def run_case(path: Path, pack: Pack) -> list[CaseResult]:
         if expected not in {s.value for s in Status}:
             raise LoadError(str(path), doc["expect"].line_of(check_id), f"unknown status {expected!r}")
         facts = factsmod.build(raw, ctx, check.subjects)
-        params = params_for_check(pack, check_id, host.zone)
+        params = params_for_check(pack, check_id, host.zone, host.role)
         params.update(doc.get("params") or {})
         result = run_check(check, facts, params)
         message = result.message or f"observed {result.observed!r}; expected {result.expected}"
