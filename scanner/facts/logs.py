@@ -1,15 +1,35 @@
-"""Facts of subject 'logs' (stub: to be implemented per docs/facts.md)."""
+"""Facts of subject 'logs': how recently logs were written (remote logs on a log server, else local)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.rawfacts import RawFacts
+from scanner.rawfacts import Item, RawFacts
+
+_REMOTE = ("/var/log/remote/*", "/var/log/remote/*/*")
+_LOCAL = "/var/log/*"
+
+
+def _stats(raw: RawFacts, pattern: str) -> list[Item]:
+    # A collector may send full file items for these paths too; their metadata is the same.
+    return [it for it in raw.glob(pattern, kind="stat") + raw.glob(pattern) if it.mtime is not None]
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    raise NotImplementedError("parser logs is not implemented yet")
+    """Return ``newest_age_hours, files, source`` (source: the folder the answer comes from)."""
+    remote = {it.path: it for pattern in _REMOTE for it in _stats(raw, pattern)}
+    if remote:
+        found, source = remote, "/var/log/remote"
+    else:
+        # raw.glob's "*" also crosses "/", so /var/log/* covers the remote tree as well: fine here.
+        found, source = {it.path: it for it in _stats(raw, _LOCAL)}, "/var/log"
+    if not found:
+        return {}
+    now = datetime.fromisoformat(raw.collected_at).timestamp()
+    newest = max(it.mtime or 0 for it in found.values())
+    return {"newest_age_hours": round((now - newest) / 3600, 3), "files": len(found), "source": source}
 
 
-SUBJECT = Subject(name="logs", parse=parse)
+SUBJECT = Subject(name="logs", parse=parse, stats=(_LOCAL, *_REMOTE))

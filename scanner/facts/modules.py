@@ -1,15 +1,76 @@
-"""Facts of subject 'modules' (stub: to be implemented per docs/facts.md)."""
+"""Facts of subject 'modules': kernel modules blacklisted or disabled in modprobe.d, and loaded ones."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
-from scanner.facts import Context, Subject
-from scanner.rawfacts import RawFacts
+from scanner.facts import Context, Subject, lines
+from scanner.rawfacts import Item, RawFacts
+
+# modprobe reads these directories; a file in an earlier one hides a same-named file in a later one.
+_DIRS = ("/etc/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d")
+_DISABLING = {"/bin/true", "/bin/false", "/usr/bin/true", "/usr/bin/false", "true", "false"}
+_NAMED = {"blacklist", "install", "remove", "options", "softdep"}
+
+
+def _norm(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def _config_files(raw: RawFacts) -> list[Item]:
+    """Return the modprobe.d files modprobe would read, in the order it reads them."""
+    chosen: dict[str, Item] = {}
+    for directory in _DIRS:
+        for item in raw.glob(directory + "/*"):
+            base = posixpath.basename(item.path or "")
+            # modprobe ignores files not ending in .conf
+            if base.endswith(".conf") and base not in chosen:
+                chosen[base] = item
+    return [chosen[k] for k in sorted(chosen)]
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    raise NotImplementedError("parser modules is not implemented yet")
+    """Return ``{module: {blacklisted, install_disabled, disabled, loaded}}`` and ``loaded_list``."""
+    blacklisted: set[str] = set()
+    install_disabled: set[str] = set()
+    named: set[str] = set()
+    for item in _config_files(raw):
+        for line in lines(item):
+            words = line.split()
+            if len(words) < 2 or words[0] not in _NAMED:
+                continue
+            name = _norm(words[1])
+            named.add(name)
+            if words[0] == "blacklist":
+                blacklisted.add(name)
+            elif words[0] == "install":
+                # A later install line replaces an earlier one, as in modprobe.
+                if len(words) > 2 and words[2] in _DISABLING:
+                    install_disabled.add(name)
+                else:
+                    install_disabled.discard(name)
+    proc = raw.file("/proc/modules")
+    loaded: set[str] | None = None
+    if proc is not None:
+        loaded = {_norm(line.split()[0]) for line in lines(proc)}
+    out: dict[str, Any] = {}
+    for name in sorted(named | (loaded or set())):
+        entry: dict[str, Any] = {
+            "blacklisted": name in blacklisted,
+            "install_disabled": name in install_disabled,
+            "disabled": name in blacklisted or name in install_disabled,
+        }
+        if loaded is not None:
+            entry["loaded"] = name in loaded
+        out[name] = entry
+    if loaded is not None:
+        out["loaded_list"] = sorted(loaded)
+    return out
 
 
-SUBJECT = Subject(name="modules", parse=parse)
+SUBJECT = Subject(
+    name="modules",
+    parse=parse,
+    files=("/etc/modprobe.d/*", "/usr/lib/modprobe.d/*", "/lib/modprobe.d/*", "/proc/modules"),
+)

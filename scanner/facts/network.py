@@ -1,15 +1,101 @@
-"""Facts of subject 'network' (stub: to be implemented per docs/facts.md)."""
+"""Facts of subject 'network': addresses and the inventory zones they fall in, routes, listening ports."""
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from typing import Any
 
 from scanner.facts import Context, Subject
+from scanner.facts.services import probe_text
 from scanner.rawfacts import RawFacts
+
+# Routes the kernel adds for its own addresses: noise for a separation review.
+_KERNEL_TYPES = {"local", "broadcast", "multicast", "anycast"}
+
+
+def _addresses(text: str) -> list[dict[str, Any]]:
+    out = []
+    for link in json.loads(text):
+        if "LOOPBACK" in link.get("flags", []):
+            continue
+        for info in link.get("addr_info", []):
+            if info.get("scope") == "host":
+                continue
+            out.append({"ifname": link["ifname"], "address": info["local"], "prefix": int(info["prefixlen"])})
+    return out
+
+
+def _routes(text: str) -> list[dict[str, Any]]:
+    out = []
+    for route in json.loads(text):
+        kind = route.get("type", "unicast")
+        if kind in _KERNEL_TYPES:
+            continue
+        entry = {"dst": route["dst"], "table": str(route.get("table", "main"))}
+        for key in ("gateway", "dev"):
+            if key in route:
+                entry[key] = route[key]
+        if kind != "unicast":
+            entry["type"] = kind  # blackhole, unreachable, prohibit, throw
+        out.append(entry)
+    return out
+
+
+def _split(local: str) -> tuple[str, int]:
+    """Split ss's "addr:port" ("[::]:22", "127.0.0.53%lo:53", "*:68") into address and port."""
+    address, _, port = local.rpartition(":")
+    address = address.strip("[]").split("%")[0]
+    if not port.isdigit():
+        raise ValueError(f"ss: bad local address {local!r}")
+    return address, int(port)
+
+
+def _loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False  # "*" or "0.0.0.0": every interface
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
+def _listening(text: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) < 5:
+            raise ValueError(f"ss: unexpected line {line!r}")
+        address, port = _split(fields[4])
+        entry = {"proto": fields[0], "address": address, "port": port}
+        if not _loopback(address) and entry not in out:
+            out.append(entry)
+    return out
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    raise NotImplementedError("parser network is not implemented yet")
+    """Return ``addresses, zones, dual_homed, default_route, routes, listening, listening_ports``."""
+    out: dict[str, Any] = {}
+    addr = probe_text(raw, "ip-addr")
+    if addr is not None:
+        addresses = _addresses(addr)
+        zones = sorted({z for a in addresses for z in ctx.inventory.zones_of(a["address"])})
+        out.update({"addresses": addresses, "zones": zones, "dual_homed": len(zones) > 1})
+    route = probe_text(raw, "ip-route")
+    if route is not None:
+        routes = _routes(route)
+        out["routes"] = routes
+        out["default_route"] = any(r["dst"] == "default" and "type" not in r for r in routes)
+    listen = probe_text(raw, "ss-listen")
+    if listen is not None:
+        listening = _listening(listen)
+        out["listening"] = listening
+        ports = sorted({(e["proto"], e["port"]) for e in listening})
+        out["listening_ports"] = [f"{proto}/{port}" for proto, port in ports]
+    return out
 
 
-SUBJECT = Subject(name="network", parse=parse)
+SUBJECT = Subject(name="network", parse=parse, probes=("ip-addr", "ip-route", "ss-listen"))

@@ -1,15 +1,211 @@
-"""Facts of subject 'rsyslog' (stub: to be implemented per docs/facts.md)."""
+"""Facts of subject 'rsyslog': where rsyslog forwards logs, over which protocol, with or without TLS."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.rawfacts import RawFacts
+from scanner.rawfacts import Item, RawFacts
+
+_CONF = "/etc/rsyslog.conf"
+_TLS_DRIVERS = {"gtls", "ossl", "mbedtls"}
+_PARAM = re.compile(r'([\w.]+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_OBJECT = re.compile(r"\b(action|global|module|include)\s*\(", re.IGNORECASE)
+_ANY_OBJECT = re.compile(r"\b[A-Za-z_]+\s*\(")  # template(...), input(...): not legacy actions
+# Legacy forwarding: "@host", "@@host:port", "@@(o)host", "@[::1]:514" after a selector, "&" or "then".
+_LEGACY_FWD = re.compile(r"(?:^|[\s&;])(@@?)(\([^)]*\))?(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?")
+_LEGACY_RELP = re.compile(r":omrelp:(\[[^\]]+\]|[A-Za-z0-9_.\-]+):(\d+)")
+
+
+@dataclass
+class _State:
+    """Settings that legacy directives carry over to the actions and files that follow."""
+
+    default_driver: str = "ptcp"
+    action_driver: str = ""
+    action_mode: str = "0"
+    file_create_mode: str = "0644"
+    forwards: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+def _strip_comment(line: str) -> str:
+    """Cut a '#' comment that is not inside double quotes."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return line[:i]
+    return line
+
+
+def _statements(text: str) -> list[str]:
+    """Return logical statements: one per line, objects like action(...) joined across lines."""
+    out: list[str] = []
+    buffer = ""
+    for raw_line in text.splitlines():
+        line = _strip_comment(raw_line).strip()
+        if not line:
+            continue
+        buffer = f"{buffer} {line}" if buffer else line
+        depth = 0
+        quoted = False
+        for ch in buffer:
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted and ch == "(":
+                depth += 1
+            elif not quoted and ch == ")":
+                depth -= 1
+        if depth <= 0:
+            out.append(buffer)
+            buffer = ""
+    if buffer:
+        raise ValueError(f"rsyslog: unterminated statement {buffer[:60]!r}")
+    return out
+
+
+def _params(body: str) -> dict[str, str]:
+    return {k.lower().replace(".", ""): v for k, v in _PARAM.findall(body)}
+
+
+def _object_bodies(statement: str) -> list[tuple[str, str]]:
+    """Return (kind, parameter text) for each action(...), global(...), module(...), include(...)."""
+    found = []
+    for match in _OBJECT.finditer(statement):
+        start = match.end()
+        depth, quoted, end = 1, False, len(statement)
+        for i in range(start, len(statement)):
+            ch = statement[i]
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted and ch == "(":
+                depth += 1
+            elif not quoted and ch == ")":
+                depth -= 1
+                if depth == 0:
+                    end = i
+                    break
+        found.append((match.group(1).lower(), statement[start:end]))
+    return found
+
+
+def _tls(protocol: str, driver: str, mode: str) -> bool:
+    return protocol == "tcp" and driver.lower() in _TLS_DRIVERS and mode == "1"
+
+
+def _action(params: dict[str, str], state: _State) -> None:
+    kind = params.get("type", "").lower()
+    if kind == "omfwd":
+        protocol = params.get("protocol", "udp").lower()
+        driver = params.get("streamdriver", state.default_driver)
+        mode = params.get("streamdrivermode", "0")
+        state.forwards.append(
+            {
+                "target": params.get("target", ""),
+                "port": int(params.get("port", "514")),
+                "protocol": protocol,
+                "tls": _tls(protocol, driver, mode),
+            }
+        )
+    elif kind == "omrelp":
+        state.forwards.append(
+            {
+                "target": params.get("target", ""),
+                "port": int(params.get("port", "514")),
+                "protocol": "relp",
+                "tls": params.get("tls", "off").lower() == "on",
+            }
+        )
+
+
+def _directive(words: list[str], state: _State, raw: RawFacts) -> None:
+    name = words[0].lower()
+    value = words[1] if len(words) > 1 else ""
+    if name == "$includeconfig":
+        _include(value, state, raw)
+    elif name == "$defaultnetstreamdriver":
+        state.default_driver = value
+    elif name == "$actionsendstreamdriver":
+        state.action_driver = value
+    elif name == "$actionsendstreamdrivermode":
+        state.action_mode = value
+    elif name == "$filecreatemode":
+        state.file_create_mode = value
+
+
+def _legacy_forwards(statement: str, state: _State) -> None:
+    for at, _options, host, port in _LEGACY_FWD.findall(statement):
+        protocol = "tcp" if at == "@@" else "udp"
+        driver = state.action_driver or state.default_driver
+        state.forwards.append(
+            {
+                "target": host.strip("[]"),
+                "port": int(port or "514"),
+                "protocol": protocol,
+                "tls": _tls(protocol, driver, state.action_mode),
+            }
+        )
+    for host, port in _LEGACY_RELP.findall(statement):
+        state.forwards.append(
+            {"target": host.strip("[]"), "port": int(port), "protocol": "relp", "tls": False}
+        )
+
+
+def _read(item: Item, state: _State, raw: RawFacts) -> None:
+    """Apply one configuration file's statements in order (includes are read where they appear)."""
+    if item.path in state.seen:
+        return
+    state.seen.add(item.path or "")
+    for statement in _statements(item.text):
+        if statement.startswith("$"):
+            _directive(statement.split(), state, raw)
+            continue
+        objects = _object_bodies(statement)
+        for kind, body in objects:
+            params = _params(body)
+            if kind == "action":
+                _action(params, state)
+            elif kind == "global" and "defaultnetstreamdriver" in params:
+                state.default_driver = params["defaultnetstreamdriver"]
+            elif (
+                kind == "module" and params.get("load", "") == "builtin:omfile" and "filecreatemode" in params
+            ):
+                state.file_create_mode = params["filecreatemode"]
+            elif kind == "include" and "file" in params:
+                _include(params["file"], state, raw)
+        if not _ANY_OBJECT.search(statement):
+            _legacy_forwards(statement, state)
+
+
+def _include(pattern: str, state: _State, raw: RawFacts) -> None:
+    if pattern.endswith("/"):
+        pattern += "*"
+    for item in raw.glob(pattern):
+        _read(item, state, raw)
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    raise NotImplementedError("parser rsyslog is not implemented yet")
+    """Return ``installed, forwards, forwarding, forward_tls, file_create_mode``."""
+    conf = raw.file(_CONF)
+    if conf is None:
+        return {}
+    if not conf.exists:
+        return {"installed": False, "forwards": [], "forwarding": False, "forward_tls": False}
+    state = _State()
+    _read(conf, state, raw)
+    forwards = state.forwards
+    return {
+        "installed": True,
+        "forwards": forwards,
+        "forwarding": bool(forwards),
+        # No forward at all is not "every forward uses TLS": never a vacuous pass.
+        "forward_tls": bool(forwards) and all(f["tls"] for f in forwards),
+        "file_create_mode": state.file_create_mode.rjust(4, "0"),
+    }
 
 
-SUBJECT = Subject(name="rsyslog", parse=parse)
+SUBJECT = Subject(name="rsyslog", parse=parse, files=(_CONF, "/etc/rsyslog.d/*"))

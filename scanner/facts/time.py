@@ -1,15 +1,134 @@
-"""Facts of subject 'time' (stub: to be implemented per docs/facts.md)."""
+"""Facts of subject 'time': which service keeps the clock, its sources, and whether it is synchronised."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from scanner.facts import Context, Subject
-from scanner.rawfacts import RawFacts
+from scanner.facts import Context, Subject, lines
+from scanner.facts.services import probe_text, units
+from scanner.rawfacts import Item, RawFacts
+
+_CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
+_TIMESYNCD = "/etc/systemd/timesyncd.conf"
+_SERVICES = {
+    "chrony": ("chrony.service", "chronyd.service"),
+    "timesyncd": ("systemd-timesyncd.service",),
+    "ntpd": ("ntp.service", "ntpd.service", "ntpsec.service"),
+}
+_SOURCES = ("server", "pool", "peer")
+_PROBES = ("chronyc-tracking", "timedatectl", "timesync-status", "systemctl-units")
+
+
+def _keyvalues(text: str) -> dict[str, str]:
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key: value for key, sep, value in pairs if sep}
+
+
+def _chrony_servers(raw: RawFacts) -> list[str] | None:
+    """Return chrony's sources from its config, following confdir, sourcedir and include."""
+    main = next((it for p in _CHRONY_CONFS if (it := raw.file(p)) is not None and it.exists), None)
+    if main is None:
+        return None
+    servers: list[str] = []
+    seen: set[str] = set()
+
+    def read(item: Item) -> None:
+        if item.path in seen:
+            return
+        seen.add(item.path or "")
+        for line in lines(item):
+            words = line.split()
+            if words[0] in _SOURCES and len(words) > 1:
+                servers.append(words[1])
+            elif words[0] in ("confdir", "sourcedir", "include") and len(words) > 1:
+                suffix = {"confdir": "/*.conf", "sourcedir": "/*.sources", "include": ""}[words[0]]
+                for directory in words[1:]:
+                    for found in raw.glob(directory.rstrip("/") + suffix if suffix else directory):
+                        read(found)
+
+    read(main)
+    return servers
+
+
+def _timesyncd_servers(raw: RawFacts) -> list[str] | None:
+    """Return NTP= servers from timesyncd.conf and its drop-ins (FallbackNTP= when NTP= is empty)."""
+    conf = raw.file(_TIMESYNCD)
+    if conf is None:
+        return None
+    settings: dict[str, list[str]] = {"NTP": [], "FallbackNTP": []}
+    for item in [conf, *raw.glob("/etc/systemd/timesyncd.conf.d/*.conf")]:
+        for line in lines(item):
+            key, _, value = line.partition("=")
+            if key.strip() in settings:
+                # An empty assignment resets the list, as systemd does.
+                settings[key.strip()] = settings[key.strip()] + value.split() if value.strip() else []
+    return settings["NTP"] or settings["FallbackNTP"]
+
+
+def _service(raw: RawFacts, tracking: str | None) -> str | None:
+    listed = units(raw)
+    if listed is not None:
+        for name, unit_names in _SERVICES.items():
+            if any(listed[u].active == "active" for u in unit_names if u in listed):
+                return name
+    if tracking is not None:
+        return "chrony"  # chronyd answers even when it was not started by systemd
+    if listed is not None or any(raw.probe(p) is not None for p in _PROBES):
+        return "none"
+    return None
+
+
+def _tracking(text: str) -> dict[str, Any]:
+    """Parse ``chronyc -n tracking`` into synchronized, offset_ms and stratum."""
+    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines()) if v}
+    offset = re.fullmatch(
+        r"([-+]?\d+(?:\.\d+)?) seconds (fast|slow) of NTP time", fields.get("System time", "")
+    )
+    if offset is None or "Stratum" not in fields or "Leap status" not in fields:
+        raise ValueError("chronyc tracking: unexpected output")
+    return {
+        "synchronized": fields["Leap status"] != "Not synchronised"
+        and not fields.get("Reference ID", "").startswith("00000000"),
+        "offset_ms": abs(float(offset.group(1))) * 1000,
+        "stratum": int(fields["Stratum"]),
+    }
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    raise NotImplementedError("parser time is not implemented yet")
+    """Return ``service, servers, synchronized, offset_ms, stratum``."""
+    tracking = probe_text(raw, "chronyc-tracking")
+    service = _service(raw, tracking)
+    out: dict[str, Any] = {}
+    if service is not None:
+        out["service"] = service
+    chrony, timesyncd = _chrony_servers(raw), _timesyncd_servers(raw)
+    # ntpd's own configuration is not collected: its sources stay unknown.
+    servers = timesyncd if service == "timesyncd" else chrony if chrony is not None else timesyncd
+    if servers is not None and service != "ntpd":
+        out["servers"] = servers
+    if tracking is not None:
+        out.update(_tracking(tracking))
+        return out
+    show = probe_text(raw, "timedatectl")
+    if show is not None:
+        out["synchronized"] = _keyvalues(show).get("NTPSynchronized") == "yes"
+    elif service == "none":
+        out["synchronized"] = False  # nothing keeps this clock in step
+    status = probe_text(raw, "timesync-status")
+    if service == "timesyncd" and status is not None:
+        stratum = re.search(r"\bStratum=(\d+)", _keyvalues(status).get("NTPMessage", ""))
+        if stratum:
+            out["stratum"] = int(stratum.group(1))
+    return out
 
 
-SUBJECT = Subject(name="time", parse=parse)
+SUBJECT = Subject(
+    name="time",
+    parse=parse,
+    files=(
+        "/etc/chrony/chrony.conf", "/etc/chrony/conf.d/*", "/etc/chrony/sources.d/*", "/etc/chrony.conf",
+        _TIMESYNCD, "/etc/systemd/timesyncd.conf.d/*",
+    ),
+    probes=_PROBES,
+)  # fmt: skip
