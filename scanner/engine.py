@@ -19,7 +19,7 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
         message = "; ".join(facts.errors[s] for s in broken)
         return CheckResult(check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence)
     if check.when is not None:
-        gate = eval_condition(check.when, facts.tree, params, "not_applicable")
+        gate = eval_condition(check.when, facts.tree, params, "error")
         if gate.status is Status.ERROR:
             return CheckResult(check.id, Status.ERROR, check.title_ja, check.title_en, gate.observed, gate.expected, gate.message, evidence)
         if gate.status is not Status.PASS:
