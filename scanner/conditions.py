@@ -64,6 +64,12 @@ def _contains(value: Any, arg: Any) -> bool:
     raise ConditionError(f"cannot look inside {type(value).__name__}")
 
 
+def _contains_all(value: Any, arg: Any) -> bool:
+    if not isinstance(arg, list):
+        raise ConditionError("contains_all needs a list")
+    return all(_contains(value, a) for a in arg)
+
+
 def _matches(value: Any, arg: Any) -> bool:
     if value is None:
         return False
@@ -89,6 +95,7 @@ OPERATORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
     "not_in": (lambda v, a: v not in a, "not in"),
     "contains": (_contains, "contains"),
     "not_contains": (lambda v, a: not _contains(v, a), "does not contain"),
+    "contains_all": (_contains_all, "contains all of"),
     "matches": (_matches, "matches"),
     "not_matches": (lambda v, a: not _matches(v, a), "does not match"),
     "lt": (lambda v, a: _num(v) < _num(a), "<"),

@@ -31,6 +31,7 @@ ROWS = [
     ("not_in", "s.word", ["yes"], P), ("not_in", "s.word", ["no"], F),
     ("contains", "s.list", "a", P), ("contains", "s.list", "z", F), ("contains", "s.text", "Root", P),
     ("not_contains", "s.list", "z", P), ("not_contains", "s.list", "a", F),
+    ("contains_all", "s.list", ["a", "b"], P), ("contains_all", "s.list", ["a", "z"], F), ("contains_all", "s.list", "a", E),
     ("matches", "s.text", r"^Permit\w+ no$", P), ("matches", "s.text", "yes", F), ("matches", "s.text", "(", E),
     ("not_matches", "s.text", "yes", P), ("not_matches", "s.text", "no", F),
     ("lt", "s.num", 6, P), ("lt", "s.num", 5, F), ("le", "s.num", 5, P), ("le", "s.num", 4, F),
