@@ -1,0 +1,117 @@
+"""Tests of the accounts parser on real passwd/group, shadow-state probe and lastlog output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.facts import Context, accounts
+from scanner.inventory import local_host
+from scanner.rawfacts import build_raw
+
+OUT = Path(__file__).parent / "outputs" / "accounts"
+INV = local_host()
+CTX = Context(INV.hosts[0], INV)
+# 2026-11-01T09:00:00+09:00 is 2026-11-01 00:00 UTC: day 20758 since the epoch.
+COLLECTED_AT = "2026-11-01T09:00:00+09:00"
+
+
+def parse(suffix: str = "", probes: dict[str, Any] | None = None) -> dict[str, Any]:
+    files = {
+        accounts.PASSWD: (OUT / f"passwd{suffix}").read_text(),
+        accounts.GROUP: (OUT / f"group{suffix}").read_text(),
+    }
+    if probes is None:
+        probes = {
+            "shadow-state": (OUT / f"shadow-state{suffix}.txt").read_text(),
+            "lastlog": (OUT / f"lastlog{suffix}.txt").read_text(),
+        }
+    return accounts.parse(build_raw(collected_at=COLLECTED_AT, files=files, probes=probes), CTX)
+
+
+def by_name(facts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {u["name"]: u for u in facts["users"]}
+
+
+def test_fresh_debian_machine() -> None:
+    facts = parse("-debian12-fresh")
+    users = by_name(facts)
+    assert facts["uid0"] == ["root"] and facts["duplicate_uids"] == [] and facts["empty_passwords"] == []
+    assert [u["name"] for u in facts["humans"]] == ["cloudsdk"]  # the one uid >= 1000 of this machine
+    assert users["root"] == {
+        "name": "root",
+        "uid": 0,
+        "gid": 0,
+        "shell": "/bin/bash",
+        "home": "/root",
+        "interactive": True,
+        "password": "nopassword",
+        "system": False,
+        "last_change_days_ago": 20758 - 20228,
+        "max_days": 99999,
+        "days_since_login": None,
+    }
+    assert users["sshd"]["interactive"] is False and users["sshd"]["system"] is True
+    assert users["nobody"]["max_days"] == 99999 and users["_chrony"]["max_days"] is None
+    assert facts["groups"]["root"] == ["root"]
+
+
+def test_ward_users() -> None:
+    facts = parse()
+    users = by_name(facts)
+    assert users["alice"]["password"] == "set" and users["alice"]["max_days"] == 90
+    assert users["alice"]["last_change_days_ago"] == 20758 - 20300
+    assert users["alice"]["days_since_login"] == 1  # Fri Oct 30 00:12:05 +0000 2026: 1 day 23 h
+    assert users["bob"]["password"] == "locked" and users["bob"]["days_since_login"] == 608  # Sun Mar  2 2025
+    # a login one second after collection (clock skew) is -1 day, not hidden; lastchg 0 = "change now"
+    assert users["dave"]["days_since_login"] == -1 and users["dave"]["last_change_days_ago"] == 20758
+    assert users["carol"]["interactive"] is False and users["carol"]["days_since_login"] is None
+    assert users["eve"]["password"] == "unknown" and "max_days" not in users["eve"]  # no shadow line
+    assert users["svc-backup"]["system"] is True and users["svc-backup"]["password"] == "nopassword"
+    assert [u["name"] for u in facts["humans"]] == ["cloudsdk", "alice", "bob", "dave", "eve"]
+    assert facts["uid0"] == ["root", "toor"]
+    assert facts["duplicate_uids"] == [0, 1101]
+    assert facts["empty_passwords"] == ["toor"]
+    assert facts["groups"]["sudo"] == ["alice", "dave"]
+    assert facts["groups"]["bob"] == ["bob", "eve"]  # primary-group members join the list
+
+
+def test_missing_probes_omit_what_they_would_say() -> None:
+    facts = parse(probes={"shadow-state": {"stdout": "", "rc": 2, "stderr": "awk: cannot open /etc/shadow"}})
+    users = by_name(facts)
+    assert "empty_passwords" not in facts  # an empty list would read as "no empty passwords"
+    assert users["alice"]["password"] == "unknown"
+    assert "days_since_login" not in users["alice"] and "last_change_days_ago" not in users["alice"]
+
+
+def test_password_field_in_passwd_itself() -> None:
+    raw = build_raw(
+        collected_at=COLLECTED_AT,
+        files={accounts.PASSWD: "kiosk::1500:1500::/home/kiosk:/bin/sh\n"},
+        probes={"shadow-state": "", "lastlog": "Username Port From Latest\n"},
+    )
+    facts = accounts.parse(raw, CTX)
+    assert facts["empty_passwords"] == ["kiosk"] and facts["users"][0]["days_since_login"] is None
+    assert "groups" not in facts  # /etc/group was not collected
+
+
+@pytest.mark.parametrize(
+    "files,probes",
+    [
+        ({accounts.PASSWD: "broken:x:notanumber:0::/:/bin/sh\n"}, {}),
+        ({accounts.PASSWD: "a:x:1:1::/:/bin/sh\n"}, {"shadow-state": "a:weird:1::::::\n"}),
+        (
+            {accounts.PASSWD: "a:x:1:1::/:/bin/sh\n"},
+            {"lastlog": "Username Port From Latest\na  pts/0  yesterday\n"},
+        ),
+    ],
+)
+def test_malformed_input_raises(files: dict[str, str], probes: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        accounts.parse(build_raw(files=files, probes=probes), CTX)
+
+
+def test_not_collected() -> None:
+    assert accounts.parse(build_raw(), CTX) == {}

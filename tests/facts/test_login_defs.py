@@ -1,0 +1,33 @@
+"""Tests of the login_defs parser on Debian 12's /etc/login.defs and edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.facts import Context, login_defs
+from scanner.inventory import local_host
+from scanner.rawfacts import build_raw
+
+OUT = Path(__file__).parent / "outputs" / "login_defs"
+INV = local_host()
+CTX = Context(INV.hosts[0], INV)
+
+
+def test_debian_login_defs() -> None:
+    facts = login_defs.parse(build_raw(files={login_defs.LOGIN_DEFS: (OUT / "login.defs").read_text()}), CTX)
+    assert facts["pass_max_days"] == 99999 and facts["pass_min_days"] == 0 and facts["pass_warn_age"] == 7
+    assert facts["umask"] == "022" and facts["encrypt_method"] == "SHA512"  # octal stays a string
+    assert facts["uid_min"] == 1000 and facts["ttyperm"] == "0600"
+    assert "pass_min_len" not in facts  # commented out in Debian's file
+    assert facts["env_path"].startswith("PATH=/usr/local/bin")
+
+
+def test_last_value_wins_quotes_and_trailing_words() -> None:
+    text = 'PASS_MAX_DAYS 90 # ward rule\nENCRYPT_METHOD "YESCRYPT"\nUMASK\t\t027\nPASS_MAX_DAYS\t60\nPASS_MIN_LEN -1\n'
+    facts = login_defs.parse(build_raw(files={login_defs.LOGIN_DEFS: text}), CTX)
+    assert facts == {"pass_max_days": 60, "encrypt_method": "YESCRYPT", "umask": "027", "pass_min_len": -1}
+
+
+def test_not_collected_or_absent() -> None:
+    assert login_defs.parse(build_raw(), CTX) == {}
+    assert login_defs.parse(build_raw(absent=[login_defs.LOGIN_DEFS]), CTX) == {}

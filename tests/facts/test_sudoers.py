@@ -1,0 +1,154 @@
+"""Tests of the sudoers parser on Debian 12's sudoers and a ward tree checked against the real `sudo -l`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.facts import Context, sudoers
+from scanner.inventory import local_host
+from scanner.rawfacts import build_raw
+
+OUT = Path(__file__).parent / "outputs" / "sudoers"
+INV = local_host()
+CTX = Context(INV.hosts[0], INV)
+
+
+def tree(name: str, **extra: str) -> dict[str, str]:
+    folder = OUT / name
+    files = {sudoers.SUDOERS: (folder / "sudoers").read_text()}
+    for path in (folder / "sudoers.d").iterdir():
+        files[f"{sudoers.SUDOERS_DIR}/{path.name}"] = path.read_text()
+    return files | {f"{sudoers.SUDOERS_DIR}/{k}": v for k, v in extra.items()}
+
+
+def parse(files: dict[str, str]) -> dict[str, Any]:
+    return sudoers.parse(build_raw(files=files), CTX)
+
+
+def test_debian_default() -> None:
+    facts = parse(tree("debian12"))
+    assert facts["rules"] == [
+        {
+            "who": "root",
+            "hosts": "ALL",
+            "runas": "ALL:ALL",
+            "nopasswd": False,
+            "commands": ["ALL"],
+            "file": "/etc/sudoers",
+        },
+        {
+            "who": "%sudo",
+            "hosts": "ALL",
+            "runas": "ALL:ALL",
+            "nopasswd": False,
+            "commands": ["ALL"],
+            "file": "/etc/sudoers",
+        },
+    ]
+    assert facts["all_principals"] == ["root", "%sudo"] and facts["nopasswd_all"] == []
+    assert facts["includes"] == [
+        {"directive": "@includedir", "path": "/etc/sudoers.d", "file": "/etc/sudoers"}
+    ]
+    assert facts["defaults"][0] == "Defaults\tenv_reset" and len(facts["defaults"]) == 4
+
+
+def sudo_l(text: str) -> dict[str, str]:
+    """Return each user's `sudo -l` listing."""
+    return {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"== sudo -l (?:-h \S+ )?-U (\S+)\n(.*?)(?=\n== |\Z)", text, re.S)
+    }
+
+
+def test_ward_tree_agrees_with_real_sudo() -> None:
+    facts = parse(tree("ward"))
+    # members of the groups named in rules, from the accounts fixture the real sudo ran with
+    groups = {
+        line.split(":")[0]: line.split(":")[3].split(",")
+        for line in (Path(__file__).parent / "outputs" / "accounts" / "group").read_text().splitlines()
+    }
+
+    def covered(user: str, principals: list[str]) -> bool:
+        return user in principals or any(
+            p.startswith("%") and user in groups.get(p[1:], []) for p in principals
+        )
+
+    listings = sudo_l((OUT / "ward" / "sudo-l-db01.txt").read_text()) | {
+        u: t
+        for u, t in sudo_l((OUT / "ward" / "sudo-l.txt").read_text()).items()
+        if u not in ("alice", "bob", "carol")
+    }
+    for user, listing in listings.items():
+        assert covered(user, facts["nopasswd_all"]) == ("NOPASSWD: ALL" in listing), user
+        assert covered(user, facts["all_principals"]) == bool(
+            re.search(r"\) (NOPASSWD: )?ALL$", listing, re.M)
+        ), user
+    assert facts["nopasswd_all"] == ["alice", "%wheel", "bob"]  # host-restricted, still listed
+    assert "eve" not in facts["all_principals"]  # legacy.disabled has a '.' in its name: sudo skips it
+
+
+def test_ward_rules_detail() -> None:
+    rules = parse(tree("ward"))["rules"]
+    carol = [r for r in rules if r["who"] == "DBA"]
+    assert [(r["hosts"], r["runas"], r["nopasswd"], r["commands"]) for r in carol] == [
+        ("ALL", "postgres:postgres", True, ["/usr/bin/psql"]),
+        ("ALL", "postgres:postgres", False, ["/usr/bin/pg_ctl restart"]),  # continuation joined
+        ("db01", "ALL:ALL", False, ["ALL"]),
+    ]
+    dave = next(r for r in rules if r["who"] == "dave")
+    assert dave["nopasswd"] is True and dave["commands"] == ["/usr/bin/ls -l /tmp\\:x", "/bin/cat"]
+    uid = next(r for r in rules if r["who"] == "#1005")  # "#1005" is a uid, not a comment
+    assert uid["commands"] == ["SHUTDOWN"] and uid["file"] == "/etc/sudoers.d/50-ops"
+
+
+@pytest.mark.parametrize(
+    "line,principals",
+    [
+        ("%admins ALL=(ALL) NOPASSWD: ALL", ["%admins"]),
+        ("ALL ALL = NOPASSWD: ALL", ["ALL"]),
+        ("ops ALL=(ALL) NOPASSWD: /bin/ls, PASSWD: ALL", []),
+        ("ops ALL=(ALL) PASSWD: /bin/ls, NOPASSWD: ALL", ["ops"]),
+        ("ops ALL=(ALL) NOPASSWD: ALL, !/bin/su", ["ops"]),  # a negation does not narrow ALL
+        ("ops ALL=(ALL) NOPASSWD: !ALL", []),
+        ("User_Alias X = a, b, !c\nCmnd_Alias Y = ALL\nX ALL = NOPASSWD: Y", ["a", "b"]),
+        ("ops ALL = /bin/ls : ALL = (root) NOPASSWD: ALL", ["ops"]),
+    ],
+)
+def test_nopasswd_all(line: str, principals: list[str]) -> None:
+    assert parse({sudoers.SUDOERS: line + "\n"})["nopasswd_all"] == principals
+
+
+def test_defaults_not_authenticate_makes_everything_passwordless() -> None:
+    facts = parse(tree("debian12", **{"10-lab": "Defaults:%sudo !authenticate\n"}))
+    assert facts["nopasswd_all"] == ["root", "%sudo"]
+
+
+def test_includes_and_errors() -> None:
+    files = {
+        sudoers.SUDOERS: "#include sudoers.d/extra\n",
+        f"{sudoers.SUDOERS_DIR}/extra": "bob ALL = NOPASSWD: ALL\n",
+    }
+    facts = parse(files)
+    assert facts["nopasswd_all"] == ["bob"]
+    assert facts["includes"] == [
+        {"directive": "@include", "path": "/etc/sudoers.d/extra", "file": "/etc/sudoers"}
+    ]
+    # without an includedir, files in sudoers.d are never read
+    assert (
+        parse({sudoers.SUDOERS: "root ALL=ALL\n", f"{sudoers.SUDOERS_DIR}/x": "bob ALL=NOPASSWD: ALL\n"})[
+            "nopasswd_all"
+        ]
+        == []
+    )
+    with pytest.raises(ValueError, match="outside the collected files"):
+        parse({sudoers.SUDOERS: "@includedir /etc/sudo.d\n"})
+    with pytest.raises(ValueError, match="not collected"):
+        parse({sudoers.SUDOERS: "@include /etc/sudoers.local\n"})
+    with pytest.raises(ValueError):
+        parse({sudoers.SUDOERS: "alice\n"})
+    assert sudoers.parse(build_raw(), CTX) == {}
+    assert sudoers.parse(build_raw(absent=[sudoers.SUDOERS]), CTX)["rules"] == []
