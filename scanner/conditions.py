@@ -167,10 +167,7 @@ def resolve(value: Any, params: dict[str, Any]) -> Any:
 
 
 def _value(cond: dict[str, Any], facts: dict[str, Any], item: Any) -> Any:
-    if item is not MISSING and "fact" not in cond:
-        node = item
-    else:
-        node = lookup(facts, str(cond["fact"]))
+    node = item if item is not MISSING and "fact" not in cond else lookup(facts, str(cond["fact"]))
     if "target" in cond and node is not MISSING:
         node = node.get(str(cond["target"]), MISSING) if isinstance(node, dict) else MISSING
     if "field" in cond and node is not MISSING:
@@ -241,8 +238,14 @@ def _describe(cond: Any) -> str:
 
 
 def _quantify(
-    op: str, value: Any, sub: dict[str, Any], facts: dict[str, Any], params: dict[str, Any],
-    if_missing: str, expected: str, subjects: set[str],
+    op: str,
+    value: Any,
+    sub: dict[str, Any],
+    facts: dict[str, Any],
+    params: dict[str, Any],
+    if_missing: str,
+    expected: str,
+    subjects: set[str],
 ) -> Outcome:
     if not isinstance(value, list):
         return Outcome(Status.ERROR, value, expected, "every/some needs a list", subjects)
@@ -251,7 +254,9 @@ def _quantify(
     errors = [r.message for _, r in results if r.status is Status.ERROR]
     if op == "every":
         if failing:
-            return Outcome(Status.FAIL, failing, expected, f"{len(failing)} of {len(value)} items fail", subjects)
+            return Outcome(
+                Status.FAIL, failing, expected, f"{len(failing)} of {len(value)} items fail", subjects
+            )
         if errors:
             return Outcome(Status.ERROR, None, expected, errors[0], subjects)
         return Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
@@ -273,8 +278,12 @@ def _name(element: Any) -> Any:
 
 
 def _combine(
-    op: str, conds: list[dict[str, Any]], facts: dict[str, Any], params: dict[str, Any],
-    if_missing: str, item: Any,
+    op: str,
+    conds: list[dict[str, Any]],
+    facts: dict[str, Any],
+    params: dict[str, Any],
+    if_missing: str,
+    item: Any,
 ) -> Outcome:
     outs = [evaluate(c, facts, params, if_missing, item) for c in conds]
     subjects = set().union(*(o.subjects for o in outs)) if outs else set()

@@ -17,16 +17,44 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
     broken = sorted(s for s in check.subjects if s in facts.errors)
     if broken:
         message = "; ".join(facts.errors[s] for s in broken)
-        return CheckResult(check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence)
+        return CheckResult(
+            check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence
+        )
     if check.when is not None:
         gate = eval_condition(check.when, facts.tree, params, "error")
         if gate.status is Status.ERROR:
-            return CheckResult(check.id, Status.ERROR, check.title_ja, check.title_en, gate.observed, gate.expected, gate.message, evidence)
+            return CheckResult(
+                check.id,
+                Status.ERROR,
+                check.title_ja,
+                check.title_en,
+                gate.observed,
+                gate.expected,
+                gate.message,
+                evidence,
+            )
         if gate.status is not Status.PASS:
-            return CheckResult(check.id, Status.NOT_APPLICABLE, check.title_ja, check.title_en, gate.observed,
-                               gate.expected, "precondition not met", evidence)
+            return CheckResult(
+                check.id,
+                Status.NOT_APPLICABLE,
+                check.title_ja,
+                check.title_en,
+                gate.observed,
+                gate.expected,
+                "precondition not met",
+                evidence,
+            )
     out = eval_condition(check.condition, facts.tree, params, check.if_missing)
-    return CheckResult(check.id, out.status, check.title_ja, check.title_en, out.observed, out.expected, out.message, evidence)
+    return CheckResult(
+        check.id,
+        out.status,
+        check.title_ja,
+        check.title_en,
+        out.observed,
+        out.expected,
+        out.message,
+        evidence,
+    )
 
 
 def combine(results: list[CheckResult]) -> Status:
@@ -44,17 +72,40 @@ def combine(results: list[CheckResult]) -> Status:
 def _finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
     params = pack.params_for(control, host.zone, host.role)
     return Finding(
-        host=host.name, control_id=control.id, status=status, severity=control.severity, area=control.area,
-        title_ja=control.title_ja, title_en=control.title_en, zone=host.zone, role=host.role, owner=host.owner,
-        citations=_citations(control, pack), params=params,
-        remediation_ja=control.remediation_ja, remediation_en=control.remediation_en,
-        attestation=(control.attestation_ja + (" / " + control.attestation_en if control.attestation_en else "")) if control.manual else "",
+        host=host.name,
+        control_id=control.id,
+        status=status,
+        severity=control.severity,
+        area=control.area,
+        title_ja=control.title_ja,
+        title_en=control.title_en,
+        zone=host.zone,
+        role=host.role,
+        owner=host.owner,
+        citations=_citations(control, pack),
+        params=params,
+        remediation_ja=control.remediation_ja,
+        remediation_en=control.remediation_en,
+        attestation=(
+            control.attestation_ja + (" / " + control.attestation_en if control.attestation_en else "")
+        )
+        if control.manual
+        else "",
         **extra,
     )
 
 
 def _citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
-    guideline = ({"doc": "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン", "article": control.guideline},) if control.guideline else ()
+    guideline = (
+        (
+            {
+                "doc": "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン",
+                "article": control.guideline,
+            },
+        )
+        if control.guideline
+        else ()
+    )
     return guideline + pack.profile.citations.get(control.id, ())
 
 
@@ -72,20 +123,33 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
     findings: list[Finding] = []
     for control in pack.controls.values():
         if not control.applies.matches(host):
-            findings.append(_finding(control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope"))
+            findings.append(
+                _finding(control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope")
+            )
             continue
         if control.manual:
             findings.append(_finding(control, host, pack, Status.MANUAL, message="attestation required"))
             continue
         checks = [pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any")]
         if not checks:
-            findings.append(_finding(control, host, pack, Status.MANUAL,
-                                     message=f"no machine check for os {host.os}: attestation required"))
+            findings.append(
+                _finding(
+                    control,
+                    host,
+                    pack,
+                    Status.MANUAL,
+                    message=f"no machine check for os {host.os}: attestation required",
+                )
+            )
             continue
         if facts is None:
-            findings.append(_finding(control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed"))
+            findings.append(
+                _finding(control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed")
+            )
             continue
-        values = {name: spec["value"] for name, spec in pack.params_for(control, host.zone, host.role).items()}
+        values = {
+            name: spec["value"] for name, spec in pack.params_for(control, host.zone, host.role).items()
+        }
         results = [run_check(check, facts, values) for check in checks]
         status = combine(results)
         message = "; ".join(r.message for r in results if r.status is status and r.message)

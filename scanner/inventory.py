@@ -22,8 +22,25 @@ TRANSPORTS = ("ssh", "local", "files", "snapshot", "windows")
 
 # Keys a host may carry; everything else is rejected by the schema (typos stay visible).
 HOST_KEYS = (
-    "name", "address", "zone", "role", "site", "owner", "classification", "os", "transport",
-    "user", "port", "become", "jump", "labels", "vars", "snapshot", "root", "system", "groups",
+    "name",
+    "address",
+    "zone",
+    "role",
+    "site",
+    "owner",
+    "classification",
+    "os",
+    "transport",
+    "user",
+    "port",
+    "become",
+    "jump",
+    "labels",
+    "vars",
+    "snapshot",
+    "root",
+    "system",
+    "groups",
     "identity_file",
 )
 
@@ -80,7 +97,18 @@ class Host:
     line: int = 0  # where the host is declared
 
     def to_json(self) -> dict[str, Any]:
-        keys = ("name", "address", "zone", "role", "site", "owner", "classification", "os", "transport", "system")
+        keys = (
+            "name",
+            "address",
+            "zone",
+            "role",
+            "site",
+            "owner",
+            "classification",
+            "os",
+            "transport",
+            "system",
+        )
         out: dict[str, Any] = {k: getattr(self, k) for k in keys}
         out["labels"] = dict(self.labels)
         return out
@@ -161,7 +189,9 @@ def load(path: Path) -> Inventory:
     validate(doc, "inventory", file)
     base = file.parent
     zones = {
-        name: Zone(name, str(z.get("label_ja", name)), str(z.get("label_en", name)), tuple(z.get("cidrs", ())))
+        name: Zone(
+            name, str(z.get("label_ja", name)), str(z.get("label_en", name)), tuple(z.get("cidrs", ()))
+        )
         for name, z in doc.get("zones", {}).items()
     }
     for name, z in doc.get("zones", {}).items():
@@ -183,17 +213,25 @@ def load(path: Path) -> Inventory:
         layers: list[dict[str, Any]] = [defaults]
         for group in entry.get("groups", []):
             if group not in groups:
-                raise LoadError(str(file), entry.line_of("groups"), f"host {entry['name']}: undeclared group {group!r}")
+                raise LoadError(
+                    str(file), entry.line_of("groups"), f"host {entry['name']}: undeclared group {group!r}"
+                )
             layers.append(dict(groups[group]))
         merged = _merge(*layers, dict(entry))
         hosts.append(_host(merged, file, base, zones, sites, line, entry))
         if merged["name"] in seen:
-            raise LoadError(str(file), line, f"duplicate host name {merged['name']!r} (first at line {seen[merged['name']]})")
+            raise LoadError(
+                str(file),
+                line,
+                f"duplicate host name {merged['name']!r} (first at line {seen[merged['name']]})",
+            )
         seen[merged["name"]] = line
     names = set(seen)
     for host in hosts:
         if host.jump and host.jump not in names:
-            raise LoadError(str(file), host.line, f"host {host.name}: jump host {host.jump!r} is not in the inventory")
+            raise LoadError(
+                str(file), host.line, f"host {host.name}: jump host {host.jump!r} is not in the inventory"
+            )
     waivers = doc.get("waivers")
     waivers_dir = (base / waivers) if waivers else (base / "waivers" if (base / "waivers").is_dir() else None)
     return Inventory(
@@ -216,25 +254,44 @@ def _refuse_secrets(value: Any, file: Path, line: int, name: str) -> None:
     if isinstance(value, dict):
         for key, sub in value.items():
             if _SECRET.search(str(key)) and not str(key).endswith("_env"):
-                raise LoadError(str(file), line, f"host {name}: vars.{key} looks like a credential; inventories never hold "
-                                "credentials (use SSH keys, the agent, or the name of an environment variable: {key}_env)")
+                raise LoadError(
+                    str(file),
+                    line,
+                    f"host {name}: vars.{key} looks like a credential; inventories never hold "
+                    "credentials (use SSH keys, the agent, or the name of an environment variable: {key}_env)",
+                )
             _refuse_secrets(sub, file, line, name)
 
 
 def _host(
-    merged: dict[str, Any], file: Path, base: Path, zones: dict[str, Zone], sites: dict[str, Site],
-    line: int, entry: Node,
+    merged: dict[str, Any],
+    file: Path,
+    base: Path,
+    zones: dict[str, Zone],
+    sites: dict[str, Site],
+    line: int,
+    entry: Node,
 ) -> Host:
     name = str(merged["name"])
     _refuse_secrets(merged.get("vars", {}), file, line, name)
     for key in ("zone", "role"):
         if key not in merged:
-            raise LoadError(str(file), line, f"host {name}: no {key} (set it on the host, a group or defaults)")
+            raise LoadError(
+                str(file), line, f"host {name}: no {key} (set it on the host, a group or defaults)"
+            )
     if merged["zone"] not in zones:
         declared = ", ".join(sorted(zones)) or "none"
-        raise LoadError(str(file), entry.line_of("zone"), f"host {name}: zone {merged['zone']!r} is not declared (declared: {declared})")
+        raise LoadError(
+            str(file),
+            entry.line_of("zone"),
+            f"host {name}: zone {merged['zone']!r} is not declared (declared: {declared})",
+        )
     if merged["role"] not in ROLES:
-        raise LoadError(str(file), entry.line_of("role"), f"host {name}: unknown role {merged['role']!r} (one of {', '.join(ROLES)})")
+        raise LoadError(
+            str(file),
+            entry.line_of("role"),
+            f"host {name}: unknown role {merged['role']!r} (one of {', '.join(ROLES)})",
+        )
     site = str(merged.get("site", ""))
     if site and site not in sites:
         raise LoadError(str(file), entry.line_of("site"), f"host {name}: site {site!r} is not declared")
@@ -271,7 +328,9 @@ def _host(
 
 def single_host(root: Path, name: str = "", zone: str = "lgwan", role: str = "server") -> Inventory:
     """Build an inventory of one ``files`` host: a folder treated as a host's root (--root)."""
-    host = Host(name=name or root.name or "root", zone=zone, role=role, transport="files", root=str(root.resolve()))
+    host = Host(
+        name=name or root.name or "root", zone=zone, role=role, transport="files", root=str(root.resolve())
+    )
     zones = {zone: Zone(zone, zone, zone)}
     return Inventory(path=root, name=host.name, zones=zones, sites={}, hosts=(host,), base_dir=root)
 

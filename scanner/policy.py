@@ -19,7 +19,6 @@ from scanner.inventory import Host, label_text
 from scanner.results import Severity
 from scanner.yamlsrc import Node, Seq, load_yaml, validate
 
-
 CHECK_META = frozenset({"id", "title", "platform", "when", "description", "rationale", "if_missing"})
 
 
@@ -186,13 +185,19 @@ def check_condition(
     unknown = [k for k in cond if k not in ADDRESS_KEYS | ALL_OPERATORS | COMBINATORS]
     if unknown:
         where = cond.line_of(unknown[0]) if isinstance(cond, Node) else line
-        raise LoadError(file, where, f"unknown operator {unknown[0]!r} (known: {', '.join(sorted(ALL_OPERATORS | COMBINATORS))})")
+        raise LoadError(
+            file,
+            where,
+            f"unknown operator {unknown[0]!r} (known: {', '.join(sorted(ALL_OPERATORS | COMBINATORS))})",
+        )
     ops = [k for k in cond if k in ALL_OPERATORS | COMBINATORS]
     if len(ops) != 1:
         raise LoadError(file, line, f"a condition needs exactly one operator, found {ops or 'none'}")
     op = ops[0]
     if cond.get("if_missing", "error") not in IF_MISSING:
-        raise LoadError(file, _lines(cond, "if_missing"), f"if_missing must be one of {', '.join(IF_MISSING)}")
+        raise LoadError(
+            file, _lines(cond, "if_missing"), f"if_missing must be one of {', '.join(IF_MISSING)}"
+        )
     if op in COMBINATORS:
         items = cond[op]
         if not isinstance(items, list) or not items:
@@ -203,7 +208,11 @@ def check_condition(
     if "fact" in cond:
         subject = str(cond["fact"]).split(".")[0]
         if subject not in SUBJECTS:
-            raise LoadError(file, _lines(cond, "fact"), f"unknown fact subject {subject!r} (known: {', '.join(sorted(SUBJECTS))})")
+            raise LoadError(
+                file,
+                _lines(cond, "fact"),
+                f"unknown fact subject {subject!r} (known: {', '.join(sorted(SUBJECTS))})",
+            )
         subjects.add(subject)
     elif not relative:
         raise LoadError(file, line, "a condition needs 'fact' (outside every/some)")
@@ -219,7 +228,9 @@ def _collect_params(value: Any, params: set[str], file: str, line: int) -> None:
         if set(value) == {"param"} and isinstance(value["param"], str):
             params.add(value["param"])
         else:
-            raise LoadError(file, line, f"an operator value may be a scalar, a list or {{param: name}}, got {dict(value)}")
+            raise LoadError(
+                file, line, f"an operator value may be a scalar, a list or {{param: name}}, got {dict(value)}"
+            )
     elif isinstance(value, list):
         for v in value:
             _collect_params(v, params, file, line)
@@ -243,7 +254,11 @@ def load_checks(root: Path) -> dict[str, Check]:
             line = _lines(doc["checks"], i)
             if entry["id"] in checks:
                 first = checks[entry["id"]]
-                raise LoadError(str(path), line, f"duplicate check id {entry['id']!r} (first in {first.file}:{first.line})")
+                raise LoadError(
+                    str(path),
+                    line,
+                    f"duplicate check id {entry['id']!r} (first in {first.file}:{first.line})",
+                )
             cond = _without(entry, CHECK_META)
             subjects: set[str] = set()
             params: set[str] = set()
@@ -253,9 +268,17 @@ def load_checks(root: Path) -> dict[str, Check]:
                 check_condition(when, str(path), _lines(entry, "when"), subjects, params)
             ja, en = _str_pair(entry["title"])
             checks[entry["id"]] = Check(
-                id=entry["id"], title_ja=ja, title_en=en, condition=cond, when=when,
-                platform=str(entry.get("platform", "linux")), if_missing=str(entry.get("if_missing", "error")),
-                subjects=frozenset(subjects), params_used=frozenset(params), file=str(path), line=line,
+                id=entry["id"],
+                title_ja=ja,
+                title_en=en,
+                condition=cond,
+                when=when,
+                platform=str(entry.get("platform", "linux")),
+                if_missing=str(entry.get("if_missing", "error")),
+                subjects=frozenset(subjects),
+                params_used=frozenset(params),
+                file=str(path),
+                line=line,
             )
     return checks
 
@@ -271,7 +294,9 @@ def _applies(node: dict[str, Any] | None) -> Applies:
     )
 
 
-def load_controls(root: Path, checks: dict[str, Check]) -> tuple[dict[str, Control], dict[str, dict[str, str]]]:
+def load_controls(
+    root: Path, checks: dict[str, Check]
+) -> tuple[dict[str, Control], dict[str, dict[str, str]]]:
     """Load policies/*.yaml (not profiles/) and cross-check them against the checks."""
     controls: dict[str, Control] = {}
     areas: dict[str, dict[str, str]] = {}
@@ -286,34 +311,66 @@ def load_controls(root: Path, checks: dict[str, Check]) -> tuple[dict[str, Contr
             cid = str(entry["id"])
             if cid in controls:
                 first = controls[cid]
-                raise LoadError(str(path), line, f"duplicate control id {cid!r} (first in {first.file}:{first.line})")
+                raise LoadError(
+                    str(path), line, f"duplicate control id {cid!r} (first in {first.file}:{first.line})"
+                )
             params = {
-                name: Param(name, p["default"], str(p["source"]), dict(p.get("by_zone", {})), str(p.get("unit", "")),
-                            dict(p.get("by_role", {})))
+                name: Param(
+                    name,
+                    p["default"],
+                    str(p["source"]),
+                    dict(p.get("by_zone", {})),
+                    str(p.get("unit", "")),
+                    dict(p.get("by_role", {})),
+                )
                 for name, p in (entry.get("params") or {}).items()
             }
             manual = bool(entry.get("manual", False))
             ids = tuple(entry.get("checks", ()))
             if not manual and not ids:
-                raise LoadError(str(path), line, f"control {cid}: no checks (list checks, or set manual: true with an attestation)")
+                raise LoadError(
+                    str(path),
+                    line,
+                    f"control {cid}: no checks (list checks, or set manual: true with an attestation)",
+                )
             for j, check_id in enumerate(ids):
                 where = _lines(entry["checks"], j)
                 if check_id not in checks:
                     raise LoadError(str(path), where, f"control {cid}: unknown check {check_id!r}")
                 missing = sorted(checks[check_id].params_used - set(params))
                 if missing:
-                    raise LoadError(str(path), where, f"control {cid}: check {check_id} uses parameter(s) {', '.join(missing)} that the control does not define")
+                    raise LoadError(
+                        str(path),
+                        where,
+                        f"control {cid}: check {check_id} uses parameter(s) {', '.join(missing)} that the control does not define",
+                    )
             if manual and not entry.get("attestation"):
-                raise LoadError(str(path), line, f"control {cid}: manual controls need an attestation (what must be attested)")
+                raise LoadError(
+                    str(path),
+                    line,
+                    f"control {cid}: manual controls need an attestation (what must be attested)",
+                )
             tja, ten = _str_pair(entry["title"])
             aja, aen = _str_pair(entry.get("attestation"))
             rja, ren = _str_pair(entry.get("remediation"))
             controls[cid] = Control(
-                id=cid, area=area, title_ja=tja, title_en=ten, severity=Severity(entry["severity"]),
-                applies=_applies(entry.get("applies")), params=params, checks=ids, manual=manual,
-                attestation_ja=aja, attestation_en=aen, guideline=str((entry.get("refs") or {}).get("guideline", "")),
-                remediation_ja=rja, remediation_en=ren, waivable=bool(entry.get("waivable", True)),
-                file=str(path), line=line,
+                id=cid,
+                area=area,
+                title_ja=tja,
+                title_en=ten,
+                severity=Severity(entry["severity"]),
+                applies=_applies(entry.get("applies")),
+                params=params,
+                checks=ids,
+                manual=manual,
+                attestation_ja=aja,
+                attestation_en=aen,
+                guideline=str((entry.get("refs") or {}).get("guideline", "")),
+                remediation_ja=rja,
+                remediation_en=ren,
+                waivable=bool(entry.get("waivable", True)),
+                file=str(path),
+                line=line,
             )
     return controls, areas
 
@@ -357,9 +414,14 @@ def load_profile(name: str, policies: Path, controls: dict[str, Control]) -> Pro
                 raise LoadError(file, doc["params"].line_of(cid), f"params: unknown control {cid!r}")
             for pname, spec in params.items():
                 if pname not in controls[cid].params:
-                    raise LoadError(file, params.line_of(pname), f"params: control {cid} has no parameter {pname!r}")
+                    raise LoadError(
+                        file, params.line_of(pname), f"params: control {cid} has no parameter {pname!r}"
+                    )
                 overrides.setdefault(cid, {})[pname] = Override(
-                    spec["value"], str(spec["source"]), dict(spec.get("by_zone", {})), dict(spec.get("by_role", {}))
+                    spec["value"],
+                    str(spec["source"]),
+                    dict(spec.get("by_zone", {})),
+                    dict(spec.get("by_role", {})),
                 )
         for key, target in (("select", select), ("deselect", deselect)):
             for i, cid in enumerate(doc.get(key, [])):
@@ -373,13 +435,24 @@ def load_profile(name: str, policies: Path, controls: dict[str, Control]) -> Pro
         roles.update(doc.get("roles") or {})
         documents.update(doc.get("documents") or {})
         for rule in (doc.get("scope") or {}).get("exclude", []):
-            exclusions.append(Exclusion(_applies(rule.get("match")), str(rule["reason"]), str(rule.get("citation", ""))))
+            exclusions.append(
+                Exclusion(_applies(rule.get("match")), str(rule["reason"]), str(rule.get("citation", "")))
+            )
         if "fail_on" in doc:
             fail_on = Severity(doc["fail_on"])
     return Profile(
-        name=name, name_ja=name_ja, name_en=name_en, overrides=overrides, select=tuple(select),
-        deselect=tuple(deselect), roles=roles, citations=citations, fail_on=fail_on,
-        exclusions=tuple(exclusions), documents=documents, files=tuple(str(p) for p, _ in chain),
+        name=name,
+        name_ja=name_ja,
+        name_en=name_en,
+        overrides=overrides,
+        select=tuple(select),
+        deselect=tuple(deselect),
+        roles=roles,
+        citations=citations,
+        fail_on=fail_on,
+        exclusions=tuple(exclusions),
+        documents=documents,
+        files=tuple(str(p) for p, _ in chain),
     )
 
 
@@ -391,7 +464,9 @@ def _hash_tree(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def load_pack(profile: str = "base", checks_root: Path | None = None, policies_root: Path | None = None) -> Pack:
+def load_pack(
+    profile: str = "base", checks_root: Path | None = None, policies_root: Path | None = None
+) -> Pack:
     """Load checks, controls and a profile; raise LoadError on the first problem.
 
     >>> pack = load_pack("bunkyo")  # doctest: +SKIP
@@ -402,7 +477,11 @@ def load_pack(profile: str = "base", checks_root: Path | None = None, policies_r
     checks = load_checks(checks_root)
     controls, areas = load_controls(policies_root, checks)
     prof = load_profile(profile, policies_root, controls)
-    selected = {cid: c for cid, c in controls.items() if (not prof.select or cid in prof.select) and cid not in prof.deselect}
+    selected = {
+        cid: c
+        for cid, c in controls.items()
+        if (not prof.select or cid in prof.select) and cid not in prof.deselect
+    }
     hashes = {
         "checks": _hash_tree(list(checks_root.rglob("*.yaml"))),
         "policies": _hash_tree(list(policies_root.glob("*.yaml"))),

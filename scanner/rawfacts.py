@@ -81,7 +81,12 @@ class Item:
             gid=obj.get("gid"),
             mtime=obj.get("mtime"),
             size=obj.get("size"),
-            sha256=obj.get("sha256") or (hashlib.sha256(data).hexdigest() if obj.get("exists", True) and obj["kind"] != "stat" else None),
+            sha256=obj.get("sha256")
+            or (
+                hashlib.sha256(data).hexdigest()
+                if obj.get("exists", True) and obj["kind"] != "stat"
+                else None
+            ),
             truncated=obj.get("truncated", False),
             stderr=obj.get("stderr", ""),
         )
@@ -166,23 +171,43 @@ def build_raw(
         meta = spec if isinstance(spec, dict) else {"content": spec}
         data = str(meta.get("content", "")).encode("utf-8")
         items["file:" + path] = Item(
-            id="file:" + path, kind="file", path=path, data=data,
-            mode=str(meta.get("mode", "0644")), uid=int(meta.get("uid", 0)), gid=int(meta.get("gid", 0)),
-            mtime=_epoch(meta.get("mtime")), size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+            id="file:" + path,
+            kind="file",
+            path=path,
+            data=data,
+            mode=str(meta.get("mode", "0644")),
+            uid=int(meta.get("uid", 0)),
+            gid=int(meta.get("gid", 0)),
+            mtime=_epoch(meta.get("mtime")),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
         )
     for path in absent or []:
         items["file:" + path] = Item(id="file:" + path, kind="file", path=path, exists=False)
     for path, meta in (stats or {}).items():
         items["stat:" + path] = Item(
-            id="stat:" + path, kind="stat", path=path, exists=bool(meta.get("exists", True)),
-            mode=str(meta.get("mode", "0644")), uid=int(meta.get("uid", 0)), gid=int(meta.get("gid", 0)),
-            mtime=_epoch(meta.get("mtime")), size=meta.get("size"),
+            id="stat:" + path,
+            kind="stat",
+            path=path,
+            exists=bool(meta.get("exists", True)),
+            mode=str(meta.get("mode", "0644")),
+            uid=int(meta.get("uid", 0)),
+            gid=int(meta.get("gid", 0)),
+            mtime=_epoch(meta.get("mtime")),
+            size=meta.get("size"),
         )
     for name, spec in (probes or {}).items():
         meta = spec if isinstance(spec, dict) else {"stdout": spec}
         data = str(meta.get("stdout", "")).encode("utf-8")
         items["probe:" + name] = Item(
-            id="probe:" + name, kind="probe", cmd=name, rc=int(meta.get("rc", 0)), data=data,
-            stderr=str(meta.get("stderr", "")), sha256=hashlib.sha256(data).hexdigest(),
+            id="probe:" + name,
+            kind="probe",
+            cmd=name,
+            rc=int(meta.get("rc", 0)),
+            data=data,
+            stderr=str(meta.get("stderr", "")),
+            sha256=hashlib.sha256(data).hexdigest(),
         )
-    return RawFacts(host=host, collected_at=collected_at, collector={"name": "build_raw", "version": "1"}, items=items)
+    return RawFacts(
+        host=host, collected_at=collected_at, collector={"name": "build_raw", "version": "1"}, items=items
+    )

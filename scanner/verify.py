@@ -37,7 +37,10 @@ CASE_ZONES = {
 def case_inventory(host: Host) -> Inventory:
     """Return the fixed inventory every case runs in: five zones, two sites, two backup stores."""
     zones = {n: Zone(n, ja, en, (cidr,)) for n, (ja, en, cidr) in CASE_ZONES.items()}
-    sites = {"honcho": Site("honcho", "office", "本庁舎"), "dc-gaibu": Site("dc-gaibu", "external_dc", "外部DC")}
+    sites = {
+        "honcho": Site("honcho", "office", "本庁舎"),
+        "dc-gaibu": Site("dc-gaibu", "external_dc", "外部DC"),
+    }
     others = (
         Host(name="backup-local-01", zone="mgmt", role="backup_storage", site="honcho", address="10.90.0.10"),
         Host(name="backup-dc-01", zone="dc", role="backup_storage", site="dc-gaibu", address="10.99.0.10"),
@@ -64,10 +67,15 @@ class CaseResult:
 def _host(spec: dict[str, Any]) -> Host:
     labels = spec.get("labels", {})
     return Host(
-        name=str(spec.get("name", "case-host")), zone=str(spec.get("zone", "lgwan")), role=str(spec.get("role", "server")),
-        site=str(spec.get("site", "honcho")), os=str(spec.get("os", "linux")),
-        classification=str(spec.get("classification", "")), address=str(spec.get("address", "")),
-        labels={str(k): str(v) for k, v in labels.items()}, vars=dict(spec.get("vars", {})),
+        name=str(spec.get("name", "case-host")),
+        zone=str(spec.get("zone", "lgwan")),
+        role=str(spec.get("role", "server")),
+        site=str(spec.get("site", "honcho")),
+        os=str(spec.get("os", "linux")),
+        classification=str(spec.get("classification", "")),
+        address=str(spec.get("address", "")),
+        labels={str(k): str(v) for k, v in labels.items()},
+        vars=dict(spec.get("vars", {})),
     )
 
 
@@ -86,8 +94,12 @@ def run_case(path: Path, pack: Pack) -> list[CaseResult]:
         raise LoadError(str(path), None, "a case needs 'expect' (check id -> status)")
     host = _host(doc.get("host") or {})
     raw = build_raw(
-        host=host.name, collected_at=str(doc.get("collected_at", "2026-11-01T09:00:00+09:00")),
-        files=doc.get("files"), absent=doc.get("absent"), stats=doc.get("stats"), probes=doc.get("probes"),
+        host=host.name,
+        collected_at=str(doc.get("collected_at", "2026-11-01T09:00:00+09:00")),
+        files=doc.get("files"),
+        absent=doc.get("absent"),
+        stats=doc.get("stats"),
+        probes=doc.get("probes"),
     )
     ctx = factsmod.Context(host=host, inventory=case_inventory(host))
     results = []

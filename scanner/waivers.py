@@ -46,11 +46,17 @@ class Waiver:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "control": self.control, "hosts": list(self.host_names),
-            "justification": self.justification, "compensating_controls": list(self.compensating),
-            "requested_by": self.requested_by, "approved_by": {"name": self.approver, "role": self.approver_role},
-            "approved_on": self.approved_on.isoformat(), "expires": self.expires.isoformat(),
-            "ticket": self.ticket, "file": self.file,
+            "id": self.id,
+            "control": self.control,
+            "hosts": list(self.host_names),
+            "justification": self.justification,
+            "compensating_controls": list(self.compensating),
+            "requested_by": self.requested_by,
+            "approved_by": {"name": self.approver, "role": self.approver_role},
+            "approved_on": self.approved_on.isoformat(),
+            "expires": self.expires.isoformat(),
+            "ticket": self.ticket,
+            "file": self.file,
         }
 
 
@@ -78,26 +84,39 @@ def load_waivers(folder: Path | None, pack: Pack) -> list[Waiver]:
         doc = load_yaml(path)
         validate(doc, "waiver", path)
         if doc["id"] in seen:
-            raise LoadError(file, doc.line_of("id"), f"duplicate waiver id {doc['id']!r} (also in {seen[doc['id']]})")
+            raise LoadError(
+                file, doc.line_of("id"), f"duplicate waiver id {doc['id']!r} (also in {seen[doc['id']]})"
+            )
         seen[doc["id"]] = file
         if doc["control"] not in all_ids:
             raise LoadError(file, doc.line_of("control"), f"unknown control {doc['control']!r}")
         for cid in doc.get("compensating_controls", []):
             if cid not in all_ids:
-                raise LoadError(file, doc.line_of("compensating_controls"), f"unknown compensating control {cid!r}")
+                raise LoadError(
+                    file, doc.line_of("compensating_controls"), f"unknown compensating control {cid!r}"
+                )
         approved_on, expires = _date(doc, "approved_on", file), _date(doc, "expires", file)
         if expires < approved_on:
             raise LoadError(file, doc.line_of("expires"), "expires is before approved_on")
         hosts = doc["hosts"]
-        waivers.append(Waiver(
-            id=str(doc["id"]), control=str(doc["control"]),
-            host_names=tuple(hosts) if isinstance(hosts, list) else (),
-            selector=_applies(hosts) if isinstance(hosts, dict) else None,
-            justification=str(doc["justification"]), compensating=tuple(doc.get("compensating_controls", [])),
-            requested_by=str(doc.get("requested_by", "")), approver=str(doc["approved_by"]["name"]),
-            approver_role=str(doc["approved_by"]["role"]), approved_on=approved_on, expires=expires,
-            ticket=str(doc.get("ticket", "")), file=file, line=doc.line,
-        ))
+        waivers.append(
+            Waiver(
+                id=str(doc["id"]),
+                control=str(doc["control"]),
+                host_names=tuple(hosts) if isinstance(hosts, list) else (),
+                selector=_applies(hosts) if isinstance(hosts, dict) else None,
+                justification=str(doc["justification"]),
+                compensating=tuple(doc.get("compensating_controls", [])),
+                requested_by=str(doc.get("requested_by", "")),
+                approver=str(doc["approved_by"]["name"]),
+                approver_role=str(doc["approved_by"]["role"]),
+                approved_on=approved_on,
+                expires=expires,
+                ticket=str(doc.get("ticket", "")),
+                file=file,
+                line=doc.line,
+            )
+        )
     return waivers
 
 
@@ -122,7 +141,9 @@ def why_not(waiver: Waiver, pack: Pack, today: date, statuses: dict[str, Status]
     return ""
 
 
-def apply(findings: list[Finding], hosts: dict[str, Host], waivers: list[Waiver], pack: Pack, today: date) -> list[Finding]:
+def apply(
+    findings: list[Finding], hosts: dict[str, Host], waivers: list[Waiver], pack: Pack, today: date
+) -> list[Finding]:
     """Return findings with waivers applied; failures whose waiver does not apply say why."""
     by_host: dict[str, dict[str, Status]] = {}
     for f in findings:
@@ -130,12 +151,16 @@ def apply(findings: list[Finding], hosts: dict[str, Host], waivers: list[Waiver]
     out: list[Finding] = []
     for finding in findings:
         host = hosts.get(finding.host)
-        match = next((w for w in waivers if w.control == finding.control_id and host and w.covers(host)), None)
+        match = next(
+            (w for w in waivers if w.control == finding.control_id and host and w.covers(host)), None
+        )
         if match is None or finding.status is not Status.FAIL:
             out.append(finding)
             continue
         reason = why_not(match, pack, today, by_host.get(finding.host, {}))
-        ref = WaiverRef(match.id, not reason, reason, match.expires.isoformat(), match.approver, match.approver_role)
+        ref = WaiverRef(
+            match.id, not reason, reason, match.expires.isoformat(), match.approver, match.approver_role
+        )
         if reason:
             out.append(replace(finding, waiver=ref, message=f"{finding.message}; {reason}".strip("; ")))
         else:

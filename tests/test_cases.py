@@ -17,5 +17,7 @@ CASES = case_files(cases_dir())
 def test_case(path: Path, pack: Pack) -> None:
     results = run_case(path, pack)
     assert results, f"{path} expects nothing"
-    wrong = [f"{r.check_id}: expected {r.expected}, got {r.actual} ({r.message})" for r in results if not r.ok]
+    wrong = [
+        f"{r.check_id}: expected {r.expected}, got {r.actual} ({r.message})" for r in results if not r.ok
+    ]
     assert not wrong, "\n".join(wrong)

@@ -32,7 +32,9 @@ def test_every_check_is_used_by_a_control(pack: Pack) -> None:
 
 
 def test_every_parameter_has_a_source(pack: Pack) -> None:
-    missing = [f"{c.id}.{p.name}" for c in pack.controls.values() for p in c.params.values() if not p.source.strip()]
+    missing = [
+        f"{c.id}.{p.name}" for c in pack.controls.values() for p in c.params.values() if not p.source.strip()
+    ]
     assert not missing
 
 

@@ -90,7 +90,6 @@ def _load() -> dict[str, Subject]:
     return subjects
 
 
-
 @dataclass
 class Facts:
     """The parsed view of one host: a JSON-able tree plus per-subject errors and evidence."""

@@ -39,7 +39,7 @@ def make(tmp: Path, checks: str = CHECKS, controls: str = CONTROLS) -> tuple[Pat
     (tmp / "policies" / "profiles").mkdir(parents=True)
     (tmp / "checks" / "sshd.yaml").write_text(checks, "utf-8")
     (tmp / "policies" / "access_control.yaml").write_text(controls, "utf-8")
-    (tmp / "policies" / "profiles" / "base.yaml").write_text("municipality: {name_ja: 試験区, name_en: Test}\n", "utf-8")
+    (tmp / "policies" / "profiles" / "base.yaml").write_text(
+        "municipality: {name_ja: 試験区, name_en: Test}\n", "utf-8"
+    )
     return tmp / "checks", tmp / "policies"
-
-

@@ -17,7 +17,10 @@ from .conftest import CONTROLS, make
 
 @pytest.fixture
 def mini(tmp_path: Path) -> Pack:
-    controls = CONTROLS.replace("    checks: [sshd-root-login-disabled]", "    applies: {roles: [server]}\n    checks: [sshd-root-login-disabled]")
+    controls = CONTROLS.replace(
+        "    checks: [sshd-root-login-disabled]",
+        "    applies: {roles: [server]}\n    checks: [sshd-root-login-disabled]",
+    )
     return load_pack("base", *make(tmp_path, controls=controls))
 
 
@@ -45,7 +48,9 @@ def test_missing_fact_is_error_not_pass(mini: Pack) -> None:
 
 
 def test_parser_error_makes_the_check_an_error(mini: Pack) -> None:
-    facts = Facts(tree={"login_defs": {"pass_max_days": 90}}, errors={"sshd": "parser sshd failed: ValueError: x"})
+    facts = Facts(
+        tree={"login_defs": {"pass_max_days": 90}}, errors={"sshd": "parser sshd failed: ValueError: x"}
+    )
     findings = evaluate_host(mini, SERVER, facts)
     assert status(findings, "ACC-04") is Status.ERROR
     assert "parser sshd failed" in next(f.message for f in findings if f.control_id == "ACC-04")

@@ -15,6 +15,7 @@ from scanner.waivers import load_waivers
 
 from .conftest import CHECKS, CONTROLS, make
 
+
 def error(tmp: Path, **files: str) -> LoadError:
     checks, policies = make(tmp, **files)
     with pytest.raises(LoadError) as info:
@@ -47,7 +48,10 @@ def test_control_naming_a_missing_check(tmp_path: Path) -> None:
 
 
 def test_parameter_without_default(tmp_path: Path) -> None:
-    err = error(tmp_path, controls=CONTROLS.replace("{default: 90, source: NCH 第3条(1)ア}", "{source: NCH 第3条(1)ア}"))
+    err = error(
+        tmp_path,
+        controls=CONTROLS.replace("{default: 90, source: NCH 第3条(1)ア}", "{source: NCH 第3条(1)ア}"),
+    )
     assert "default" in err.message
     assert err.line == 13
 
@@ -69,7 +73,9 @@ def test_duplicate_check_id(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
-    err = error(tmp_path, checks=CHECKS.replace('    equals: "no"\n', '    equals: "no"\n    equals: "yes"\n'))
+    err = error(
+        tmp_path, checks=CHECKS.replace('    equals: "no"\n', '    equals: "no"\n    equals: "yes"\n')
+    )
     assert "duplicate key" in err.message
 
 
@@ -96,14 +102,18 @@ def test_host_in_an_undeclared_zone(tmp_path: Path) -> None:
 
 
 def test_duplicate_host(tmp_path: Path) -> None:
-    (tmp_path / "inventory.yaml").write_text(INVENTORY.replace("name: b, zone: lgwan", "name: a, zone: mynumber"), "utf-8")
+    (tmp_path / "inventory.yaml").write_text(
+        INVENTORY.replace("name: b, zone: lgwan", "name: a, zone: mynumber"), "utf-8"
+    )
     with pytest.raises(LoadError) as info:
         load_inventory(tmp_path)
     assert "duplicate host name 'a'" in info.value.message
 
 
 def test_credentials_are_refused_in_an_inventory(tmp_path: Path) -> None:
-    (tmp_path / "inventory.yaml").write_text(INVENTORY.replace("transport: snapshot}\n  - {name: b", "password: x}\n  - {name: b"), "utf-8")
+    (tmp_path / "inventory.yaml").write_text(
+        INVENTORY.replace("transport: snapshot}\n  - {name: b", "password: x}\n  - {name: b"), "utf-8"
+    )
     with pytest.raises(LoadError) as info:
         load_inventory(tmp_path)
     assert "password" in info.value.message
@@ -141,7 +151,9 @@ def test_cli_exits_2_on_bad_inventory_before_any_host(tmp_path: Path) -> None:
 
 
 def test_credentials_in_host_vars_are_refused(tmp_path: Path) -> None:
-    text = INVENTORY.replace("transport: snapshot}\n  - {name: b", "vars: {db_password: hunter2}}\n  - {name: b")
+    text = INVENTORY.replace(
+        "transport: snapshot}\n  - {name: b", "vars: {db_password: hunter2}}\n  - {name: b"
+    )
     (tmp_path / "inventory.yaml").write_text(text, "utf-8")
     with pytest.raises(LoadError) as info:
         load_inventory(tmp_path)

@@ -34,7 +34,8 @@ expires: 2027-03-31
 def setup(tmp_path: Path, waiver: str = WAIVER, controls: str = CONTROLS) -> tuple[Pack, Path]:
     checks, policies = make(tmp_path, controls=controls)
     (policies / "profiles" / "base.yaml").write_text(
-        "municipality: {name_ja: 試験区, name_en: Test}\nroles: {waiver_approver: 統括情報セキュリティ責任者}\n", "utf-8"
+        "municipality: {name_ja: 試験区, name_en: Test}\nroles: {waiver_approver: 統括情報セキュリティ責任者}\n",
+        "utf-8",
     )
     folder = tmp_path / "waivers"
     folder.mkdir()
@@ -67,7 +68,11 @@ def test_expiry_beyond_the_fiscal_year_does_not_apply(tmp_path: Path) -> None:
 
 
 def test_the_approver_must_hold_the_profile_role(tmp_path: Path) -> None:
-    status, reason = outcome(tmp_path, date(2026, 11, 20), waiver=WAIVER.replace("role: 統括情報セキュリティ責任者", "role: 税務課長"))
+    status, reason = outcome(
+        tmp_path,
+        date(2026, 11, 20),
+        waiver=WAIVER.replace("role: 統括情報セキュリティ責任者", "role: 税務課長"),
+    )
     assert status is Status.FAIL
     assert "税務課長" in reason
 
@@ -94,6 +99,13 @@ def test_summary_lists_in_force_lapsed_and_unused(tmp_path: Path) -> None:
     assert [w["id"] for w in summary(waivers, findings)["unused"]] == ["EXC-2026-001"]
 
 
-@pytest.mark.parametrize(("day", "end"), [(date(2026, 4, 1), date(2027, 3, 31)), (date(2027, 3, 31), date(2027, 3, 31)), (date(2026, 1, 5), date(2026, 3, 31))])
+@pytest.mark.parametrize(
+    ("day", "end"),
+    [
+        (date(2026, 4, 1), date(2027, 3, 31)),
+        (date(2027, 3, 31), date(2027, 3, 31)),
+        (date(2026, 1, 5), date(2026, 3, 31)),
+    ],
+)
 def test_fiscal_year_end(day: date, end: date) -> None:
     assert fiscal_year_end(day) == end
