@@ -110,8 +110,20 @@ def _citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
 
 
 def applicable(pack: Pack, host: Host) -> list[Control]:
-    """Return the controls whose applicability selects this host."""
-    return [c for c in pack.controls.values() if c.applies.matches(host)]
+    """Return the host-level controls whose applicability selects this host."""
+    return [c for c in pack.controls.values() if c.level == "host" and c.applies.matches(host)]
+
+
+ORGANIZATION = Host(name="(organization)", zone="", role="")
+
+
+def evaluate_organization(pack: Pack) -> list[Finding]:
+    """Return one finding per organization-level control (自己点検, 監査, 例外措置 records): manual for now."""
+    return [
+        _finding(c, ORGANIZATION, pack, Status.MANUAL, message="attestation required (organization level)")
+        for c in pack.controls.values()
+        if c.level == "organization"
+    ]
 
 
 def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "") -> list[Finding]:
@@ -122,6 +134,8 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
     """
     findings: list[Finding] = []
     for control in pack.controls.values():
+        if control.level == "organization":
+            continue
         if not control.applies.matches(host):
             findings.append(
                 _finding(control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope")

@@ -98,6 +98,7 @@ class Control:
     waivable: bool
     file: str
     line: int
+    level: str = "host"  # "organization": assessed once per run, not per host
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,7 @@ def load_controls(
                 waivable=bool(entry.get("waivable", True)),
                 file=str(path),
                 line=line,
+                level=str(entry.get("level", "host")),
             )
     return controls, areas
 

@@ -74,3 +74,16 @@ def test_no_check_for_the_platform_asks_for_attestation(mini: Pack) -> None:
     findings = evaluate_host(mini, windows, Facts())
     assert status(findings, "ACC-04") is Status.MANUAL
     assert "windows" in next(f.message for f in findings if f.control_id == "ACC-04")
+
+
+def test_organization_level_controls_are_assessed_once_not_per_host(tmp_path: Path) -> None:
+    from scanner.engine import evaluate_organization
+
+    controls = CONTROLS + (
+        "  - id: AUD-01\n    level: organization\n    title: {ja: 自己点検が実施されている, en: Self-inspection is done}\n"
+        "    severity: low\n    manual: true\n    attestation: {ja: 記録を確認, en: Check the record}\n"
+    )
+    pack = load_pack("base", *make(tmp_path, controls=controls))
+    assert all(f.control_id != "AUD-01" for f in evaluate_host(pack, SERVER, Facts()))
+    org = evaluate_organization(pack)
+    assert [(f.control_id, f.status) for f in org] == [("AUD-01", Status.MANUAL)]
