@@ -127,6 +127,7 @@ class Outcome:
     expected: Any = None
     message: str = ""
     subjects: set[str] = field(default_factory=set)
+    where: str = ""  # the fact address of a leaf, so compound observations read as {address: value}
 
 
 def operator_of(cond: dict[str, Any]) -> str | None:
@@ -207,34 +208,38 @@ def evaluate(
         ok = present == bool(arg) if op == "exists" else (not present) == bool(arg)
         expected = f"{where} {'exists' if (op == 'exists') == bool(arg) else 'is absent'}"
         observed = None if value is MISSING else value
-        return Outcome(Status.PASS if ok else Status.FAIL, observed, expected, "", subjects)
+        return Outcome(Status.PASS if ok else Status.FAIL, observed, expected, "", subjects, where)
     if op in QUANTIFIERS:
-        expected = f"{op} item of {where}: {_describe(arg)}"
+        expected = f"{op} item of {where}: {_describe(arg, params)}"
         if value is MISSING:
             out = _missing(cond, if_missing, expected)
-            out.subjects = subjects
+            out.subjects, out.where = subjects, where
             return out
-        return _quantify(op, value, arg, facts, params, if_missing, expected, subjects)
+        out = _quantify(op, value, arg, facts, params, if_missing, expected, subjects)
+        out.where = where
+        return out
     fn, symbol = OPERATORS[op]
     expected = f"{where} {symbol} {arg!r}"
     if value is MISSING:
         out = _missing(cond, if_missing, expected)
-        out.subjects = subjects
+        out.subjects, out.where = subjects, where
         return out
     try:
         ok = fn(value, arg)
     except ConditionError as exc:
-        return Outcome(Status.ERROR, value, expected, str(exc), subjects)
-    return Outcome(Status.PASS if ok else Status.FAIL, value, expected, "", subjects)
+        return Outcome(Status.ERROR, value, expected, str(exc), subjects, where)
+    return Outcome(Status.PASS if ok else Status.FAIL, value, expected, "", subjects, where)
 
 
-def _describe(cond: Any) -> str:
+def _describe(cond: Any, params: dict[str, Any]) -> str:
     if not isinstance(cond, dict):
         return repr(cond)
     op = operator_of(cond)
     if op in COMBINATORS:
-        return f"{op}(" + "; ".join(_describe(c) for c in cond[op]) + ")"
-    return f"{address(cond) or 'item'} {op} {cond.get(op)!r}"
+        return f"{op}(" + "; ".join(_describe(c, params) for c in cond[op]) + ")"
+    if op in QUANTIFIERS:
+        return f"{op} item of {address(cond) or 'item'}: {_describe(cond[op], params)}"
+    return f"{address(cond) or 'item'} {op} {resolve(cond.get(op), params)!r}"
 
 
 def _quantify(
@@ -287,7 +292,12 @@ def _combine(
 ) -> Outcome:
     outs = [evaluate(c, facts, params, if_missing, item) for c in conds]
     subjects = set().union(*(o.subjects for o in outs)) if outs else set()
-    observed = [o.observed for o in outs]
+    observed: dict[str, Any] = {}
+    for o in outs:
+        if o.where:
+            observed[o.where] = o.observed
+        elif isinstance(o.observed, dict):
+            observed.update(o.observed)
     expected = f"{op}(" + "; ".join(str(o.expected) for o in outs) + ")"
     live = [o for o in outs if o.status is not Status.NOT_APPLICABLE]
     if not live:

@@ -77,7 +77,7 @@ def _listening(text: str) -> list[dict[str, Any]]:
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``addresses, zones, dual_homed, default_route, routes, listening, listening_ports``."""
+    """Return addresses, zones, dual_homed, default_route, routes, listening and (un)declared ports."""
     out: dict[str, Any] = {}
     addr = probe_text(raw, "ip-addr")
     if addr is not None:
@@ -95,6 +95,10 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         out["listening"] = listening
         ports = sorted({(e["proto"], e["port"]) for e in listening})
         out["listening_ports"] = [f"{proto}/{port}" for proto, port in ports]
+        # Ports the inventory declares for this host (資産台帳: the services it offers) are expected.
+        declared = {str(p) for p in ctx.host.vars.get("allowed_ports", [])}
+        out["declared_ports"] = sorted(declared)
+        out["undeclared_ports"] = [p for p in out["listening_ports"] if p not in declared]
     return out
 
 
