@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,17 +22,20 @@ from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 
 SEVERITIES = [s.value for s in Severity]
-FORMATS = ("json", "junit", "html")
+FORMATS = ("json", "junit", "html", "xlsx", "csv")
 
 
 def _bad_input(exc: Exception) -> NoReturn:
     click.echo(f"kijun: {exc}", err=True)
-    click.echo("入力エラーのため、どのホストにも接続せずに終了します / bad input: no host was contacted", err=True)
+    click.echo(
+        "入力エラーのため、どのホストにも接続せずに終了します / bad input: no host was contacted", err=True
+    )
     sys.exit(2)
 
 
-def _load(inventory: str | None, root: str | None, local: bool, profile: str | None,
-          waivers: str | None) -> tuple[Inventory, Pack, list[Waiver]]:
+def _load(
+    inventory: str | None, root: str | None, local: bool, profile: str | None, waivers: str | None
+) -> tuple[Inventory, Pack, list[Waiver]]:
     """Load inventory, pack and waivers, or exit 2 with file:line."""
     try:
         if root:
@@ -59,55 +60,114 @@ def main() -> None:
 @main.command()
 @click.argument("inventory", required=False)
 @click.option("--profile", help="Profile (municipality): base, nerima, arakawa, bunkyo, or a YAML path.")
-@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False), help="Folder for dated runs.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Files to write (default: all).")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the scan (exit 1).")
-@click.option("--limit", multiple=True, help="Hosts: a name glob, or key=value[,key=value] (zone, role, site, owner, label:K).")
-@click.option("--root", type=click.Path(exists=True, file_okay=False), help="Scan a folder as a host's root (no inventory).")
+@click.option(
+    "--out",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for dated runs.",
+)
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Files to write (default: all)."
+)
+@click.option(
+    "--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the scan (exit 1)."
+)
+@click.option(
+    "--limit",
+    multiple=True,
+    help="Hosts: a name glob, or key=value[,key=value] (zone, role, site, owner, label:K).",
+)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False),
+    help="Scan a folder as a host's root (no inventory).",
+)
 @click.option("--local", is_flag=True, help="Scan this machine (no inventory).")
-@click.option("--waivers", type=click.Path(exists=True, file_okay=False), help="Folder of 例外措置 YAML files.")
-@click.option("--mode", default="on-demand", show_default=True,
-              type=click.Choice(["scheduled", "self-inspection", "audit", "ci", "on-demand"]))
+@click.option(
+    "--waivers", type=click.Path(exists=True, file_okay=False), help="Folder of 例外措置 YAML files."
+)
+@click.option(
+    "--mode",
+    default="on-demand",
+    show_default=True,
+    type=click.Choice(["scheduled", "self-inspection", "audit", "ci", "on-demand"]),
+)
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
-@click.option("--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when hosts could not be assessed.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today).")
+@click.option(
+    "--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when hosts could not be assessed."
+)
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
+)
 @click.option("--operator", default="", help="Who runs the scan (recorded in the run envelope).")
+@click.option(
+    "--operator-role", default="", help="The role the operator acts in, in the profile's own titles."
+)
+@click.option(
+    "--sign-key",
+    envvar="KIJUN_SIGN_KEY",
+    type=click.Path(dir_okay=False),
+    help="ed25519 private key that signs the evidence (env KIJUN_SIGN_KEY; see `kijun keygen`).",
+)
+@click.option(
+    "--risk-scales",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML risk scales for the リスク登録簿.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the run folder.")
-def scan(inventory: str | None, profile: str | None, out: str, formats: tuple[str, ...], fail_on: str | None,
-         limit: tuple[str, ...], root: str | None, local: bool, waivers: str | None, mode: str, parallel: int,
-         timeout: float, allow_incomplete: bool, as_of: Any, operator: str, quiet: bool) -> None:
+def scan(
+    inventory: str | None,
+    profile: str | None,
+    out: str,
+    formats: tuple[str, ...],
+    fail_on: str | None,
+    limit: tuple[str, ...],
+    root: str | None,
+    local: bool,
+    waivers: str | None,
+    mode: str,
+    parallel: int,
+    timeout: float,
+    allow_incomplete: bool,
+    as_of: Any,
+    operator: str,
+    operator_role: str,
+    sign_key: str | None,
+    risk_scales: str | None,
+    quiet: bool,
+) -> None:
     """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward)."""
     inv, pack, loaded = _load(inventory, root, local, profile, waivers)
+    from scanner import history
     from scanner import run as runmod
-    from scanner.history import write_run
+    from scanner.evidence import raw_bytes
     from scanner.report import console
 
+    _check_role(operator_role, pack.profile.roles)
+    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+
     options = runmod.Options(
-        mode=mode, parallel=parallel, timeout=timeout, fail_on=Severity(fail_on) if fail_on else None,
-        limit=limit, operator=operator, today=as_of.date() if as_of else None,
+        mode=mode,
+        parallel=parallel,
+        timeout=timeout,
+        fail_on=Severity(fail_on) if fail_on else None,
+        limit=limit,
+        operator=operator,
+        operator_role=operator_role,
+        today=as_of.date() if as_of else None,
     )
     if not runmod.select(inv, limit):
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
     progress = _progress if sys.stderr.isatty() and not quiet else None
     result, raws = runmod.scan(inv, pack, loaded, options, progress)
-    folder = write_run(Path(out), result, raws, _renderers(formats or FORMATS))
+    evidence = {name: raw_bytes(raw) for name, raw in raws.items()}
+    folder = history.record(Path(out), result, evidence, render, key)
     if not quiet:
         click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))
     click.echo(f"report: {folder}")
     sys.exit(result.exit_code(allow_incomplete))
-
-
-def _renderers(formats: tuple[str, ...]) -> dict[str, Callable[[Any], str]]:
-    from scanner.report import html, junit
-    from scanner.report import json as json_report
-
-    table: dict[str, tuple[str, Callable[[Any], str]]] = {
-        "json": ("results.json", json_report.render),
-        "junit": ("junit.xml", junit.render),
-        "html": ("report.html", html.render),
-    }
-    return dict(table[f] for f in formats)
 
 
 def _progress(done: int, total: int, item: Any) -> None:
@@ -123,7 +183,11 @@ def verify(cases: str | None, profile: str) -> None:
 
     try:
         pack = load_pack(profile)
-        results = [r for path in case_files(Path(cases) if cases else content.cases_dir()) for r in run_case(path, pack)]
+        results = [
+            r
+            for path in case_files(Path(cases) if cases else content.cases_dir())
+            for r in run_case(path, pack)
+        ]
     except (LoadError, LoadErrors) as exc:
         _bad_input(exc)
     failed = [r for r in results if not r.ok]
@@ -141,8 +205,10 @@ def lint(inventories: tuple[str, ...], profile: str | None, waivers: str | None)
     """Validate checks, policies, a profile, inventories and waivers without touching any host."""
     for item in inventories or (None,):
         inv, pack, loaded = _load(item, None, False, profile, waivers)
-        click.echo(f"ok: {inv.path}: {len(inv.hosts)} hosts; profile {pack.profile.name}: "
-                   f"{len(pack.controls)} controls, {len(pack.checks)} checks; {len(loaded)} waivers")
+        click.echo(
+            f"ok: {inv.path}: {len(inv.hosts)} hosts; profile {pack.profile.name}: "
+            f"{len(pack.controls)} controls, {len(pack.checks)} checks; {len(loaded)} waivers"
+        )
 
 
 @main.command()
@@ -157,20 +223,31 @@ def controls(profile: str, as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     for c in pack.controls.values():
         params = pack.params_for(c, "")
-        rows.append({
-            "id": c.id, "area": c.area, "kind": "manual" if c.manual else "machine", "severity": c.severity.value,
-            "title": {"ja": c.title_ja, "en": c.title_en}, "guideline": c.guideline,
-            "citations": list(pack.profile.citations.get(c.id, ())),
-            "params": {k: {**v, "by_zone": c.params[k].by_zone} for k, v in params.items()},
-            "checks": list(c.checks),
-        })
+        rows.append(
+            {
+                "id": c.id,
+                "area": c.area,
+                "kind": "manual" if c.manual else "machine",
+                "severity": c.severity.value,
+                "title": {"ja": c.title_ja, "en": c.title_en},
+                "guideline": c.guideline,
+                "citations": list(pack.profile.citations.get(c.id, ())),
+                "params": {k: {**v, "by_zone": c.params[k].by_zone} for k, v in params.items()},
+                "checks": list(c.checks),
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     click.echo(f"{pack.profile.name_ja} / {pack.profile.name_en}")
     for r in rows:
-        cite = "; ".join(f"{x.get('doc', '')} {x.get('article', '')}".strip() for x in r["citations"]) or r["guideline"]
-        click.echo(f"{r['id']:<7} {r['area']:<15} {r['kind']:<7} {r['severity']:<8} {r['title']['ja']} / {r['title']['en']}")
+        cite = (
+            "; ".join(f"{x.get('doc', '')} {x.get('article', '')}".strip() for x in r["citations"])
+            or r["guideline"]
+        )
+        click.echo(
+            f"{r['id']:<7} {r['area']:<15} {r['kind']:<7} {r['severity']:<8} {r['title']['ja']} / {r['title']['en']}"
+        )
         if cite:
             click.echo(f"        根拠 citation: {cite}")
         for name, p in r["params"].items():
@@ -206,7 +283,252 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
         click.echo(json.dumps(collected.to_json(), ensure_ascii=False, indent=2))
         return
     parsed = factsmod.build(collected, factsmod.Context(host, inv))
-    click.echo(json.dumps({"host": host.name, "facts": parsed.tree, "errors": parsed.errors},
-                          ensure_ascii=False, indent=2, default=str))
+    click.echo(
+        json.dumps(
+            {"host": host.name, "facts": parsed.tree, "errors": parsed.errors},
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+    )
 
 
+# --- evidence, history and federation ------------------------------------------------------------
+
+
+def _check_role(role: str, roles: dict[str, Any]) -> None:
+    """Exit 2 when --operator-role is not one of the profile's own role titles."""
+    from scanner.evidence import role_titles
+
+    titles = role_titles(roles)
+    if role and titles and role not in titles:
+        _bad_input(
+            ValueError(f"--operator-role {role!r} is not a role of this profile ({', '.join(titles)})")
+        )
+
+
+def _private_key(path: str | None) -> Any:
+    """Load the signing key, or exit 2 naming the file."""
+    from scanner import keys
+
+    if not path:
+        return None
+    try:
+        return keys.load_private(Path(path))
+    except keys.KeyFileError as exc:
+        _bad_input(exc)
+
+
+def _public_keys(paths: tuple[str, ...]) -> list[Any]:
+    from scanner import keys
+
+    try:
+        return [keys.load_public(Path(p)) for p in paths]
+    except keys.KeyFileError as exc:
+        _bad_input(exc)
+
+
+def _scales(path: str | None) -> Any:
+    from scanner.report import csv as tables
+
+    if not path:
+        return None
+    try:
+        return tables.load_scales(Path(path))
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        _bad_input(ValueError(f"{path}: not valid risk scales ({exc})"))
+
+
+@main.command()
+@click.option(
+    "--out",
+    default="kijun-sign.key",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Private key file; the public key goes to <out>.pub.",
+)
+@click.option("--comment", default="kijun", show_default=True, help="Comment on the public key line.")
+def keygen(out: str, comment: str) -> None:
+    """Create an ed25519 signing key pair for evidence bundles (private key mode 0600)."""
+    from scanner import keys
+
+    try:
+        private, public = keys.generate(Path(out), comment)
+    except (keys.KeyFileError, OSError) as exc:
+        _bad_input(exc)
+    click.echo(f"private key: {private} (keep it on the scanner; never copy it into reports)")
+    click.echo(f"public key:  {public}")
+    click.echo(f"fingerprint: {keys.fingerprint(keys.load_public(public))}")
+
+
+@main.group()
+def evidence() -> None:
+    """Check evidence bundles (run folders)."""
+
+
+@evidence.command("verify")
+@click.argument("run", default="latest")
+@click.option(
+    "--key",
+    "key_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Expected public key (.pub); repeat to accept any of several.",
+)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+def evidence_verify(run: str, key_files: tuple[str, ...], out: str) -> None:
+    """Verify a run: every file against manifest.json, results against the envelope, the signature."""
+    from scanner.evidence import verify
+
+    folder = Path(run) if Path(run).is_dir() else Path(out) / run
+    if not folder.is_dir():
+        _bad_input(ValueError(f"{run}: no such run folder (nor in {out})"))
+    verdict = verify(folder.resolve(), _public_keys(key_files))
+    for problem in verdict.problems:
+        click.echo(f"{folder}/{problem}", err=True)
+    if not verdict.ok:
+        click.echo(
+            f"改ざんまたは不整合を検出 / verification FAILED: {folder} ({len(verdict.problems)} problems)",
+            err=True,
+        )
+        sys.exit(1)
+    who = (
+        f"signed by {verdict.fingerprint}"
+        + ("" if verdict.authenticated else " (key not pinned: pass --key)")
+        if verdict.signed
+        else "unsigned (integrity only: anyone could have rewritten the manifest)"
+    )
+    click.echo(f"OK: {verdict.run_id}: {verdict.files} files match manifest.json; {who}")
+
+
+@main.command("diff")
+@click.argument("runs", nargs=-1)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool) -> None:
+    """Compare two runs: kijun diff [OLD] [NEW] (default: the previous run of the same scope, and latest)."""
+    from scanner import history
+    from scanner.diff import diff, render_text
+
+    if len(runs) > 2:
+        _bad_input(ValueError("kijun diff takes at most two runs: OLD NEW"))
+    try:
+        new, _ = history.load_run(runs[1] if len(runs) == 2 else "latest", Path(out))
+        if runs:
+            old, _ = history.load_run(runs[0], Path(out))
+        else:
+            before = history.previous(Path(out), new)
+            if before is None:
+                raise ValueError(f"no earlier run of the same scope as {new.run_id} in {out}")
+            old, _ = history.load_run(before)
+    except ValueError as exc:
+        _bad_input(exc)
+    result = diff(old, new)
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if as_json else render_text(result))
+
+
+@main.command()
+@click.argument("run")
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Files to write (default: all)."
+)
+@click.option(
+    "--out", default=".", show_default=True, type=click.Path(file_okay=False), help="Folder to write into."
+)
+@click.option(
+    "--reports",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to look up a run id.",
+)
+@click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
+def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scales: str | None) -> None:
+    """Re-render a run (folder, results.json or run id) into report files."""
+    from scanner import history
+    from scanner.report import json as json_report
+
+    try:
+        result, folder = history.load_run(run, Path(reports))
+        prev_id = (result.envelope.get("previous_run") or {}).get("run_id")
+        prev = (
+            history.load_run(folder.parent / prev_id)[0]
+            if prev_id and (folder.parent / prev_id).is_dir()
+            else None
+        )
+    except ValueError as exc:
+        _bad_input(exc)
+    target = Path(out)
+    if (target / "manifest.json").exists():
+        _bad_input(
+            ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
+        )
+    files = history.outputs(formats, _scales(risk_scales))(result, prev)
+    if not formats or "json" in formats:
+        files["results.json"] = json_report.render(result)
+    for rel, data in files.items():
+        history.atomic_write(target / rel, data)
+        click.echo(f"wrote {target / rel}")
+
+
+@main.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--trust",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Public key (.pub) of a zone scanner; repeat for each zone.",
+)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Files to write (default: all)."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["scheduled", "self-inspection", "audit", "ci", "on-demand"]),
+    help="Mode of the merged run (default: the bundles' common mode).",
+)
+@click.option("--operator", default="", help="Who merges (recorded in the envelope).")
+@click.option(
+    "--operator-role", default="", help="The role the operator acts in, in the profile's own titles."
+)
+@click.option(
+    "--sign-key",
+    envvar="KIJUN_SIGN_KEY",
+    type=click.Path(dir_okay=False),
+    help="Key that signs the merged run.",
+)
+@click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
+def merge(
+    bundles: tuple[str, ...],
+    trust: tuple[str, ...],
+    out: str,
+    formats: tuple[str, ...],
+    mode: str | None,
+    operator: str,
+    operator_role: str,
+    sign_key: str | None,
+    risk_scales: str | None,
+) -> None:
+    """Verify signed zone bundles and merge them into one run for the whole 区."""
+    from scanner import history
+    from scanner import merge as mergemod
+
+    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    try:
+        merged = mergemod.merge(
+            [Path(b) for b in bundles], _public_keys(trust), mode, operator, operator_role
+        )
+    except mergemod.MergeError as exc:
+        _bad_input(exc)
+    _check_role(operator_role, merged.run.envelope.get("roles", {}))
+    folder = history.record(
+        Path(out), merged.run, merged.evidence, lambda r, p: {**render(r, p), **merged.files}, key
+    )
+    cov = merged.run.coverage()
+    click.echo(
+        f"merged {len(bundles)} bundles: {cov['assessed']}/{cov['in_scope']} hosts, "
+        f"{len(merged.run.findings)} findings"
+    )
+    click.echo(f"report: {folder}")

@@ -1,23 +1,33 @@
-"""Write runs under reports/<run-id>/ atomically and keep reports/latest pointing at the last one.
+"""Own the run history: reports/<run-id>/ written atomically, reports/latest, and the previous run.
 
-A run folder is built under a hidden temporary name and renamed into place; ``latest`` is a
-symlink replaced with os.replace. A scan killed at any moment leaves no half-written run.
+A run folder is built under a hidden temporary name (``.tmp-<pid>-<run-id>-*``), fsynced and
+renamed into place in one step; ``latest`` is a symlink replaced with os.replace afterwards. A scan
+killed at any moment therefore leaves either no new run or a complete one, and ``latest`` always
+names a complete run (the previous one if the kill fell between the rename and the repoint). Stale
+temporary folders of dead processes are removed by the next write.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from scanner.rawfacts import RawFacts
-from scanner.results import Run
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-Renderer = Callable[[Run], str]
+from scanner import evidence
+from scanner.report import json as json_report
+from scanner.results import Run, Status
+
+Outputs = Callable[[Run], dict[str, str | bytes]]
+TMP_PREFIX = ".tmp-"
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -35,26 +45,47 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write_run(out: Path, run: Run, raws: dict[str, RawFacts], outputs: dict[str, Renderer]) -> Path:
-    """Write one run folder (outputs + evidence) atomically and point ``latest`` at it."""
+def _put(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _safe(name: str) -> str:
+    if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"host name {name!r} cannot name an evidence file")
+    return name
+
+
+def write_run(
+    out: Path, run: Run, raws: dict[str, bytes], outputs: Outputs, key: Ed25519PrivateKey | None = None
+) -> Path:
+    """Write one run folder (results, envelope, outputs, evidence, manifest, signature) atomically.
+
+    ``raws`` maps a host name to its raw facts as stored (see ``evidence.raw_bytes``).
+    """
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)
+    run = evidence.stamp(run, key)
     final = out / run.run_id
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{run.run_id}."))
+    if final.exists():
+        raise FileExistsError(f"{final}: a run with this id already exists")
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f"{TMP_PREFIX}{os.getpid()}-{run.run_id}-"))
     try:
-        evidence = tmp / "evidence"
-        evidence.mkdir()
-        manifest: dict[str, str] = {}
         for name, raw in sorted(raws.items()):
-            data = json.dumps(raw.to_json(), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
-            (evidence / f"{name}.json").write_bytes(data)
-            manifest[f"evidence/{name}.json"] = hashlib.sha256(data).hexdigest()
-        for filename, render in outputs.items():
-            data = render(run).encode("utf-8")
-            (tmp / filename).write_bytes(data)
-            manifest[filename] = hashlib.sha256(data).hexdigest()
-        (tmp / "manifest.json").write_text(json.dumps({"run_id": run.run_id, "sha256": manifest}, indent=1), "utf-8")
+            _put(tmp / "evidence" / f"{_safe(name)}.json", raw)
+        files: dict[str, str | bytes] = {
+            evidence.RESULTS: json_report.render(run),
+            evidence.ENVELOPE: json.dumps(evidence.envelope_of(run), ensure_ascii=False, indent=2) + "\n",
+        }
+        for rel, data in {**outputs(run), **files}.items():
+            _put(tmp / rel, data)
+        manifest = evidence.manifest(tmp, run, datetime.now().astimezone())
+        _put(tmp / evidence.MANIFEST, manifest)
+        if key is not None:
+            _put(tmp / evidence.SIGNATURE, evidence.sign(manifest, key))
         _fsync_tree(tmp)
         os.rename(tmp, final)
+        _fsync_dir(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -68,6 +99,41 @@ def point_latest(out: Path, run_id: str) -> None:
     link.unlink(missing_ok=True)
     os.symlink(run_id, link)
     os.replace(link, out / "latest")
+    _fsync_dir(out)
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove temporary run folders and links left by processes that no longer exist."""
+    removed: list[Path] = []
+    for path in out.glob(".*"):
+        pid = path.name.removeprefix(TMP_PREFIX).partition("-")[0] if path.name.startswith(TMP_PREFIX) else ""
+        if path.name.startswith(".latest."):
+            pid = path.name.removeprefix(".latest.")
+        if pid.isdigit() and not _alive(int(pid)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -75,16 +141,112 @@ def _fsync_tree(root: Path) -> None:
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-    fd = os.open(root, os.O_RDONLY)
+        elif path.is_dir():
+            _fsync_dir(path)
+    _fsync_dir(root)
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        doc = json.loads((folder / evidence.MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def runs(out: Path) -> list[Path]:
-    """Return complete run folders, oldest first (hidden temporary folders are not runs)."""
+    """Return complete run folders, oldest first (hidden temporary folders and ``latest`` are not runs)."""
     if not out.is_dir():
         return []
-    return sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".") and not p.is_symlink()
-                  and (p / "manifest.json").is_file())
+    found = [
+        (m, p)
+        for p in out.iterdir()
+        if not p.name.startswith(".") and not p.is_symlink() and p.is_dir() and (m := _manifest(p))
+    ]
+    return [p for _, p in sorted(found, key=lambda mp: (str(mp[0].get("created_at", "")), mp[1].name))]
+
+
+def previous(out: Path, run: Run) -> Path | None:
+    """Return the newest complete run in ``out`` of the same scope as ``run`` (not ``run`` itself)."""
+    want = evidence.scope_of(run)
+    earlier = [p for p in runs(out) if p.name != run.run_id and _manifest(p).get("scope") == want]
+    return earlier[-1] if earlier else None
+
+
+def load_run(ref: str | Path, out: Path = Path("reports")) -> tuple[Run, Path]:
+    """Load a run from a run folder, a results.json, or a run id (or ``latest``) under ``out``."""
+    path = Path(ref)
+    if not path.exists() and (out / str(ref)).exists():
+        path = out / str(ref)
+    if path.is_dir():
+        path = path / evidence.RESULTS
+    try:
+        return Run.from_json(json.loads(path.read_bytes())), path.parent
+    except FileNotFoundError:
+        raise ValueError(
+            f"{ref}: no such run (not a folder with results.json, nor a run id in {out})"
+        ) from None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a kijun results document ({exc})") from None
+
+
+def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
+    """Link a run to its predecessor and carry forward since when each failure has been open."""
+    today = run.started_at[:10]
+    before: dict[str, str] = dict(prev.envelope.get("open_since", {})) if prev else {}
+    failing_before = {f.key for f in prev.findings if f.status is Status.FAIL} if prev else set()
+    since = {
+        f.key: (before.get(f.key) or prev.started_at[:10]) if prev and f.key in failing_before else today
+        for f in run.findings
+        if f.status is Status.FAIL
+    }
+    link: dict[str, Any] = {}
+    if prev is not None and prev_folder is not None:
+        data = (prev_folder / evidence.MANIFEST).read_bytes()
+        link = {
+            "run_id": prev.run_id,
+            "started_at": prev.started_at,
+            "manifest_sha256": hashlib.sha256(data).hexdigest(),
+        }
+    return dataclasses.replace(run, envelope={**run.envelope, "previous_run": link, "open_since": since})
+
+
+def record(
+    out: Path,
+    run: Run,
+    raws: dict[str, bytes],
+    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    key: Ed25519PrivateKey | None = None,
+) -> Path:
+    """Chain a run to the previous run of its scope, render its outputs (with that run) and write it."""
+    before = previous(out, run)
+    prev = load_run(before)[0] if before else None
+    chained = chain(run, prev, before)
+    return write_run(out, chained, raws, lambda r: render(r, prev), key)
+
+
+FORMATS = ("json", "junit", "html", "xlsx", "csv")  # results.json and envelope.json are always written
+
+
+def outputs(
+    formats: tuple[str, ...], scales: Any = None
+) -> Callable[[Run, Run | None], dict[str, str | bytes]]:
+    """Return the renderer of a run folder's report files for the chosen formats (html shows the diff)."""
+    from scanner.report import csv, html, junit, xlsx
+
+    chosen = set(formats or FORMATS)
+    extra = {} if scales is None else {"scales": scales}
+
+    def render(run: Run, prev: Run | None) -> dict[str, str | bytes]:
+        files: dict[str, str | bytes] = {}
+        if "junit" in chosen:
+            files["junit.xml"] = junit.render(run)
+        if "html" in chosen:
+            files["report.html"] = html.render(run, previous=prev)
+        if "xlsx" in chosen:
+            files.update(xlsx.render(run, **extra))
+        if "csv" in chosen:
+            files.update(csv.render(run, **extra))
+        return files
+
+    return render

@@ -6,6 +6,7 @@ the steps together, each of which lives in its own module.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import secrets
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from scanner import __version__, engine
+from scanner import __version__, engine, timesync
 from scanner import facts as factsmod
 from scanner.collect import CollectError, plan_for, transport_for
+from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
@@ -104,20 +106,47 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
 def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Collected:
     subjects = subjects_for(pack, host)
     started = time.monotonic()
-    base = {"name": host.name, "zone": host.zone, "role": host.role, "transport": host.transport,
-            "address": host.address, "owner": host.owner}
+    base = {
+        "name": host.name,
+        "zone": host.zone,
+        "role": host.role,
+        "transport": host.transport,
+        "address": host.address,
+        "owner": host.owner,
+    }
+    plan = plan_for(subjects - {"host"})
     try:
-        raw = transport_for(host)(host, plan_for(subjects - {"host"}), timeout)
+        if host.transport == "ssh":
+            from scanner.collect import ssh
+
+            jump = inventory.host(host.jump) if host.jump else None
+            raw = ssh.collect(host, plan, timeout, jump_host=jump)
+        else:
+            raw = transport_for(host)(host, plan, timeout)
     except CollectError as exc:
-        result = HostResult(**base, status=exc.status, message=exc.message,
-                            timings={"collect": round(time.monotonic() - started, 3)})
+        result = HostResult(
+            **base,
+            status=exc.status,
+            message=exc.message,
+            timings={"collect": round(time.monotonic() - started, 3)},
+        )
         return Collected(host, None, result)
     collected = time.monotonic()
     facts = factsmod.build(raw, factsmod.Context(host, inventory), subjects | {"host"})
     parsed = time.monotonic()
     timings = {"collect": round(collected - started, 3), "parse": round(parsed - collected, 3)}
-    result = HostResult(**base, status="assessed", collected_at=raw.collected_at, timings=timings,
-                        evidence_file=f"evidence/{host.name}.json")
+    # The SSH transport reports its phases (connect, auth, exec, transfer) in the collector header.
+    for key, value in raw.collector.items():
+        if key.endswith("_s"):
+            with contextlib.suppress(ValueError):
+                timings[key.removesuffix("_s")] = round(float(value), 3)
+    result = HostResult(
+        **base,
+        status="assessed",
+        collected_at=raw.collected_at,
+        timings=timings,
+        evidence_file=f"evidence/{host.name}.json",
+    )
     return Collected(host, raw, result, facts)
 
 
@@ -125,13 +154,18 @@ Progress = Callable[[int, int, Collected], None]
 
 
 def scan(
-    inventory: Inventory, pack: Pack, waivers: list[Waiver], options: Options, progress: Progress | None = None,
+    inventory: Inventory,
+    pack: Pack,
+    waivers: list[Waiver],
+    options: Options,
+    progress: Progress | None = None,
 ) -> tuple[Run, dict[str, RawFacts]]:
     """Scan the selected hosts and return the Run and the raw facts (the evidence).
 
     >>> run, raws = scan(load(Path("inventories/example-ward")), load_pack(), [], Options())  # doctest: +SKIP
     """
     started = now_jst()
+    time_sync = timesync.state()  # the scanner's own clock, as the run starts
     hosts, excluded = scope(select(inventory, options.limit), pack)
     done: list[Collected] = []
     workers = max(1, min(options.parallel, len(hosts) or 1))
@@ -147,6 +181,7 @@ def scan(
     findings: list[Finding] = []
     for item in done:
         findings.extend(engine.evaluate_host(pack, item.host, item.facts, item.result.message))
+    findings.extend(engine.evaluate_organization(pack))
     today = options.today or started.date()
     findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
     finished = now_jst()
@@ -155,25 +190,38 @@ def scan(
         "operator": options.operator or os.environ.get("USER", "") or "unknown",
         "operator_role": options.operator_role,
         "scanner_host": os.uname().nodename,
-        "hashes": {**pack.hashes, "inventory": _sha256(inventory)},
+        "scanner_sha256": scanner_digest(),
+        "time_sync": time_sync,
+        "hashes": {**pack.hashes, "pack": _pack_hash(pack), "inventory": _sha256(inventory)},
         "scope": {
             "limit": list(options.limit),
             "hosts_in_scope": [h.name for h in hosts],
+            "targets": [_target(h) for h in hosts],
             "excluded": excluded,
-            "not_assessed": [{"host": c.host.name, "status": c.result.status, "reason": c.result.message}
-                             for c in done if not c.result.assessed],
+            "not_assessed": [
+                {"host": c.host.name, "status": c.result.status, "reason": c.result.message}
+                for c in done
+                if not c.result.assessed
+            ],
         },
-        "waivers": summary(waivers, findings),
+        "waivers": summary(waivers, findings, today),
         "waiver_date": today.isoformat(),
         "areas": pack.areas,
         "roles": pack.profile.roles,
     }
     run = Run(
-        run_id=run_id, started_at=started.isoformat(), finished_at=finished.isoformat(), mode=options.mode,
-        scanner_version=__version__, inventory=str(inventory.path), profile=pack.profile.name,
+        run_id=run_id,
+        started_at=started.isoformat(),
+        finished_at=finished.isoformat(),
+        mode=options.mode,
+        scanner_version=__version__,
+        inventory=str(inventory.path),
+        profile=pack.profile.name,
         municipality={"name_ja": pack.profile.name_ja, "name_en": pack.profile.name_en},
-        fail_on=options.fail_on or pack.profile.fail_on, hosts=tuple(c.result for c in done),
-        findings=tuple(findings), envelope=envelope,
+        fail_on=options.fail_on or pack.profile.fail_on,
+        hosts=tuple(c.result for c in done),
+        findings=tuple(findings),
+        envelope=envelope,
     )
     return run, {c.host.name: c.raw for c in done if c.raw is not None}
 
@@ -185,3 +233,18 @@ def _sha256(inventory: Inventory) -> str:
         return hashlib.sha256(inventory.path.read_bytes()).hexdigest()
     except OSError:
         return ""
+
+
+def _pack_hash(pack: Pack) -> str:
+    """Return one hash naming the policy pack (checks and controls) as a whole."""
+    import hashlib
+
+    return hashlib.sha256(
+        f"checks:{pack.hashes['checks']}\npolicies:{pack.hashes['policies']}\n".encode()
+    ).hexdigest()
+
+
+def _target(host: Host) -> dict[str, Any]:
+    """Return what the scope records of one target: system, owner 課 (and 部 when labelled), zone, class."""
+    department = host.labels.get("department") or str(host.vars.get("department", ""))
+    return {**host.to_json(), "department": department}

@@ -168,17 +168,23 @@ def apply(
     return out
 
 
-def summary(waivers: list[Waiver], findings: list[Finding]) -> dict[str, list[dict[str, Any]]]:
-    """Sort waivers into in force, lapsed or refused, and unused, for every report."""
+def summary(
+    waivers: list[Waiver], findings: list[Finding], today: date | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Sort waivers into in force, lapsed (expired by ``today``), refused, and unused, for every report."""
     used: dict[str, list[WaiverRef]] = {}
     for f in findings:
         if f.waiver:
             used.setdefault(f.waiver.id, []).append(f.waiver)
-    out: dict[str, list[dict[str, Any]]] = {"in_force": [], "not_applied": [], "unused": []}
+    out: dict[str, list[dict[str, Any]]] = {"in_force": [], "lapsed": [], "not_applied": [], "unused": []}
     for w in waivers:
         refs = used.get(w.id, [])
         entry = w.to_json()
-        if not refs:
+        entry["findings"] = len(refs)
+        if today is not None and today > w.expires:
+            entry["reason"] = f"lapsed on {w.expires.isoformat()} (期限切れ)"
+            out["lapsed"].append(entry)
+        elif not refs:
             out["unused"].append(entry)
         elif all(r.applied for r in refs):
             out["in_force"].append(entry)

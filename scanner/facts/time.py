@@ -88,8 +88,9 @@ def _tracking(text: str) -> dict[str, Any]:
     if offset is None or "Stratum" not in fields or "Leap status" not in fields:
         raise ValueError("chronyc tracking: unexpected output")
     return {
+        # 00000000: no source yet; 7F7F0101 (127.127.1.1): chronyd serving its own clock ("local").
         "synchronized": fields["Leap status"] != "Not synchronised"
-        and not fields.get("Reference ID", "").startswith("00000000"),
+        and not fields.get("Reference ID", "").startswith(("00000000", "7F7F0101")),
         "offset_ms": abs(float(offset.group(1))) * 1000,
         "stratum": int(fields["Stratum"]),
     }

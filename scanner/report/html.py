@@ -7,12 +7,19 @@ from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from scanner.diff import diff
 from scanner.report import labels
+from scanner.report.csv import WAIVER_STATES
 from scanner.results import Finding, HostResult, Run, Status
 
 
-def render(run: Run, group_by: Literal["host", "control"] = "host", allow_incomplete: bool = False) -> str:
-    """Render a run as one HTML page; every value from the run is escaped.
+def render(
+    run: Run,
+    group_by: Literal["host", "control"] = "host",
+    allow_incomplete: bool = False,
+    previous: Run | None = None,
+) -> str:
+    """Render a run as one HTML page (with the diff against ``previous``); every value is escaped.
 
     >>> Path("report.html").write_text(render(run), encoding="utf-8")
     """
@@ -33,6 +40,9 @@ def render(run: Run, group_by: Literal["host", "control"] = "host", allow_incomp
             group_by=group_by,
             groups=_by_host(run) if group_by == "host" else _by_control(findings),
             manual=_manual(findings),
+            env=run.envelope,
+            waiver_states=WAIVER_STATES,
+            changes=diff(previous, run) if previous is not None else None,
         )
     )
 

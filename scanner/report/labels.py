@@ -79,6 +79,7 @@ MODE_LABELS: dict[str, tuple[str, str]] = {
     "self-inspection": ("自己点検", "self-inspection"),
     "audit": ("監査", "audit"),
     "ci": ("CI", "CI"),
+    "on-demand": ("随時点検", "on-demand"),
     "on-demand-request": ("報告要求", "on-demand request"),
     "incident-evidence": ("事故証跡", "incident evidence"),
 }

@@ -110,3 +110,21 @@ def test_garbled_tracking_raises() -> None:
 
 def test_nothing_collected() -> None:
     assert _facts({}) == {}
+
+
+def test_chronyd_on_its_own_local_clock_is_not_synchronised() -> None:
+    """Real output of chronyd with no upstream (reference 7F7F0101): LOG-04 must not pass on it."""
+    from pathlib import Path
+
+    from scanner.facts import Context
+    from scanner.facts import time as time_facts
+    from scanner.inventory import Host, Inventory
+    from scanner.rawfacts import build_raw
+
+    text = (Path(__file__).parent / "outputs" / "time" / "chronyc-tracking-local-clock.txt").read_text()
+    raw = build_raw(
+        files={"/etc/chrony/chrony.conf": "local stratum 10\n"}, probes={"chronyc-tracking": text}
+    )
+    host = Host(name="h", zone="lgwan", role="server")
+    ctx = Context(host, Inventory(path=Path("."), name="t", zones={}, sites={}, hosts=(host,)))
+    assert time_facts.parse(raw, ctx)["synchronized"] is False
