@@ -96,6 +96,12 @@ def main() -> None:
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
 @click.option(
+    "--trust-on-first-use",
+    "tofu",
+    is_flag=True,
+    help="Accept and record unknown SSH host keys (default: refuse them; a changed key is always refused).",
+)
+@click.option(
     "--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when hosts could not be assessed."
 )
 @click.option(
@@ -130,6 +136,7 @@ def scan(
     mode: str,
     parallel: int,
     timeout: float,
+    tofu: bool,
     allow_incomplete: bool,
     as_of: Any,
     operator: str,
@@ -146,6 +153,10 @@ def scan(
     from scanner.report import console
 
     _check_role(operator_role, pack.profile.roles)
+    if tofu:
+        from scanner.collect import hostkeys
+
+        hostkeys.trust_on_first_use = True
     key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
 
     options = runmod.Options(
@@ -170,8 +181,14 @@ def scan(
     sys.exit(result.exit_code(allow_incomplete))
 
 
+_not_assessed: list[str] = []
+
+
 def _progress(done: int, total: int, item: Any) -> None:
-    click.echo(f"\r[{done}/{total}] {item.host.name:<30.30}", nl=done == total, err=True)
+    if not item.result.assessed:
+        _not_assessed.append(item.host.name)
+    line = f"\r[{done}/{total}] 未評価 not assessed: {len(_not_assessed)}  {item.host.name:<30.30}"
+    click.echo(line, nl=done == total, err=True)
 
 
 @main.command()

@@ -126,6 +126,7 @@ class Inventory:
     profile: str = ""
     waivers_dir: Path | None = None
     base_dir: Path = Path(".")
+    municipality: dict[str, str] = field(default_factory=dict)
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts if h.name == name), None)
@@ -184,6 +185,10 @@ def load(path: Path) -> Inventory:
     >>> inv.hosts[0].zone  # doctest: +SKIP
     'mynumber'
     """
+    if path.suffix.lower() == ".csv":
+        from scanner.inventory_csv import load_csv  # late: that module builds on this one
+
+        return load_csv(path)
     file = inventory_file(path)
     doc = load_yaml(file)
     validate(doc, "inventory", file)
@@ -243,6 +248,7 @@ def load(path: Path) -> Inventory:
         profile=str(doc.get("profile", "")),
         waivers_dir=waivers_dir,
         base_dir=base,
+        municipality={str(k): str(v) for k, v in (doc.get("municipality") or {}).items()},
     )
 
 

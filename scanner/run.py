@@ -217,7 +217,9 @@ def scan(
         scanner_version=__version__,
         inventory=str(inventory.path),
         profile=pack.profile.name,
-        municipality={"name_ja": pack.profile.name_ja, "name_en": pack.profile.name_en},
+        # The inventory names the 区 scanned; the profile names whose rules apply (recorded apart).
+        municipality=inventory.municipality
+        or {"name_ja": pack.profile.name_ja, "name_en": pack.profile.name_en},
         fail_on=options.fail_on or pack.profile.fail_on,
         hosts=tuple(c.result for c in done),
         findings=tuple(findings),

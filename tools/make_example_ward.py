@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -1420,8 +1421,38 @@ def declared_paths() -> list[str]:
     return sorted(paths)
 
 
+WINDOWS_BASELINE = WARD / "baseline" / "windows" / "terminal.json"
+
+
+def windows_snapshot(spec: Spec) -> dict[str, Any]:
+    """Return a Windows terminal's raw facts: the recorded collector output, moved to this scan's date."""
+    base = json.loads(WINDOWS_BASELINE.read_text(encoding="utf-8"))
+    shift = AT.date() - datetime.fromisoformat(base["collected_at"]).date()
+
+    def moved(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            sep = m.group(2)
+            day = datetime.strptime(m.group(0), f"%Y{sep}%m{sep}%d").date() + shift
+            return day.strftime(f"%Y{sep}%m{sep}%d")
+
+        text = re.sub(r"(\d{4})([-/])\d{2}\2\d{2}", one, text)
+        # The LGWAN zone's own time server, not the My Number zone's.
+        return text.replace("ntp1.mn.", "ntp1.lg.").replace("10.10.1.5", "10.20.1.5").replace("0x0A0A0105", "0x0A140105")
+
+    items = {}
+    for item_id, item in base["items"].items():
+        item = dict(item)
+        if "stdout" in item:
+            item["stdout"] = moved(item["stdout"])
+            item["sha256"] = hashlib.sha256(item["stdout"].encode("utf-8")).hexdigest()
+        items[item_id] = item
+    return {"host": spec.name, "collected_at": iso(AT), "collector": dict(base["collector"]), "items": items}
+
+
 def snapshot(spec: Spec) -> dict[str, Any]:
-    """Build one host's raw facts; Windows hosts carry nothing until the Windows collector exists."""
+    """Build one host's raw facts (Windows terminals: the recorded Windows collector output)."""
+    if spec.host.os == "windows":
+        return windows_snapshot(spec)
     if spec.host.os == "linux":
         for build in BUILDERS:
             build(spec)

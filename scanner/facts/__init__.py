@@ -78,6 +78,8 @@ _MODULES = (
     "backup",
     "screenlock",
     "logs",
+    "windows",
+    "declared",
 )
 
 
