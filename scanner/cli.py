@@ -237,44 +237,12 @@ def controls(profile: str, as_json: bool) -> None:
         pack = load_pack(profile)
     except (LoadError, LoadErrors) as exc:
         _bad_input(exc)
-    rows: list[dict[str, Any]] = []
-    for c in pack.controls.values():
-        params = pack.params_for(c, "")
-        rows.append(
-            {
-                "id": c.id,
-                "area": c.area,
-                "kind": "manual" if c.manual else "machine",
-                "severity": c.severity.value,
-                "title": {"ja": c.title_ja, "en": c.title_en},
-                "guideline": c.guideline,
-                "citations": list(pack.profile.citations.get(c.id, ())),
-                "params": {k: {**v, "by_zone": c.params[k].by_zone} for k, v in params.items()},
-                "checks": list(c.checks),
-            }
-        )
+    from scanner.catalog import catalog_rows, render_catalog
+
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{pack.profile.name_ja} / {pack.profile.name_en}")
-    for r in rows:
-        cite = (
-            "; ".join(f"{x.get('doc', '')} {x.get('article', '')}".strip() for x in r["citations"])
-            or r["guideline"]
-        )
-        click.echo(
-            f"{r['id']:<7} {r['area']:<15} {r['kind']:<7} {r['severity']:<8} {r['title']['ja']} / {r['title']['en']}"
-        )
-        if cite:
-            click.echo(f"        根拠 citation: {cite}")
-        for name, p in r["params"].items():
-            click.echo(f"        {name} = {p['value']!r}  (source: {p['source']})")
-    by_area: dict[str, list[int]] = {}
-    for r in rows:
-        counts = by_area.setdefault(r["area"], [0, 0])
-        counts[0 if r["kind"] == "machine" else 1] += 1
-    for area, (machine, manual) in sorted(by_area.items()):
-        click.echo(f"coverage {area}: {machine} machine-checked, {manual} manual")
+        click.echo(json.dumps(catalog_rows(pack), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_catalog(pack), nl=False)
 
 
 @main.command()
@@ -549,3 +517,11 @@ def merge(
         f"{len(merged.run.findings)} findings"
     )
     click.echo(f"report: {folder}")
+
+
+@main.command("windows-collector")
+def windows_collector() -> None:
+    """Print the path of the PowerShell collector for Windows terminals (docs/windows.md)."""
+    from importlib.resources import files
+
+    click.echo(str(files("scanner").joinpath("collect/kijun-collect.ps1")))

@@ -93,7 +93,8 @@ def owner_of(f: Finding) -> str:
 
 def owner_role(run: Run) -> str:
     """Return the profile's title of the role that owns remediation."""
-    return str(run.envelope.get("roles", {}).get("remediation_owner", ""))
+    role = run.envelope.get("roles", {}).get("remediation_owner", "")
+    return "・".join(map(str, role)) if isinstance(role, list) else str(role)
 
 
 def _cut(text: str) -> str:
