@@ -15,6 +15,37 @@ _SHADOW = (
     'print $1":"s":"$3":"$4":"$5":"$6":"$7":"$8}\' /etc/shadow'
 )
 
+# restic: the backup job's settings live on the host in /etc/kijun/restic.env, a root-owned file only
+# root can write, of NAME=value lines (systemd EnvironmentFile syntax: no shell ever reads it). The
+# variables go to restic in a clean environment; only restic's JSON comes back, never the password.
+# The repository probe prints the location alone, with any password in a URL removed on the host.
+_RESTIC_ENV = r"""f=/etc/kijun/restic.env
+if [ -z "$(find "$f" -prune -type f -user 0 ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
+  echo "kijun: $f is missing or is not a root-owned file that only root can write" >&2; exit 3
+fi
+[ -r "$f" ] || { echo "kijun: cannot read $f (collect as root)" >&2; exit 3; }
+set --; h=$(uname -n); r=; rf=
+while read -r l || [ -n "$l" ]; do
+  k=${l%%=*}; v=${l#*=}
+  [ "$k" != "$l" ] || continue
+  case "$k" in ''|[0-9]*|*[!A-Za-z0-9_]*) continue;; esac
+  case "$v" in \"*\") v=${v#\"}; v=${v%\"};; \'*\') v=${v#\'}; v=${v%\'};; esac
+  case "$k" in RESTIC_HOST) h=$v;; RESTIC_REPOSITORY) r=$v;; RESTIC_REPOSITORY_FILE) rf=$v;; esac
+  set -- "$@" "$k=$v"
+done <"$f"
+"""
+_RESTIC_SNAPSHOTS = (
+    _RESTIC_ENV
+    + 'exec env -i PATH="$PATH" LC_ALL=C "$@" restic snapshots --json --no-lock --no-cache --host "$h"\n'
+)
+_RESTIC_REPOSITORY = (
+    _RESTIC_ENV
+    + """if [ -z "$r" ] && [ -n "$rf" ]; then read -r r <"$rf"; fi
+[ -n "$r" ] || { echo "kijun: no RESTIC_REPOSITORY in $f" >&2; exit 4; }
+printf '%s\\n' "$r" | sed -E 's#(://[^/@:]*):[^/@]*@#\\1@#'
+"""
+)
+
 PROBES: dict[str, str] = {
     "sshd-T": "sshd -T",
     "shadow-state": _SHADOW,
@@ -34,4 +65,6 @@ PROBES: dict[str, str] = {
     "auditctl-rules": "auditctl -l",
     "auditctl-status": "auditctl -s",
     "apt-upgradable": "apt-get -s -o Debug::NoLocking=1 dist-upgrade",
+    "restic-snapshots": _RESTIC_SNAPSHOTS,
+    "restic-repository": _RESTIC_REPOSITORY,
 }

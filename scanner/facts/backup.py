@@ -1,4 +1,9 @@
-"""Facts of subject 'backup': freshness, schedule, offsite copies and restore tests of the backup job."""
+"""Facts of subject 'backup': freshness, schedule, offsite copies and restore tests of the backup jobs.
+
+Two sources, each one job: the generic status file a backup job writes (docs/facts.md) and restic,
+read through its probes (scanner/facts/restic.py). Every job must be fresh and copied offsite, so
+with both the facts are those of the worse job.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from scanner.facts import Context, Subject, lines
+from scanner.facts import Context, Subject, lines, restic
 from scanner.facts.services import probe_text
+from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
 
 _STATUS = "/var/lib/kijun/backup-status.json"
@@ -51,6 +57,11 @@ def _scheduled(raw: RawFacts, words: list[str]) -> bool | None:
     return False
 
 
+def _offsite(ctx: Context, host: Host) -> bool:
+    """Tell whether a host is at an external data center other than this host's site."""
+    return ctx.inventory.site_kind(host.site) == _OFFSITE_KIND and host.site != ctx.host.site
+
+
 def _copies(status: dict[str, Any], ctx: Context, now: datetime) -> tuple[list[tuple[str, float]], list[str]]:
     """Return (site, age in hours) of offsite copies and notes on copies that could not count."""
     candidates: list[tuple[str, Any]] = []
@@ -68,7 +79,7 @@ def _copies(status: dict[str, Any], ctx: Context, now: datetime) -> tuple[list[t
         if host is None:
             notes.append(f"copy host {name!r} is not in the inventory: it does not count")
             continue
-        if ctx.inventory.site_kind(host.site) != _OFFSITE_KIND or host.site == ctx.host.site:
+        if not _offsite(ctx, host):
             continue
         if when is None:
             notes.append(f"copy on {name!r} has never succeeded")
@@ -77,24 +88,9 @@ def _copies(status: dict[str, Any], ctx: Context, now: datetime) -> tuple[list[t
     return offsite, notes
 
 
-def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``configured, scheduled, latest_age_hours, last_result, offsite_*, generations_*, restore_test_age_days``."""
-    item = raw.file(_STATUS)
+def _status_job(status: dict[str, Any], ctx: Context, now: datetime) -> dict[str, Any]:
+    """Return the facts the generic status file gives about its job."""
     out: dict[str, Any] = {}
-    status: dict[str, Any] = {}
-    if item is not None:
-        out["configured"] = item.exists
-        if item.exists:
-            status = json.loads(item.text)
-            if not isinstance(status, dict):
-                raise ValueError("backup status: not a JSON object")
-    words = [w for w in (status.get("job"), status.get("tool")) if isinstance(w, str) and w] or list(_TOOLS)
-    scheduled = _scheduled(raw, words)
-    if scheduled is not None:
-        out["scheduled"] = scheduled
-    if not status:
-        return out
-    now = datetime.fromisoformat(raw.collected_at)
     if status.get("last_success") is not None:
         out["latest_age_hours"] = _hours(_when(status["last_success"], "last_success"), now)
     if "last_result" in status:
@@ -117,9 +113,82 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _restic_job(raw: RawFacts, ctx: Context, now: datetime) -> dict[str, Any]:
+    """Return the facts restic's snapshots and repository location give about its job."""
+    times = restic.snapshot_times(restic.output(raw, "restic-snapshots"))
+    location = restic.output(raw, "restic-repository").strip()
+    latest = _hours(times[-1], now) if times else None
+    daily, weekly = restic.generations(times)
+    out: dict[str, Any] = {
+        "latest_age_hours": latest,
+        "generations_daily": daily,
+        "generations_weekly": weekly,
+    }
+    notes = [] if times else [f"restic repository {location} holds no snapshot of this host"]
+    name = restic.repository_host(location)
+    host = ctx.host if name == "" else restic.inventory_host(ctx.inventory, name) if name else None
+    if host is None:
+        notes.append(f"restic repository {location}: its host is not in the inventory, so not offsite")
+    elif not _offsite(ctx, host):
+        notes.append(f"restic repository {location} is on {host.name} at site {host.site!r}: not offsite")
+    offsite = host.site if host is not None and latest is not None and _offsite(ctx, host) else None
+    out["offsite_age_hours"] = latest if offsite else None
+    out["offsite_sites"] = [offsite] if offsite else []
+    out["notes"] = notes
+    return out
+
+
+def _worst(jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Combine jobs: each must be fresh and copied offsite, so the stalest age and fewest generations count."""
+    out: dict[str, Any] = {}
+    for key in ("latest_age_hours", "offsite_age_hours"):
+        values = [job[key] for job in jobs if key in job]
+        if values:
+            out[key] = None if None in values else max(values)
+    out["offsite_sites"] = sorted({site for job in jobs for site in job["offsite_sites"]})
+    for key in ("generations_daily", "generations_weekly"):
+        values = [job[key] for job in jobs if key in job]
+        if values:
+            out[key] = min(values)
+    # Only the status file records the last result and restore tests.
+    status = next((job for job in jobs if "restore_test_age_days" in job), {})
+    if "last_result" in status:
+        out["last_result"] = status["last_result"]
+    out["restore_test_age_days"] = status.get("restore_test_age_days")
+    out["notes"] = [note for job in jobs for note in job["notes"]]
+    return out
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return ``configured, scheduled, latest_age_hours, last_result, offsite_*, generations_*, restore_test_age_days``."""
+    item, env = raw.file(_STATUS), raw.stat(restic.ENV_FILE)
+    collected = [i for i in (item, env) if i is not None]
+    out: dict[str, Any] = {}
+    # Both sources are collected together; cases and older snapshots may hold only the status file.
+    if collected:
+        out["configured"] = any(i.exists for i in collected)
+    status: dict[str, Any] = {}
+    if item is not None and item.exists:
+        status = json.loads(item.text)
+        if not isinstance(status, dict):
+            raise ValueError("backup status: not a JSON object")
+    with_restic = env is not None and env.exists
+    words = [w for w in (status.get("job"), status.get("tool")) if isinstance(w, str) and w]
+    words = words + ["restic"] * with_restic or list(_TOOLS)
+    scheduled = _scheduled(raw, words)
+    if scheduled is not None:
+        out["scheduled"] = scheduled
+    now = datetime.fromisoformat(raw.collected_at)
+    jobs = ([_status_job(status, ctx, now)] if status else []) + (
+        [_restic_job(raw, ctx, now)] if with_restic else []
+    )
+    return {**out, **_worst(jobs)} if jobs else out
+
+
 SUBJECT = Subject(
     name="backup",
     parse=parse,
     files=(_STATUS, *_CRON),
-    probes=("systemctl-timers",),
+    stats=(restic.ENV_FILE,),
+    probes=("systemctl-timers", *restic.PROBES),
 )

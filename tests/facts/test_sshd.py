@@ -271,7 +271,8 @@ def test_probe_used_even_when_files_were_not_collected() -> None:
     "methods,expected",
     [
         ("publickey,keyboard-interactive", True),
-        ("password,keyboard-interactive:pam", True),
+        ("password,keyboard-interactive:pam", False),  # a password, then PAM asking the password again
+        ("publickey,password keyboard-interactive,hostbased", True),
         ("publickey,password publickey,keyboard-interactive", True),
         ("publickey,password publickey", False),
         ("publickey,publickey", False),
