@@ -22,7 +22,7 @@ from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 
 SEVERITIES = [s.value for s in Severity]
-FORMATS = ("json", "junit", "html", "xlsx", "csv")
+FORMATS = ("json", "junit", "html", "sarif", "xlsx", "csv")
 
 
 def _bad_input(exc: Exception) -> NoReturn:

@@ -225,14 +225,14 @@ def record(
     return write_run(out, chained, raws, lambda r: render(r, prev), key)
 
 
-FORMATS = ("json", "junit", "html", "xlsx", "csv")  # results.json and envelope.json are always written
+FORMATS = ("json", "junit", "html", "sarif", "xlsx", "csv")  # results.json and envelope.json are always written
 
 
 def outputs(
     formats: tuple[str, ...], scales: Any = None
 ) -> Callable[[Run, Run | None], dict[str, str | bytes]]:
     """Return the renderer of a run folder's report files for the chosen formats (html shows the diff)."""
-    from scanner.report import csv, html, junit, xlsx
+    from scanner.report import csv, html, junit, sarif, xlsx
 
     chosen = set(formats or FORMATS)
     extra = {} if scales is None else {"scales": scales}
@@ -243,6 +243,8 @@ def outputs(
             files["junit.xml"] = junit.render(run)
         if "html" in chosen:
             files["report.html"] = html.render(run, previous=prev)
+        if "sarif" in chosen:
+            files["results.sarif"] = sarif.render(run)
         if "xlsx" in chosen:
             files.update(xlsx.render(run, **extra))
         if "csv" in chosen:
