@@ -82,8 +82,19 @@ def test_no_default_route_and_blackhole_kept() -> None:
 
 def test_failed_probe_omits_its_facts_and_garbage_raises() -> None:
     facts = parse(build_raw(probes={"ip-addr": {"stdout": "", "rc": 127}, "ss-listen": ""}), CTX)
-    assert facts == {"listening": [], "listening_ports": []}
+    assert facts == {"listening": [], "listening_ports": [], "declared_ports": [], "undeclared_ports": []}
     with pytest.raises(json.JSONDecodeError):
         parse(build_raw(probes={"ip-route": "default via 192.0.2.1 dev eth0"}), CTX)
     with pytest.raises(ValueError, match="ss"):
         parse(build_raw(probes={"ss-listen": "tcp LISTEN 0 128 0.0.0.0 x\n"}), CTX)
+
+
+def test_ports_declared_for_the_host_in_the_inventory_are_not_undeclared() -> None:
+    from scanner.facts import Context
+    from scanner.inventory import Host
+
+    host = Host(name="fs", zone="lgwan", role="server", vars={"allowed_ports": ["tcp/445"]})
+    ss = "tcp LISTEN 0 128 0.0.0.0:445 0.0.0.0:*\ntcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"
+    facts = parse(build_raw(probes={"ss-listen": ss}), Context(host, CTX.inventory))
+    assert facts["declared_ports"] == ["tcp/445"]
+    assert facts["undeclared_ports"] == ["tcp/22"]
