@@ -96,6 +96,20 @@ def main() -> None:
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
 @click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="Run the zone probes (nmap) from the vantages the zone policy declares.",
+)
+@click.option(
+    "--vantage", "vantages", multiple=True, help="Probe from this vantage (declared, a host, or local:ZONE)."
+)
+@click.option(
+    "--zone-policy",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Zone reachability matrix (default: the inventory's zones.yaml, else the pack's default).",
+)
+@click.option(
     "--trust-on-first-use",
     "tofu",
     is_flag=True,
@@ -136,6 +150,9 @@ def scan(
     mode: str,
     parallel: int,
     timeout: float,
+    probe: bool,
+    vantages: tuple[str, ...],
+    zone_policy: str | None,
     tofu: bool,
     allow_incomplete: bool,
     as_of: Any,
@@ -168,7 +185,17 @@ def scan(
         operator=operator,
         operator_role=operator_role,
         today=as_of.date() if as_of else None,
+        probe=probe,
+        vantages=vantages,
+        zone_policy=zone_policy or "",
     )
+    if probe:
+        from scanner.probes import for_inventory, vantages_for
+
+        try:  # a bad zones.yaml or vantage stops here, before any host is contacted
+            vantages_for(for_inventory(inv, Path(zone_policy) if zone_policy else None, pack), inv, options)
+        except (LoadError, LoadErrors) as exc:
+            _bad_input(exc)
     if not runmod.select(inv, limit):
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
     progress = _progress if sys.stderr.isatty() and not quiet else None

@@ -23,6 +23,7 @@ from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
 from scanner.policy import Pack
+from scanner.probes import scan_probes
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity
 from scanner.waivers import Waiver, apply, summary
@@ -46,6 +47,9 @@ class Options:
     operator: str = ""
     operator_role: str = ""
     today: date | None = None
+    probe: bool = True  # zone probes run only from declared or named vantages
+    vantages: tuple[str, ...] = ()
+    zone_policy: str = ""
 
 
 @dataclass
@@ -182,6 +186,11 @@ def scan(
     for item in done:
         findings.extend(engine.evaluate_host(pack, item.host, item.facts, item.result.message))
     findings.extend(engine.evaluate_organization(pack))
+    # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts.
+    probed, probe_raws = scan_probes(
+        inventory, pack, options, {c.host.name: c.facts for c in done if c.facts}
+    )
+    findings.extend(probed)
     today = options.today or started.date()
     findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
     finished = now_jst()
@@ -225,7 +234,7 @@ def scan(
         findings=tuple(findings),
         envelope=envelope,
     )
-    return run, {c.host.name: c.raw for c in done if c.raw is not None}
+    return run, {**{c.host.name: c.raw for c in done if c.raw is not None}, **probe_raws}
 
 
 def _sha256(inventory: Inventory) -> str:

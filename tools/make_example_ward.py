@@ -1396,6 +1396,18 @@ def add_logs(spec: Spec) -> None:
         )
 
 
+def add_proxy(spec: Spec) -> None:
+    """Internet-zone hosts reach the web only through proxy-01 (自治体情報セキュリティクラウド)."""
+    if spec.host.zone != "internet" or spec.host.role == "proxy":
+        return
+    proxy = "http://10.30.1.20:8080/"
+    text = (
+        f'http_proxy="{proxy}"\nhttps_proxy="{proxy}"\nHTTP_PROXY="{proxy}"\nHTTPS_PROXY="{proxy}"\n'
+        'no_proxy="localhost,127.0.0.1,.in.kaku.lg.jp"\n'
+    )
+    spec.add("/etc/environment", text, mtime=datetime(2026, 4, 1, 9, 0, tzinfo=JST))
+
+
 # --- assemble -----------------------------------------------------------------------------
 
 BUILDERS = (
@@ -1412,6 +1424,7 @@ BUILDERS = (
     add_backup,
     add_screenlock,
     add_logs,
+    add_proxy,
 )
 
 

@@ -80,6 +80,7 @@ _MODULES = (
     "logs",
     "windows",
     "declared",
+    "proxy",
 )
 
 

@@ -1,0 +1,171 @@
+"""Read what a probe saw: nmap XML (through python-nmap) or the fallback's lines, as port states.
+
+A state is ``open``, ``closed`` (a reset came back: the path exists), ``filtered`` (no answer, or an
+ICMP unreachable: blocked) or ``unknown`` (anything else; never read as blocked).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import nmap
+
+from scanner.probes.script import Output
+
+PATH_STATES = frozenset({"open", "closed"})
+
+
+@dataclass
+class Observed:
+    """Port states by (address, port), hosts that answered a sweep, and what went wrong."""
+
+    tool: str = ""
+    version: str = ""
+    ports: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)  # -> (state, reason)
+    up: dict[str, str] = field(default_factory=dict)  # address -> reason
+    matrix_error: str = ""  # the matrix run failed: every state is unknown
+    sweep_error: str = ""  # the sweep failed or was not possible
+    matrix_item: str = "probe:nmap-zone-matrix"  # the raw-fact item holding the evidence
+    sweep_item: str = "probe:nmap-zone-sweep"
+
+
+def _scanner() -> nmap.PortScanner:
+    # python-nmap's parser, without PortScanner(), which runs `nmap -V` and so needs a local nmap:
+    # the XML may come from a vantage reached over SSH.
+    return nmap.PortScanner.__new__(nmap.PortScanner)
+
+
+def _expand(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        out.extend(range(int(low), int(high or low) + 1))
+    return out
+
+
+def _extraports(xml: str, ports: Sequence[int], found: dict[tuple[str, int], tuple[str, str]]) -> None:
+    """Fill the ports nmap folded into <extraports>, which python-nmap does not read."""
+    root = ET.fromstring(xml)
+    for host in root.findall("host"):
+        node = host.find("address[@addrtype='ipv4']")
+        node = node if node is not None else host.find("address")
+        if node is None:
+            continue
+        addr = str(node.get("addr"))
+        extras = host.findall("ports/extraports")
+        for extra in extras:
+            state = str(extra.get("state"))
+            for reasons in extra.findall("extrareasons"):
+                listed = reasons.get("ports")
+                for port in _expand(listed) if listed else []:
+                    found.setdefault((addr, port), (state, str(reasons.get("reason", ""))))
+        if len(extras) == 1 and not extras[0].findall("extrareasons[@ports]"):
+            # One folded state and no port lists (older nmap): every port not listed has it.
+            for port in ports:
+                found.setdefault((addr, port), (str(extras[0].get("state")), "extraports"))
+
+
+def nmap_ports(xml: str, ports: Sequence[int]) -> tuple[dict[tuple[str, int], tuple[str, str]], str]:
+    """Return the port states of a matrix run and the nmap version; raise ValueError on bad XML."""
+    try:
+        result = _scanner().analyse_nmap_xml_scan(nmap_xml_output=xml)
+        version = str(ET.fromstring(xml).get("version", ""))
+    except (nmap.PortScannerError, ET.ParseError, AttributeError) as exc:
+        raise ValueError(f"nmap output is not a complete XML report: {str(exc)[:200]}") from None
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    for addr, info in result["scan"].items():
+        for port, detail in info.get("tcp", {}).items():
+            found[(str(addr), int(port))] = (str(detail["state"]), str(detail["reason"]))
+    _extraports(xml, ports, found)
+    return found, version
+
+
+def nmap_up(xml: str) -> dict[str, str]:
+    """Return the addresses a sweep found up, with nmap's reason (arp-response, syn-ack, ...)."""
+    try:
+        result = _scanner().analyse_nmap_xml_scan(nmap_xml_output=xml)
+    except (nmap.PortScannerError, ET.ParseError, AttributeError) as exc:
+        raise ValueError(f"nmap sweep output is not a complete XML report: {str(exc)[:200]}") from None
+    return {
+        str(addr): str(info["status"]["reason"])
+        for addr, info in result["scan"].items()
+        if info.get("status", {}).get("state") == "up"
+    }
+
+
+def _nc_state(rc: int, message: str) -> tuple[str, str]:
+    """Classify one ``nc -z -v`` result by its exit status and words (OpenBSD, traditional, ncat)."""
+    text = message.lower()
+    if rc == 0:
+        return "open", "connected"
+    if "refused" in text:
+        return "closed", "conn-refused"
+    if any(w in text for w in ("timed out", "timeout", "no route to host", "unreachable")):
+        return "filtered", "no-response"
+    return "unknown", message.strip()[:80] or f"nc exit {rc}"
+
+
+def fallback_ports(text: str) -> dict[tuple[str, int], tuple[str, str]]:
+    """Parse the fallback's lines: ``nc <addr> <port> <rc> <message>`` or ``tcp <addr> <port> <state> <reason>``."""
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    for line in text.splitlines():
+        words = line.split(" ", 4)
+        if not line.strip():
+            continue
+        if len(words) < 4 or words[0] not in ("nc", "tcp"):
+            raise ValueError(f"unexpected fallback line {line[:120]!r}")
+        addr, port = str(ipaddress.ip_address(words[1])), int(words[2])
+        if words[0] == "nc":
+            found[(addr, port)] = _nc_state(int(words[3]), words[4] if len(words) > 4 else "")
+        else:
+            state = words[3] if words[3] in ("open", "closed", "filtered") else "unknown"
+            found[(addr, port)] = (state, words[4] if len(words) > 4 else "")
+    return found
+
+
+def read(output: Output, ports: Sequence[int], probing: bool, sweeping: bool) -> Observed:
+    """Turn a vantage's framed output into observations; problems are recorded, never guessed over."""
+    seen = Observed(tool=output.tool)
+    sections = output.sections
+    version = sections.get("nmap-version")
+    if version is not None:
+        seen.version = version.stdout.strip().splitlines()[0] if version.stdout.strip() else ""
+    matrix = sections.get("nmap-zone-matrix") or sections.get("tcp-connect-matrix")
+    if output.tool == "none":
+        seen.matrix_error = seen.sweep_error = "the vantage has neither nmap, nc nor python3"
+        return seen
+    if probing and matrix is None:
+        seen.matrix_error = "the probe printed no matrix result"
+    if matrix is not None:
+        seen.matrix_item = f"probe:{matrix.name}"
+        try:
+            if matrix.rc != 0:
+                raise ValueError(f"exit {matrix.rc}: {matrix.stderr.strip()[-300:]}")
+            if matrix.name == "nmap-zone-matrix":
+                seen.ports, seen.version = nmap_ports(matrix.stdout, ports)
+            else:
+                seen.ports = fallback_ports(matrix.stdout)
+        except ValueError as exc:
+            seen.ports, seen.matrix_error = {}, f"{matrix.name} failed: {exc}"
+    sweep = next((sections[n] for n in ("nmap-zone-sweep", "tcp-connect-sweep") if n in sections), None)
+    if sweeping and sweep is None:
+        reason = "nc cannot sweep" if "sweep-unsupported" in sections else "no sweep output"
+        seen.sweep_error = f"the zone sweep did not run ({reason})"
+    elif sweep is not None:
+        seen.sweep_item = f"probe:{sweep.name}"
+        try:
+            if sweep.rc != 0:
+                raise ValueError(f"exit {sweep.rc}: {(sweep.stdout + sweep.stderr).strip()[-300:]}")
+            if sweep.name == "nmap-zone-sweep":
+                seen.up = nmap_up(sweep.stdout)
+            else:
+                seen.up = {w[1]: w[2] for w in (x.split() for x in sweep.stdout.splitlines()) if len(w) == 3}
+        except ValueError as exc:
+            seen.sweep_error = f"{sweep.name} failed: {exc}"
+    if not output.complete:
+        seen.matrix_error = seen.matrix_error or "the probe output ended early (no DONE line)"
+        seen.sweep_error = seen.sweep_error or "the probe output ended early (no DONE line)"
+    return seen
