@@ -96,6 +96,11 @@ def main() -> None:
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
 @click.option(
+    "--snapshots",
+    type=click.Path(exists=True, file_okay=False),
+    help="Read every host's raw facts from DIR/<host>.json (made by `kijun collect`) instead of collecting.",
+)
+@click.option(
     "--probe/--no-probe",
     default=True,
     show_default=True,
@@ -150,6 +155,7 @@ def scan(
     mode: str,
     parallel: int,
     timeout: float,
+    snapshots: str | None,
     probe: bool,
     vantages: tuple[str, ...],
     zone_policy: str | None,
@@ -164,6 +170,10 @@ def scan(
 ) -> None:
     """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward)."""
     inv, pack, loaded = _load(inventory, root, local, profile, waivers)
+    if snapshots:
+        from scanner.collect.bulk import with_snapshots
+
+        inv = with_snapshots(inv, Path(snapshots))
     from scanner import history
     from scanner import run as runmod
     from scanner.evidence import raw_bytes
@@ -552,3 +562,42 @@ def windows_collector() -> None:
     from importlib.resources import files
 
     click.echo(str(files("scanner").joinpath("collect/kijun-collect.ps1")))
+
+
+@main.command()
+@click.argument("inventory", required=False)
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder for <host>.json and collect.json."
+)
+@click.option("--profile", help="Profile (decides which facts are collected).")
+@click.option("--limit", multiple=True, help="Hosts: a name glob, or key=value[,key=value].")
+@click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
+@click.option("--trust-on-first-use", "tofu", is_flag=True, help="Accept and record unknown SSH host keys.")
+def collect(
+    inventory: str | None,
+    out: str,
+    profile: str | None,
+    limit: tuple[str, ...],
+    parallel: int,
+    timeout: float,
+    tofu: bool,
+) -> None:
+    """Collect raw facts only, to carry across separated zones: later `kijun scan --snapshots DIR`."""
+    from scanner import run as runmod
+    from scanner.collect.bulk import collect_to_folder
+
+    inv, pack, _ = _load(inventory, None, False, profile, None)
+    hosts, _excluded = runmod.scope(runmod.select(inv, limit), pack)
+    if not hosts:
+        _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+    if tofu:
+        from scanner.collect import hostkeys
+
+        hostkeys.trust_on_first_use = True
+    results = collect_to_folder(inv, pack, hosts, Path(out), parallel, timeout)
+    missing = [r for r in results if r.status != "collected"]
+    for r in missing:
+        click.echo(f"{r.name}: {r.status}: {r.message}", err=True)
+    click.echo(f"collected {len(results) - len(missing)}/{len(results)} hosts into {out}")
+    sys.exit(3 if missing else 0)

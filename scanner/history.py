@@ -225,7 +225,14 @@ def record(
     return write_run(out, chained, raws, lambda r: render(r, prev), key)
 
 
-FORMATS = ("json", "junit", "html", "sarif", "xlsx", "csv")  # results.json and envelope.json are always written
+FORMATS = (
+    "json",
+    "junit",
+    "html",
+    "sarif",
+    "xlsx",
+    "csv",
+)  # results.json and envelope.json are always written
 
 
 def outputs(

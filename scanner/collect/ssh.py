@@ -65,7 +65,29 @@ def _where(ep: Endpoint) -> str:
     return f"{ep.label} ({hostkeys.host_id(ep.address, ep.port)})" if ep.label != ep.address else ep.label
 
 
-def _tcp(ep: Endpoint, clock: _Clock) -> socket.socket:
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 0)  # Linux only; elsewhere the plain socket is used
+
+
+class _QuickAck:
+    """A TCP socket that asks the kernel to acknowledge at once before every read.
+
+    sshd leaves Nagle on for non-interactive sessions. Right after login it sends small packets in a
+    row (a hostkeys notice, a debug message, then the reply to our channel open); the last one waits
+    for our ACK of the others, which Linux delays by up to 40 ms. Quick ACKs remove that stall.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def recv(self, size: int) -> bytes:
+        self._sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+        return self._sock.recv(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _tcp(ep: Endpoint, clock: _Clock) -> Any:
     """Open the TCP connection ourselves, so that TCP_NODELAY is set (paramiko sets no socket option)."""
     wait = clock.left(CONNECT_TIMEOUT)
     try:
@@ -75,7 +97,7 @@ def _tcp(ep: Endpoint, clock: _Clock) -> socket.socket:
     except OSError as exc:
         raise CollectError("unreachable", f"{_where(ep)}: cannot connect: {exc.strerror or exc}") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
+    return _QuickAck(sock) if _TCP_QUICKACK else sock
 
 
 def _channel(ep: Endpoint, via: Any, clock: _Clock) -> Any:

@@ -1,0 +1,82 @@
+"""The benchmark's printed report: the setup, one row per measured side, and the figures the targets are about."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from typing import Any
+
+import fleet_sshd
+
+from scanner.collect import Plan
+
+APT = "apt-upgradable"
+
+
+def row(label: str, f: dict[str, Any]) -> str:
+    """Format one measured side: hosts, ok, wall, hosts/s, ms per host, client CPU ms per host, peak RSS."""
+    n = max(1, f["hosts"])
+    rss = f"{f['rss_mb']:9.0f}" if "rss_mb" in f else f"{'-':>9}"
+    return (
+        f"{label:<40} {f['hosts']:>6} {f['ok']:>6} {f['wall']:>9.2f} {f['hosts'] / f['wall']:>8.1f} "
+        f"{1000 * f['wall'] / n:>8.1f} {1000 * f['cpu'] / n:>8.1f} {rss}"
+    )
+
+
+HEADER = f"{'':<40} {'hosts':>6} {'ok':>6} {'wall s':>9} {'hosts/s':>8} {'ms/host':>8} {'cpu ms/h':>8} {'RSS MB':>9}"
+
+
+def per_host(f: dict[str, Any]) -> float:
+    return float(f["wall"]) / max(1, f["hosts"])
+
+
+def render(
+    args: argparse.Namespace, plan: Plan, script: bytes, m: dict[str, dict[str, Any]], load: tuple[float, ...]
+) -> str:
+    """Return the printed report: setup, the table, and the figures the targets are about."""
+    import paramiko
+
+    try:
+        from importlib.metadata import version
+
+        testinfra_version = version("pytest-testinfra")
+    except Exception:
+        testinfra_version = "?"
+    ssh_version = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    checks = m["testinfra"].get("checks", 0)
+    lines = [
+        f"fleet: {args.hosts} hosts on one sshd ({fleet_sshd.address(0)}..{fleet_sshd.address(args.hosts - 1)}), "
+        f"{os.cpu_count()} cores, load average at start {load[0]:.2f}, parallel {args.parallel}",
+        f"plan: {len(plan.files)} file globs, {len(plan.stats)} stat globs, {len(plan.probes)} probes"
+        f"{'' if args.with_apt else f' ({APT} left out)'}; script {len(script)} B, "
+        f"output {m['floor']['bytes'] / 1024:.0f} KiB/host",
+        f"versions: Python {sys.version.split()[0]}, paramiko {paramiko.__version__}, {ssh_version}, "
+        f"pytest-testinfra {testinfra_version}",
+        "",
+        HEADER,
+        row("(a) kijun scan (whole pipeline)", m["scan"]),
+        row("    kijun collect (raw facts to folder)", m["collect"]),
+        row("(b) floor: OpenSSH `ssh HOST sh -s`", m["floor"]),
+        row(f"(c) testinfra paramiko ({checks} checks)", m["testinfra"]),
+        f"one host at a time ({args.seq_hosts} hosts each):",
+        row("    kijun scan", m["seq_scan"]),
+        row("    floor", m["seq_floor"]),
+        row("    testinfra", m["seq_testinfra"]),
+        "",
+        f"kijun scan / floor, wall:              {m['scan']['wall'] / m['floor']['wall']:.2f}x  (target <= 1.5x)",
+        f"kijun collect / floor, wall:           {m['collect']['wall'] / m['floor']['wall']:.2f}x",
+        f"testinfra / kijun, time per host at parallel {args.parallel}: "
+        f"{per_host(m['testinfra']) / per_host(m['scan']):.1f}x",
+        f"testinfra / kijun, time per host one at a time: "
+        f"{per_host(m['seq_testinfra']) / per_host(m['seq_scan']):.1f}x  (target >= 10x)",
+        f"testinfra remote commands per host: {m['testinfra']['commands'] / max(1, m['testinfra']['hosts']):.0f} "
+        f"(kijun and the floor: 1); failed testinfra calls: {m['testinfra']['failed_calls']}",
+        f"kijun scan peak RSS at {args.hosts} hosts: {m['scan']['rss_mb']:.0f} MB  (target < 500 MB at 1000); "
+        f"child start-up (imports, pack, inventory): {m['scan']['startup']:.2f}s",
+        f"kijun scan: {m['scan']['after_collection']:.2f}s of its wall time came after the last host was "
+        "collected (evaluation, waivers, envelope)",
+        f"load average at end: {os.getloadavg()[0]:.2f}",
+    ]
+    return "\n".join(lines)

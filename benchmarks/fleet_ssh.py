@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Benchmark kijun over SSH at fleet scale against the floor (OpenSSH, same script) and testinfra (paramiko).
+
+N inventory hosts are N distinct loopback addresses answered by one real sshd (fleet_sshd.py); every
+host gets the full default policy of a マイナンバー系 server. Printed side by side:
+
+(a) kijun: ``scanner.run.scan`` over the N ssh hosts (the whole pipeline), and ``kijun collect``
+    (raw facts to a folder), each in a child process so that its peak RSS is its own;
+(b) the floor: the same collector script through the OpenSSH client (``ssh HOST sh -s``), one
+    process per host, at the same concurrency;
+(c) pytest-testinfra's paramiko backend running the same checks its way (a remote command per
+    check) on a subset of hosts.
+
+Then the same three one host at a time (latency per host). See benchmarks/README.md.
+
+    python benchmarks/fleet_ssh.py                 # 1000 hosts
+    python benchmarks/fleet_ssh.py --quick         # 50 hosts, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+# This folder (fleet_sshd, fleet_testinfra) and the checkout it is in: measure this tree's scanner,
+# whatever copy of kijun happens to be installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fleet_report
+import fleet_sshd
+
+from scanner.collect import Plan, plan_for
+from scanner.collect.script import MAX_BYTES, build_script, new_nonce
+from scanner.inventory import Host
+
+APT = fleet_report.APT
+
+
+def representative() -> Host:
+    """Return the server whose plan every fleet host gets."""
+    return Host(
+        name="h00001",
+        zone=fleet_sshd.ZONE,
+        role=fleet_sshd.ROLE,
+        classification=fleet_sshd.CLASSIFICATION,
+        labels=dict(fleet_sshd.LABELS),
+    )
+
+
+def _without_apt(plan: Plan) -> Plan:
+    return dataclasses.replace(plan, probes=tuple(p for p in plan.probes if p != APT))
+
+
+def full_plan(with_apt: bool) -> Plan:
+    """Return the plan of the base pack's checks on the representative server."""
+    from scanner.policy import load_pack
+    from scanner.run import subjects_for
+
+    plan = plan_for(subjects_for(load_pack("base"), representative()) - {"host"})
+    return plan if with_apt else _without_apt(plan)
+
+
+def _skip_apt_in_kijun() -> None:
+    """Leave the apt probe out of kijun's plans too (see README: it measures apt, not SSH)."""
+    import scanner.collect.bulk as bulk
+    import scanner.run as run
+
+    def without(subjects: Any) -> Plan:
+        return _without_apt(plan_for(subjects))
+
+    run.plan_for = without  # type: ignore[assignment]
+    bulk.plan_for = without  # type: ignore[assignment]
+
+
+# --- children: kijun and testinfra, each measured alone ------------------------------------------
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one measured side in this process and print its figures as JSON."""
+    from scanner.inventory import load
+
+    folder = Path(args.dir)
+    inventory = load(folder / "inventory.yaml")
+    inventory = dataclasses.replace(inventory, hosts=inventory.hosts[: args.hosts])
+    hosts = list(inventory.hosts)
+    if not args.with_apt:
+        _skip_apt_in_kijun()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    if args.child == "testinfra":
+        import fleet_testinfra
+
+        out = fleet_testinfra.run(
+            [h.address for h in hosts],
+            hosts[0].port,
+            hosts[0].user,
+            hosts[0].identity_file,
+            os.environ["HOME"],
+            args.parallel,
+            args.with_apt,
+        )
+    else:
+        import scanner.collect.ssh  # noqa: F401 (imported lazily by the scan: start-up, not per-host time)
+        from scanner.policy import load_pack
+
+        pack = load_pack("base")
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.monotonic()
+        if args.child == "scan":
+            from scanner.run import Options, scan
+
+            last = [started]
+
+            def mark(done: int, total: int, item: object) -> None:
+                last[0] = time.monotonic()
+
+            options = Options(parallel=args.parallel, timeout=args.timeout)
+            run, _raws = scan(inventory, pack, [], options, mark)
+            statuses = [h.status for h in run.hosts]
+            ok = statuses.count("assessed")
+            after_collection = time.monotonic() - last[0]
+        else:
+            from scanner.collect.bulk import collect_to_folder
+
+            carry = folder / f"carry-{os.getpid()}"
+            results = collect_to_folder(inventory, pack, hosts, carry, args.parallel, args.timeout)
+            statuses = [r.status for r in results]
+            ok = statuses.count("collected")
+        out = {"wall": time.monotonic() - started, "hosts": len(hosts), "ok": ok}
+        if args.child == "scan":
+            out["after_collection"] = after_collection
+        out["failures"] = sorted({s for s in statuses if s not in ("assessed", "collected")})
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    out["rss_mb"] = after.ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+_live: set[subprocess.Popen[bytes]] = set()
+_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def abort() -> None:
+    """Start no more processes and kill the running ones."""
+    _stopping.set()
+    with _lock:
+        for proc in list(_live):
+            proc.kill()
+
+
+def _popen(argv: list[str], env: dict[str, str], in_child: bool) -> subprocess.Popen[bytes]:
+    with _lock:
+        if _stopping.is_set():
+            raise KeyboardInterrupt
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            preexec_fn=fleet_sshd.die_with_parent if in_child else None,
+        )
+        _live.add(proc)
+    if _stopping.is_set():  # interrupted while starting it
+        abort()
+        raise KeyboardInterrupt
+    return proc
+
+
+def _finish(proc: subprocess.Popen[bytes], data: bytes, timeout: float) -> tuple[bytes, bytes]:
+    try:
+        return proc.communicate(data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        with _lock:
+            _live.discard(proc)
+
+
+def run_child(
+    fleet: fleet_sshd.Fleet, mode: str, hosts: int, parallel: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Run kijun or testinfra in a child process; return its figures (plus its start-up time)."""
+    argv = [sys.executable, __file__, "--child", mode, "--dir", str(fleet.dir), "--hosts", str(hosts)]
+    argv += ["--parallel", str(parallel), "--timeout", str(args.timeout)]
+    argv += ["--with-apt"] if args.with_apt else []
+    started = time.monotonic()
+    proc = _popen(argv, fleet.client_env(), in_child=True)
+    out, err = _finish(proc, b"", 3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{mode} child failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    figures: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    figures["startup"] = time.monotonic() - started - figures["wall"]
+    return figures
+
+
+def floor(
+    fleet: fleet_sshd.Fleet, script: bytes, hosts: int, parallel: int, timeout: float
+) -> dict[str, Any]:
+    """Send the collector script to each host with the OpenSSH client, ``parallel`` processes at a time."""
+    base = [
+        "ssh",
+        "-F",
+        "/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ControlMaster=no",
+        "-o",
+        "ControlPath=none",
+    ]
+    base += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={fleet.known_hosts}"]
+    base += ["-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+    base += ["-o", "ConnectTimeout=10", "-i", str(fleet.key), "-p", str(fleet.port)]
+    env = fleet.client_env()
+
+    def one(address: str) -> tuple[bool, int]:
+        proc = _popen([*base, f"{fleet.user}@{address}", "sh -s"], env, in_child=False)
+        out, _ = _finish(proc, script, timeout)
+        return proc.returncode == 0 and b":DONE " in out[-200:], len(out)
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(parallel, hosts)))
+    try:
+        done = list(pool.map(one, fleet.addresses[:hosts]))
+    except BaseException:
+        abort()  # before the pool waits for its threads, which wait for their ssh processes
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall": wall,
+        "hosts": hosts,
+        "ok": sum(ok for ok, _ in done),
+        "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "bytes": sum(n for _, n in done) / max(1, hosts),
+    }
+
+
+def measure(fleet: fleet_sshd.Fleet, args: argparse.Namespace, script: bytes) -> dict[str, dict[str, Any]]:
+    """Run every side, printing progress to stderr; return the figures by name."""
+    steps = [
+        ("scan", lambda: run_child(fleet, "scan", args.hosts, args.parallel, args)),
+        ("collect", lambda: run_child(fleet, "collect", args.hosts, args.parallel, args)),
+        ("floor", lambda: floor(fleet, script, args.hosts, args.parallel, args.timeout)),
+        ("testinfra", lambda: run_child(fleet, "testinfra", args.testinfra_hosts, args.parallel, args)),
+        ("seq_scan", lambda: run_child(fleet, "scan", args.seq_hosts, 1, args)),
+        ("seq_floor", lambda: floor(fleet, script, args.seq_hosts, 1, args.timeout)),
+        ("seq_testinfra", lambda: run_child(fleet, "testinfra", args.seq_hosts, 1, args)),
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    for name, step in steps:
+        if _stopping.is_set():
+            raise KeyboardInterrupt
+        print(f"fleet_ssh: {name} ...", file=sys.stderr, flush=True)
+        out[name] = step()
+        print(
+            f"fleet_ssh: {name}: {out[name]['wall']:.2f}s, {out[name]['ok']}/{out[name]['hosts']} ok",
+            file=sys.stderr,
+            flush=True,
+        )
+    if _stopping.is_set():
+        raise KeyboardInterrupt
+    return out
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    # The flag stays set even where Python swallows the exception (an at-fork hook inside Popen).
+    _stopping.set()
+    raise KeyboardInterrupt
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line; --quick fills in small numbers where none were given."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hosts", type=int, help="inventory hosts (default 1000; 50 with --quick)")
+    p.add_argument("--parallel", type=int, default=32, help="hosts in flight, for all sides (default 32)")
+    p.add_argument("--testinfra-hosts", type=int, help="hosts testinfra checks (default 20; 5 with --quick)")
+    p.add_argument("--seq-hosts", type=int, help="hosts measured one at a time (default 5; 2 with --quick)")
+    p.add_argument("--timeout", type=float, default=300.0, help="whole-host timeout, seconds")
+    p.add_argument("--with-apt", action="store_true", help=f"keep the {APT} probe (about 4 CPU-s per host)")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 50 hosts")
+    p.add_argument("--child", choices=["scan", "collect", "testinfra"], help=argparse.SUPPRESS)
+    p.add_argument("--dir", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    quick = args.quick
+    args.hosts = args.hosts or (50 if quick else 1000)
+    args.testinfra_hosts = min(args.hosts, args.testinfra_hosts or (5 if quick else 20))
+    args.seq_hosts = min(args.hosts, args.seq_hosts or (2 if quick else 5))
+    if args.hosts < 1 or args.parallel < 1:
+        p.error("--hosts and --parallel must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the fleet, measure every side, print the table; always stop sshd and remove the temp folder."""
+    args = parse(argv)
+    if args.child:
+        child(args)
+        return 0
+    try:
+        import testinfra  # noqa: F401
+    except ImportError:
+        print("fleet_ssh: needs pytest-testinfra (pip install pytest-testinfra)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    isolated = fleet_sshd.private_network()
+    print(
+        f"fleet_ssh: {'private network namespace' if isolated else 'host network (not root)'}",
+        file=sys.stderr,
+    )
+    load = os.getloadavg()
+    plan = full_plan(args.with_apt)
+    script = build_script(
+        plan, new_nonce(), MAX_BYTES, probe_timeout=max(1, min(60, int(args.timeout)))
+    ).encode()
+    fleet = fleet_sshd.start(args.hosts, args.parallel)
+    pid = fleet.sshd.pid if fleet.sshd else 0
+    print(f"fleet_ssh: sshd pid {pid} on port {fleet.port}, folder {fleet.dir}", file=sys.stderr, flush=True)
+    try:
+        figures = measure(fleet, args, script)
+    except KeyboardInterrupt:
+        print("fleet_ssh: interrupted; cleaning up", file=sys.stderr)
+        return 130
+    finally:
+        abort()
+        fleet_sshd.stop(fleet)
+    print(fleet_report.render(args, plan, script, figures, load))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
