@@ -1450,7 +1450,11 @@ def windows_snapshot(spec: Spec) -> dict[str, Any]:
 
         text = re.sub(r"(\d{4})([-/])\d{2}\2\d{2}", one, text)
         # The LGWAN zone's own time server, not the My Number zone's.
-        return text.replace("ntp1.mn.", "ntp1.lg.").replace("10.10.1.5", "10.20.1.5").replace("0x0A0A0105", "0x0A140105")
+        return (
+            text.replace("ntp1.mn.", "ntp1.lg.")
+            .replace("10.10.1.5", "10.20.1.5")
+            .replace("0x0A0A0105", "0x0A140105")
+        )
 
     items = {}
     for item_id, item in base["items"].items():
