@@ -69,7 +69,8 @@ def combine(results: list[CheckResult]) -> Status:
     return Status.PASS
 
 
-def _finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
+def control_finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
+    """Return a finding of a control on a host with its citations, parameters and remediation."""
     params = pack.params_for(control, host.zone, host.role)
     return Finding(
         host=host.name,
@@ -120,7 +121,9 @@ ORGANIZATION = Host(name="(organization)", zone="", role="")
 def evaluate_organization(pack: Pack) -> list[Finding]:
     """Return one finding per organization-level control (自己点検, 監査, 例外措置 records): manual for now."""
     return [
-        _finding(c, ORGANIZATION, pack, Status.MANUAL, message="attestation required (organization level)")
+        control_finding(
+            c, ORGANIZATION, pack, Status.MANUAL, message="attestation required (organization level)"
+        )
         for c in pack.controls.values()
         if c.level == "organization"
     ]
@@ -138,16 +141,20 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
             continue
         if not control.applies.matches(host):
             findings.append(
-                _finding(control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope")
+                control_finding(
+                    control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope"
+                )
             )
             continue
         if control.manual:
-            findings.append(_finding(control, host, pack, Status.MANUAL, message="attestation required"))
+            findings.append(
+                control_finding(control, host, pack, Status.MANUAL, message="attestation required")
+            )
             continue
         checks = [pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any")]
         if not checks:
             findings.append(
-                _finding(
+                control_finding(
                     control,
                     host,
                     pack,
@@ -158,7 +165,9 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
             continue
         if facts is None:
             findings.append(
-                _finding(control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed")
+                control_finding(
+                    control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed"
+                )
             )
             continue
         values = {
@@ -167,5 +176,5 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
         results = [run_check(check, facts, values) for check in checks]
         status = combine(results)
         message = "; ".join(r.message for r in results if r.status is status and r.message)
-        findings.append(_finding(control, host, pack, status, checks=tuple(results), message=message))
+        findings.append(control_finding(control, host, pack, status, checks=tuple(results), message=message))
     return findings

@@ -11,8 +11,8 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from scanner.engine import combine
-from scanner.inventory import Inventory
+from scanner.engine import combine, control_finding
+from scanner.inventory import Host, Inventory
 from scanner.policy import Control, Pack
 from scanner.probes.observe import PATH_STATES, Observed
 from scanner.probes.plan import Plan, Target
@@ -192,34 +192,9 @@ def _sweep(
 def _finding(control: Control, pack: Pack, vantage: Vantage, checks: list[CheckResult]) -> Finding:
     status = combine(checks)
     message = "; ".join(c.message for c in checks if c.status is status and c.message)
-    guideline = (
-        (
-            {
-                "doc": "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン",
-                "article": control.guideline,
-            },
-        )
-        if control.guideline
-        else ()
-    )
-    return Finding(
-        host=vantage.pseudo,
-        control_id=control.id,
-        status=status,
-        severity=control.severity,
-        area=control.area,
-        title_ja=control.title_ja,
-        title_en=control.title_en,
-        zone=vantage.zone,
-        role="probe",
-        owner=vantage.host.owner if vantage.host else "",
-        message=message,
-        checks=tuple(checks),
-        citations=guideline + pack.profile.citations.get(control.id, ()),
-        params=pack.params_for(control, vantage.zone, "probe"),
-        remediation_ja=control.remediation_ja,
-        remediation_en=control.remediation_en,
-    )
+    owner = vantage.host.owner if vantage.host else ""
+    pseudo = Host(name=vantage.pseudo, zone=vantage.zone, role="probe", owner=owner)
+    return control_finding(control, pseudo, pack, status, checks=tuple(checks), message=message)
 
 
 def evaluate(
