@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -49,6 +50,30 @@ def _load(
         return inv, pack, load_waivers(folder, pack)
     except (LoadError, LoadErrors) as exc:
         _bad_input(exc)
+
+
+def _record_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options that a written run records: operator, role, signing key, risk scales."""
+    options = [
+        click.option("--operator", default="", help="Who runs it (recorded in the run envelope)."),
+        click.option(
+            "--operator-role", default="", help="The role the operator acts in, in the profile's own titles."
+        ),
+        click.option(
+            "--sign-key",
+            envvar="KIJUN_SIGN_KEY",
+            type=click.Path(dir_okay=False),
+            help="ed25519 private key that signs the evidence (env KIJUN_SIGN_KEY; see `kijun keygen`).",
+        ),
+        click.option(
+            "--risk-scales",
+            type=click.Path(exists=True, dir_okay=False),
+            help="YAML risk scales for the リスク登録簿.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,21 +151,7 @@ def main() -> None:
 @click.option(
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
-@click.option("--operator", default="", help="Who runs the scan (recorded in the run envelope).")
-@click.option(
-    "--operator-role", default="", help="The role the operator acts in, in the profile's own titles."
-)
-@click.option(
-    "--sign-key",
-    envvar="KIJUN_SIGN_KEY",
-    type=click.Path(dir_okay=False),
-    help="ed25519 private key that signs the evidence (env KIJUN_SIGN_KEY; see `kijun keygen`).",
-)
-@click.option(
-    "--risk-scales",
-    type=click.Path(exists=True, dir_okay=False),
-    help="YAML risk scales for the リスク登録簿.",
-)
+@_record_options
 @click.option("--quiet", is_flag=True, help="Print only the run folder.")
 def scan(
     inventory: str | None,
@@ -511,17 +522,7 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
     type=click.Choice(["scheduled", "self-inspection", "audit", "ci", "on-demand"]),
     help="Mode of the merged run (default: the bundles' common mode).",
 )
-@click.option("--operator", default="", help="Who merges (recorded in the envelope).")
-@click.option(
-    "--operator-role", default="", help="The role the operator acts in, in the profile's own titles."
-)
-@click.option(
-    "--sign-key",
-    envvar="KIJUN_SIGN_KEY",
-    type=click.Path(dir_okay=False),
-    help="Key that signs the merged run.",
-)
-@click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
+@_record_options
 def merge(
     bundles: tuple[str, ...],
     trust: tuple[str, ...],

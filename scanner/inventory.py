@@ -20,30 +20,6 @@ ROLES = ("server", "terminal", "network_device", "log_server", "backup_storage",
 SITE_KINDS = ("office", "external_dc", "branch", "cloud")
 TRANSPORTS = ("ssh", "local", "files", "snapshot", "windows")
 
-# Keys a host may carry; everything else is rejected by the schema (typos stay visible).
-HOST_KEYS = (
-    "name",
-    "address",
-    "zone",
-    "role",
-    "site",
-    "owner",
-    "classification",
-    "os",
-    "transport",
-    "user",
-    "port",
-    "become",
-    "jump",
-    "labels",
-    "vars",
-    "snapshot",
-    "root",
-    "system",
-    "groups",
-    "identity_file",
-)
-
 
 @dataclass(frozen=True)
 class Zone:
