@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -118,7 +119,26 @@ def main() -> None:
     show_default=True,
     type=click.Choice(["scheduled", "self-inspection", "audit", "ci", "on-demand"]),
 )
-@click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option(
+    "--parallel",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Hosts collected at once (threads: collection waits on the network).",
+)
+@click.option(
+    "--workers",
+    default=0,
+    type=click.IntRange(0, 256),
+    help="Processes that parse and evaluate (default 0: one per core).",
+)
+@click.option(
+    "--progress-every",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Without a terminal (cron, CI): a progress line on stderr every N hosts or 10 s.",
+)
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
 @click.option(
     "--snapshots",
@@ -165,6 +185,8 @@ def scan(
     waivers: str | None,
     mode: str,
     parallel: int,
+    workers: int,
+    progress_every: int,
     timeout: float,
     snapshots: str | None,
     probe: bool,
@@ -187,7 +209,6 @@ def scan(
         inv = with_snapshots(inv, Path(snapshots))
     from scanner import history
     from scanner import run as runmod
-    from scanner.evidence import raw_bytes
     from scanner.report import console
 
     _check_role(operator_role, pack.profile.roles)
@@ -209,6 +230,7 @@ def scan(
         probe=probe,
         vantages=vantages,
         zone_policy=zone_policy or "",
+        workers=workers,
     )
     if probe:
         from scanner.probes import for_inventory, vantages_for
@@ -219,10 +241,15 @@ def scan(
             _bad_input(exc)
     if not runmod.select(inv, limit):
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
-    progress = _progress if sys.stderr.isatty() and not quiet else None
-    result, raws = runmod.scan(inv, pack, loaded, options, progress)
-    evidence = {name: raw_bytes(raw) for name, raw in raws.items()}
-    folder = history.record(Path(out), result, evidence, render, key)
+    from scanner import stream
+
+    progress = None if quiet else _progress if sys.stderr.isatty() else Ticker(progress_every)
+
+    def scan_into(folder: Path) -> Any:
+        return stream.scan(inv, pack, loaded, options, folder, progress)
+
+    folder = history.record_scan(Path(out), scan_into, render, key)
+    result = history.load_run(folder)[0]
     if not quiet:
         click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))
     click.echo(f"report: {folder}")
@@ -232,11 +259,34 @@ def scan(
 _not_assessed: list[str] = []
 
 
-def _progress(done: int, total: int, item: Any) -> None:
-    if not item.result.assessed:
-        _not_assessed.append(item.host.name)
-    line = f"\r[{done}/{total}] 未評価 not assessed: {len(_not_assessed)}  {item.host.name:<30.30}"
+def _progress(done: int, total: int, result: Any) -> None:
+    if not result.assessed:
+        _not_assessed.append(result.name)
+    line = f"\r[{done}/{total}] 未評価 not assessed: {len(_not_assessed)}  {result.name:<30.30}"
     click.echo(line, nl=done == total, err=True)
+
+
+class Ticker:
+    """Progress where no terminal is attached (cron, CI logs): a line every N hosts or 10 seconds."""
+
+    def __init__(self, every: int, seconds: float = 10.0) -> None:
+        self.every, self.seconds = every, seconds
+        self.started = self.last = time.monotonic()
+        self.not_assessed = 0
+
+    def __call__(self, done: int, total: int, result: Any) -> None:
+        self.not_assessed += 0 if result.assessed else 1
+        now = time.monotonic()
+        if not (done % self.every == 0 or now - self.last >= self.seconds or (done == total and self.last > self.started)):
+            return
+        self.last = now
+        rate = done / max(now - self.started, 1e-9)
+        eta = (total - done) / rate if rate else 0.0
+        click.echo(
+            f"kijun: {done}/{total} hosts ({100 * done / total:.1f}%), {rate:.1f} hosts/s, "
+            f"ETA {int(eta) // 60}m{int(eta) % 60:02d}s, 未評価 not assessed {self.not_assessed}",
+            err=True,
+        )
 
 
 @main.command()

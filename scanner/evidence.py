@@ -34,8 +34,7 @@ UNLISTED = frozenset({MANIFEST, SIGNATURE})  # the two files that cannot list th
 
 def envelope_of(run: Run) -> dict[str, Any]:
     """Return the complete run envelope: identity, who, when, scope, hashes, coverage, signature."""
-    head = {k: v for k, v in run.to_json().items() if k not in ("schema", "hosts", "findings", "envelope")}
-    return {"schema": "kijun/envelope/v1", **head, **run.envelope}
+    return {"schema": "kijun/envelope/v1", **run.head(), **run.envelope}
 
 
 def role_titles(roles: dict[str, Any]) -> list[str]:
@@ -224,13 +223,19 @@ def _check_files(folder: Path, listed: dict[str, Any], verdict: Verdict) -> None
 
 
 def _check_results(folder: Path, doc: dict[str, Any], verdict: Verdict) -> None:
-    results = _read_json(folder, RESULTS, verdict)
-    if results is None:
+    from scanner import compact
+
+    if _read_json(folder, RESULTS, verdict) is None:
         return
     try:
-        run = Run.from_json(results)
+        run = compact.load(folder / RESULTS)
     except (KeyError, TypeError, ValueError) as exc:
         verdict.problems.append(f"{RESULTS}: not a kijun results document ({exc})")
+        return
+    try:
+        run.counts()  # reads every finding line once
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        verdict.problems.append(f"{compact.FINDINGS}: not the findings of {RESULTS} ({exc})")
         return
     if run.run_id != doc.get("run_id"):
         verdict.problems.append(f"{RESULTS}: run id {run.run_id} is not the manifest's {doc.get('run_id')}")

@@ -22,9 +22,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from scanner import evidence
-from scanner.report import json as json_report
-from scanner.results import Run, Status
+from scanner import compact, evidence
+from scanner.rawfacts import RawFacts
+from scanner.results import Run
 
 Outputs = Callable[[Run], dict[str, str | bytes]]
 TMP_PREFIX = ".tmp-"
@@ -63,34 +63,68 @@ def write_run(
 
     ``raws`` maps a host name to its raw facts as stored (see ``evidence.raw_bytes``).
     """
+    tmp = _start(out, run.run_id)
+    try:
+        for name, raw in sorted(raws.items()):
+            _put(tmp / "evidence" / f"{_safe(name)}.json", raw)
+        return _seal(out, tmp, run, outputs, key)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _start(out: Path, label: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
+    return Path(tempfile.mkdtemp(dir=out, prefix=f"{TMP_PREFIX}{os.getpid()}-{label}-"))
+
+
+def _seal(out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateKey | None) -> Path:
+    """Finish a run folder being built in ``tmp``: results, envelope, reports, manifest, signature, rename."""
     run = evidence.stamp(run, key)
     final = out / run.run_id
     if final.exists():
         raise FileExistsError(f"{final}: a run with this id already exists")
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f"{TMP_PREFIX}{os.getpid()}-{run.run_id}-"))
+    run = compact.write(tmp, run)
+    envelope = json.dumps(evidence.envelope_of(run), ensure_ascii=False, indent=2) + "\n"
+    for rel, data in {**outputs(run), evidence.ENVELOPE: envelope}.items():
+        _put(tmp / rel, data)
+    manifest = evidence.manifest(tmp, run, datetime.now().astimezone())
+    _put(tmp / evidence.MANIFEST, manifest)
+    if key is not None:
+        _put(tmp / evidence.SIGNATURE, evidence.sign(manifest, key))
+    _fsync_tree(tmp)
+    os.rename(tmp, final)
+    _fsync_dir(out)
+    point_latest(out, run.run_id)
+    return final
+
+
+Scan = Callable[[Path], tuple[Run, dict[str, RawFacts]]]
+
+
+def record_scan(
+    out: Path,
+    scan: Scan,
+    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    key: Ed25519PrivateKey | None = None,
+) -> Path:
+    """Scan straight into a new run folder (evidence and findings written as hosts finish), then seal it.
+
+    ``scan(folder)`` writes evidence/<host>.json and findings.jsonl into ``folder`` and returns the
+    Run and the raw facts still to store (the zone probes'); see scanner/stream.py.
+    """
+    tmp = _start(out, "scan")
     try:
+        run, raws = scan(tmp)
         for name, raw in sorted(raws.items()):
-            _put(tmp / "evidence" / f"{_safe(name)}.json", raw)
-        files: dict[str, str | bytes] = {
-            evidence.RESULTS: json_report.render(run),
-            evidence.ENVELOPE: json.dumps(evidence.envelope_of(run), ensure_ascii=False, indent=2) + "\n",
-        }
-        for rel, data in {**outputs(run), **files}.items():
-            _put(tmp / rel, data)
-        manifest = evidence.manifest(tmp, run, datetime.now().astimezone())
-        _put(tmp / evidence.MANIFEST, manifest)
-        if key is not None:
-            _put(tmp / evidence.SIGNATURE, evidence.sign(manifest, key))
-        _fsync_tree(tmp)
-        os.rename(tmp, final)
-        _fsync_dir(out)
+            _put(tmp / "evidence" / f"{_safe(name)}.json", evidence.raw_bytes(raw))
+        before = previous(out, run)
+        prev = load_run(before)[0] if before else None
+        return _seal(out, tmp, chain(run, prev, before), lambda r: render(r, prev), key)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    point_latest(out, run.run_id)
-    return final
 
 
 def point_latest(out: Path, run_id: str) -> None:
@@ -181,7 +215,7 @@ def load_run(ref: str | Path, out: Path = Path("reports")) -> tuple[Run, Path]:
     if path.is_dir():
         path = path / evidence.RESULTS
     try:
-        return Run.from_json(json.loads(path.read_bytes())), path.parent
+        return compact.load(path), path.parent
     except FileNotFoundError:
         raise ValueError(
             f"{ref}: no such run (not a folder with results.json, nor a run id in {out})"
@@ -194,11 +228,10 @@ def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
     """Link a run to its predecessor and carry forward since when each failure has been open."""
     today = run.started_at[:10]
     before: dict[str, str] = dict(prev.envelope.get("open_since", {})) if prev else {}
-    failing_before = {f.key for f in prev.findings if f.status is Status.FAIL} if prev else set()
+    failing_before = {f.key for f in prev.tally.fails} if prev else set()
     since = {
         f.key: (before.get(f.key) or prev.started_at[:10]) if prev and f.key in failing_before else today
-        for f in run.findings
-        if f.status is Status.FAIL
+        for f in run.tally.fails
     }
     link: dict[str, Any] = {}
     if prev is not None and prev_folder is not None:

@@ -5,6 +5,7 @@ The canonical results JSON is ``Run.to_json()``; its schema is scanner/schemas/r
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -247,6 +248,29 @@ class HostResult:
         )
 
 
+@dataclass
+class Tally:
+    """What the summary of a run needs from its findings, gathered in one pass."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
+    fails: list[Finding] = field(default_factory=list)
+    unassessed: int = 0  # findings in error or unreachable
+
+    def add(self, finding: Finding) -> None:
+        self.counts[finding.status.value] += 1
+        if finding.status is Status.FAIL:
+            self.fails.append(finding)
+        elif finding.status in (Status.ERROR, Status.UNREACHABLE):
+            self.unassessed += 1
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Tally:
+        out = cls()
+        for f in findings:
+            out.add(f)
+        return out
+
+
 @dataclass(frozen=True)
 class Run:
     """One scan: the envelope and its findings."""
@@ -261,7 +285,7 @@ class Run:
     municipality: dict[str, str]
     fail_on: Severity
     hosts: tuple[HostResult, ...]
-    findings: tuple[Finding, ...]
+    findings: Collection[Finding]  # a tuple, or a FindingLog read lazily from findings.jsonl
     envelope: dict[str, Any] = field(default_factory=dict)  # hashes, operator, scope, time sync
 
     def coverage(self) -> dict[str, int | float]:
@@ -274,20 +298,21 @@ class Run:
             "ratio": round(assessed / total, 4) if total else 0.0,
         }
 
+    @property
+    def tally(self) -> Tally:
+        """Counts and failures in one pass (kept by a FindingLog, recomputed over a tuple)."""
+        kept = getattr(self.findings, "tally", None)
+        return kept if isinstance(kept, Tally) else Tally.of(self.findings)
+
     def counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in Status}
-        for f in self.findings:
-            out[f.status.value] += 1
-        return out
+        return dict(self.tally.counts)
 
     def failed(self) -> list[Finding]:
         """Return failures at or above the fail-on severity."""
-        return [f for f in self.findings if f.status is Status.FAIL and f.severity.rank >= self.fail_on.rank]
+        return [f for f in self.tally.fails if f.severity.rank >= self.fail_on.rank]
 
     def incomplete(self) -> bool:
-        return any(not h.assessed for h in self.hosts) or any(
-            f.status in (Status.ERROR, Status.UNREACHABLE) for f in self.findings
-        )
+        return any(not h.assessed for h in self.hosts) or self.tally.unassessed > 0
 
     def exit_code(self, allow_incomplete: bool = False) -> int:
         """0 clean, 1 a failure at or above fail-on, 3 incomplete with nothing failed."""
@@ -297,9 +322,9 @@ class Run:
             return 3
         return 0
 
-    def to_json(self) -> dict[str, Any]:
+    def head(self) -> dict[str, Any]:
+        """Return the run's identity, coverage and counts (what envelope.json repeats)."""
         return {
-            "schema": "kijun/results/v1",
             "run_id": self.run_id,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
@@ -309,9 +334,20 @@ class Run:
             "profile": self.profile,
             "municipality": self.municipality,
             "fail_on": self.fail_on.value,
-            "envelope": self.envelope,
             "coverage": self.coverage(),
             "counts": self.counts(),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the whole run as one document (kijun/results/v1); run folders hold the compact v2."""
+        head = self.head()
+        coverage, counts = head.pop("coverage"), head.pop("counts")
+        return {
+            "schema": "kijun/results/v1",
+            **head,
+            "envelope": self.envelope,
+            "coverage": coverage,
+            "counts": counts,
             "hosts": [h.to_json() for h in self.hosts],
             "findings": [f.to_json() for f in self.findings],
         }

@@ -11,7 +11,7 @@ import fnmatch
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -50,6 +50,7 @@ class Options:
     probe: bool = True  # zone probes run only from declared or named vantages
     vantages: tuple[str, ...] = ()
     zone_policy: str = ""
+    workers: int = 0  # processes that parse and evaluate (0: one per core)
 
 
 @dataclass
@@ -107,9 +108,25 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
     return out
 
 
-def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Collected:
-    subjects = subjects_for(pack, host)
+def fetch(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> tuple[RawFacts | CollectError, float]:
+    """Collect one host's raw facts (I/O only); return them or the CollectError, and the seconds spent."""
     started = time.monotonic()
+    plan = plan_for(subjects_for(pack, host) - {"host"})
+    try:
+        if host.transport == "ssh":
+            from scanner.collect import ssh
+
+            jump = inventory.host(host.jump) if host.jump else None
+            raw: RawFacts | CollectError = ssh.collect(host, plan, timeout, jump_host=jump)
+        else:
+            raw = transport_for(host)(host, plan, timeout)
+    except CollectError as exc:
+        raw = exc
+    return raw, time.monotonic() - started
+
+
+def assess(host: Host, pack: Pack, inventory: Inventory, got: RawFacts | CollectError, spent: float) -> Collected:
+    """Parse what collection gave for one host into its facts and its HostResult (CPU only)."""
     base = {
         "name": host.name,
         "zone": host.zone,
@@ -118,43 +135,38 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
         "address": host.address,
         "owner": host.owner,
     }
-    plan = plan_for(subjects - {"host"})
-    try:
-        if host.transport == "ssh":
-            from scanner.collect import ssh
-
-            jump = inventory.host(host.jump) if host.jump else None
-            raw = ssh.collect(host, plan, timeout, jump_host=jump)
-        else:
-            raw = transport_for(host)(host, plan, timeout)
-    except CollectError as exc:
-        result = HostResult(
-            **base,
-            status=exc.status,
-            message=exc.message,
-            timings={"collect": round(time.monotonic() - started, 3)},
-        )
+    if isinstance(got, CollectError):
+        result = HostResult(**base, status=got.status, message=got.message, timings={"collect": round(spent, 3)})
         return Collected(host, None, result)
-    collected = time.monotonic()
-    facts = factsmod.build(raw, factsmod.Context(host, inventory), subjects | {"host"})
-    parsed = time.monotonic()
-    timings = {"collect": round(collected - started, 3), "parse": round(parsed - collected, 3)}
+    started = time.monotonic()
+    facts = factsmod.build(got, factsmod.Context(host, inventory), subjects_for(pack, host) | {"host"})
+    timings = {"collect": round(spent, 3), "parse": round(time.monotonic() - started, 3)}
     # The SSH transport reports its phases (connect, auth, exec, transfer) in the collector header.
-    for key, value in raw.collector.items():
+    for key, value in got.collector.items():
         if key.endswith("_s"):
             with contextlib.suppress(ValueError):
                 timings[key.removesuffix("_s")] = round(float(value), 3)
     result = HostResult(
         **base,
         status="assessed",
-        collected_at=raw.collected_at,
+        collected_at=got.collected_at,
         timings=timings,
         evidence_file=f"evidence/{host.name}.json",
     )
-    return Collected(host, raw, result, facts)
+    return Collected(host, got, result, facts)
 
 
-Progress = Callable[[int, int, Collected], None]
+def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Collected:
+    return assess(host, pack, inventory, *fetch(host, pack, inventory, timeout))
+
+
+def judge(pack: Pack, item: Collected, waivers: list[Waiver], today: date) -> list[Finding]:
+    """Evaluate one collected host and apply its waivers (a waiver only ever reads its own host)."""
+    found = engine.evaluate_host(pack, item.host, item.facts, item.result.message)
+    return apply(found, {item.host.name: item.host}, waivers, pack, today)
+
+
+Progress = Callable[[int, int, HostResult], None]
 
 
 def scan(
@@ -179,48 +191,91 @@ def scan(
             item = future.result()
             done.append(item)
             if progress:
-                progress(len(done), len(hosts), item)
+                progress(len(done), len(hosts), item.result)
     order = {h.name: i for i, h in enumerate(hosts)}
     done.sort(key=lambda c: order[c.host.name])
+    today = options.today or started.date()
     findings: list[Finding] = []
     for item in done:
-        findings.extend(engine.evaluate_host(pack, item.host, item.facts, item.result.message))
-    findings.extend(engine.evaluate_organization(pack))
+        findings.extend(judge(pack, item, waivers, today))
+    facts = {c.host.name: c.facts for c in done if c.facts}
+    extra, probe_raws = tail(inventory, pack, options, waivers, hosts, today, facts)
+    findings.extend(extra)
+    parts = Parts(started, time_sync, hosts, excluded, today)
+    results = tuple(c.result for c in done)
+    run = finish(inventory, pack, options, waivers, parts, results, tuple(findings), findings)
+    return run, {**{c.host.name: c.raw for c in done if c.raw is not None}, **probe_raws}
+
+
+def tail(
+    inventory: Inventory,
+    pack: Pack,
+    options: Options,
+    waivers: list[Waiver],
+    hosts: list[Host],
+    today: date,
+    host_facts: dict[str, factsmod.Facts],
+) -> tuple[list[Finding], dict[str, RawFacts]]:
+    """Return the findings after the hosts': organization-level controls and the zone probes."""
+    findings = engine.evaluate_organization(pack)
     # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts.
-    probed, probe_raws = scan_probes(
-        inventory, pack, options, {c.host.name: c.facts for c in done if c.facts}
-    )
+    probed, probe_raws = scan_probes(inventory, pack, options, host_facts)
     findings.extend(probed)
-    today = options.today or started.date()
-    findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
+    return apply(findings, {h.name: h for h in hosts}, waivers, pack, today), probe_raws
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a scan fixes as it starts: when, the scanner's clock, the hosts in scope, the waiver date."""
+
+    started: datetime
+    time_sync: dict[str, Any]
+    hosts: list[Host]
+    excluded: list[dict[str, str]]
+    today: date
+
+
+def finish(
+    inventory: Inventory,
+    pack: Pack,
+    options: Options,
+    waivers: list[Waiver],
+    parts: Parts,
+    results: tuple[HostResult, ...],
+    findings: Collection[Finding],
+    waived: Iterable[Finding],
+) -> Run:
+    """Return the Run: envelope (who, scope, hashes, waivers) around host results and findings.
+
+    ``waived`` are the findings a waiver touched (or all of them): the waiver summary counts them.
+    """
     finished = now_jst()
-    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    run_id = parts.started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    hosts = parts.hosts
     envelope: dict[str, Any] = {
         "operator": options.operator or os.environ.get("USER", "") or "unknown",
         "operator_role": options.operator_role,
         "scanner_host": os.uname().nodename,
         "scanner_sha256": scanner_digest(),
-        "time_sync": time_sync,
+        "time_sync": parts.time_sync,
         "hashes": {**pack.hashes, "pack": _pack_hash(pack), "inventory": _sha256(inventory)},
         "scope": {
             "limit": list(options.limit),
             "hosts_in_scope": [h.name for h in hosts],
             "targets": [_target(h) for h in hosts],
-            "excluded": excluded,
+            "excluded": parts.excluded,
             "not_assessed": [
-                {"host": c.host.name, "status": c.result.status, "reason": c.result.message}
-                for c in done
-                if not c.result.assessed
+                {"host": r.name, "status": r.status, "reason": r.message} for r in results if not r.assessed
             ],
         },
-        "waivers": summary(waivers, findings, today),
-        "waiver_date": today.isoformat(),
+        "waivers": summary(waivers, list(waived), parts.today),
+        "waiver_date": parts.today.isoformat(),
         "areas": pack.areas,
         "roles": pack.profile.roles,
     }
-    run = Run(
+    return Run(
         run_id=run_id,
-        started_at=started.isoformat(),
+        started_at=parts.started.isoformat(),
         finished_at=finished.isoformat(),
         mode=options.mode,
         scanner_version=__version__,
@@ -230,11 +285,10 @@ def scan(
         municipality=inventory.municipality
         or {"name_ja": pack.profile.name_ja, "name_en": pack.profile.name_en},
         fail_on=options.fail_on or pack.profile.fail_on,
-        hosts=tuple(c.result for c in done),
-        findings=tuple(findings),
+        hosts=results,
+        findings=findings,
         envelope=envelope,
     )
-    return run, {**{c.host.name: c.raw for c in done if c.raw is not None}, **probe_raws}
 
 
 def _sha256(inventory: Inventory) -> str:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import binascii
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from scanner.collect import CollectError, Plan
 from scanner.errors import LoadError
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
-from scanner.yamlsrc import line_at, load_json, load_yaml, validate
+from scanner.yamlsrc import line_at, load_json, load_yaml, schema, validate
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    """Return the raw-facts validator, compiled once per process (it runs once per host)."""
+    return jsonschema.Draft202012Validator(schema("rawfacts"))
 
 
 def _line(path: Path, steps: list[str | int]) -> int | None:
@@ -38,11 +47,12 @@ def load(path: Path, host: str | None = None) -> RawFacts:
     'www01'
     """
     doc = load_json(path)
-    try:
-        validate(doc, "rawfacts", path)
-    except LoadError as exc:
-        _validate_with_lines(path)
-        raise exc from None
+    if not _validator().is_valid(doc):  # the compiled validator is reused; errors are described below
+        try:
+            validate(doc, "rawfacts", path)
+        except LoadError as exc:
+            _validate_with_lines(path)
+            raise exc from None
     _check_ids(doc, path)
     if host is not None and doc["host"] != host:
         message = f"snapshot is of host {doc['host']!r}, not {host!r}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any
 
 from scanner.facts import Context, Subject
@@ -71,9 +72,27 @@ def _lastlog(text: str, now: datetime) -> dict[str, int | None]:
         m = _LASTLOG_DATE.search(line)
         if m is None:
             raise ValueError(f"lastlog: unreadable line {line!r}")
-        when = datetime.strptime(re.sub(r" +", " ", m.group(1)), "%a %b %d %H:%M:%S %z %Y")
-        out[name] = int((now - when).total_seconds() // _DAY)
+        out[name] = int((now - _when(m.group(1))).total_seconds() // _DAY)
     return out
+
+
+_WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+
+def _when(stamp: str) -> datetime:
+    """Parse lastlog's C-locale date (``Mon Nov  2 09:00:01 +0900 2026``) without strptime (hot path)."""
+    weekday, month, day, clock, offset, year = stamp.split()
+    if weekday not in _WEEKDAYS or month not in _MONTHS:
+        raise ValueError(f"lastlog: unreadable date {stamp!r}")
+    hour, minute, second = (int(part) for part in clock.split(":"))
+    return datetime(int(year), _MONTHS[month], int(day), hour, minute, second, tzinfo=_zone(offset))
+
+
+@cache
+def _zone(offset: str) -> timezone:
+    minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+    return timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
 
 
 def _own_state(field: str) -> str:

@@ -1,0 +1,168 @@
+"""Offline scale: `kijun scan` over the example ward copied K times (snapshot transport, no network).
+
+Each copy of a host is a distinct host (its own name and snapshot file; the address is kept, the
+zone probes are off), so nothing is shared between copies but the policy pack. The scan runs as a child process; the benchmark samples
+the resident memory of the whole process tree (the scanner and any worker processes) every 0.1 s
+and prints wall time, CPU time, peak RSS and the size of what the run wrote.
+
+    python benchmarks/offline_scale.py                      # 1,008 and 10,080 hosts, json and all formats
+    python benchmarks/offline_scale.py --copies 28 --format json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "inventories" / "example-ward"
+
+
+def make_ward(copies: int, folder: Path) -> Path:
+    """Write an inventory of ``copies`` times the example ward into ``folder`` (with snapshots)."""
+    doc = yaml.safe_load((EXAMPLE / "inventory.yaml").read_text("utf-8"))
+    hosts = doc["hosts"]
+    snaps = {h["name"]: (EXAMPLE / "snapshots" / f"{h['name']}.json").read_text("utf-8") for h in hosts}
+    (folder / "snapshots").mkdir(parents=True, exist_ok=True)
+    out: list[dict[str, Any]] = []
+    for k in range(copies):
+        for host in hosts:
+            twin = copy.deepcopy(host)
+            name = host["name"] if k == 0 else f"{host['name']}-k{k:04d}"
+            twin["name"] = name
+            text = snaps[host["name"]]
+            if k:
+                text = re.sub(r'"host": "[^"]*"', f'"host": "{name}"', text, count=1)
+            (folder / "snapshots" / f"{name}.json").write_text(text, "utf-8")
+            out.append(twin)
+    doc["hosts"] = out
+    if (EXAMPLE / "waivers").is_dir():
+        shutil.copytree(EXAMPLE / "waivers", folder / "waivers", dirs_exist_ok=True)
+    path = folder / "inventory.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def _tree_rss(root: int) -> int:
+    """Return the summed RSS (bytes) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(folder).parts
+            key = rel[0] if len(rel) > 1 else path.name
+            out[key] = out.get(key, 0) + path.stat().st_size
+    return out
+
+
+def run_scan(inventory: Path, out: Path, formats: tuple[str, ...]) -> dict[str, Any]:
+    """Scan once in a child process; return wall, CPU, peak tree RSS, exit code and output sizes."""
+    args = [sys.executable, "-c", "from scanner.cli import main; main()", "scan", str(inventory), "--out", str(out), "--quiet"]
+    args += ["--as-of", "2026-11-20", "--no-probe"]
+    for fmt in formats:
+        args += ["--format", fmt]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    wall = time.monotonic() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    found = re.search(r"^report: (.+)$", stdout, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"scan failed ({proc.returncode}):\n{stdout}\n{stderr[-3000:]}")
+    return {
+        "wall_s": round(wall, 1),
+        "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
+        "peak_rss_mb": round(peak[0] / 1e6),
+        "exit": proc.returncode,
+        "sizes": _sizes(Path(found.group(1))),
+    }
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, action="append", help="K (default: 28 and 280)")
+    parser.add_argument(
+        "--format", dest="modes", action="append", choices=("json", "all"), help="default: both"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated wards and runs")
+    opts = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kijun-scale-"))
+    print(f"machine: {os.cpu_count()} cores; kijun at {REPO}; temp {tmp}", flush=True)
+    print(f"{'hosts':>7} {'formats':<8} {'wall s':>8} {'cpu s':>8} {'peak RSS':>9}  outputs", flush=True)
+    try:
+        for k in opts.copies or [28, 280]:
+            ward = make_ward(k, tmp / f"ward-{k}")
+            hosts = k * len(yaml.safe_load((EXAMPLE / "inventory.yaml").read_text("utf-8"))["hosts"])
+            for mode in opts.modes or ["json", "all"]:
+                fig = run_scan(ward, tmp / f"out-{k}-{mode}", ("json",) if mode == "json" else ())
+                big = sorted(fig["sizes"].items(), key=lambda kv: -kv[1])
+                shown = ", ".join(f"{name} {_mb(size)}" for name, size in big[:6])
+                print(
+                    f"{hosts:>7} {mode:<8} {fig['wall_s']:>8} {fig['cpu_s']:>8} "
+                    f"{fig['peak_rss_mb']:>6} MB  {shown}",
+                    flush=True,
+                )
+                print(json.dumps({"hosts": hosts, "formats": mode, **fig}), file=sys.stderr, flush=True)
+                shutil.rmtree(tmp / f"out-{k}-{mode}", ignore_errors=True)
+            if not opts.keep:
+                shutil.rmtree(ward.parent, ignore_errors=True)
+    finally:
+        if not opts.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Scan at municipal scale: each host collected, parsed, judged and written, then dropped.
+
+Collection is I/O and runs in threads (SSH); parsing, evaluation, waivers and the encoding of a
+host's findings are CPU and run in a pool of processes, one per core. A worker writes the host's
+evidence file itself and hands back only its findings as encoded lines, its tally, the waivers it
+touched and the few network facts the zone probes read. The lines go to a spool in completion
+order and are copied into findings.jsonl in inventory order at the end, so the output is the same
+whatever order the hosts finish in. Memory holds the host results and the tally, not the hosts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Semaphore
+from typing import Any
+
+from scanner import compact, timesync
+from scanner.collect import CollectError
+from scanner.evidence import raw_bytes
+from scanner.facts import Facts
+from scanner.inventory import Inventory
+from scanner.policy import Pack
+from scanner.rawfacts import RawFacts
+from scanner.results import Finding, HostResult, Run, Severity, Status, Tally, WaiverRef
+from scanner.run import Options, Parts, assess, fetch, finish, judge, now_jst, scope, select, tail
+from scanner.waivers import Waiver
+
+SPOOL = ".findings.spool"
+_PROBED = ("addresses", "routes", "listening")  # the network facts the zone probes read
+_STATE: dict[str, Any] = {}  # set before the pool forks: the workers inherit it
+
+
+@dataclass
+class Outcome:
+    """What a worker hands back for one host."""
+
+    index: int
+    result: HostResult
+    lines: bytes
+    tally: Tally
+    waivers: list[WaiverRef] = field(default_factory=list)
+    network: dict[str, Any] | None = None
+
+
+def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outcome:
+    """Assess one host in a worker: read its snapshot when ``got`` is None, parse, judge, write."""
+    state = _STATE
+    host, pack, inventory = state["hosts"][index], state["pack"], state["inventory"]
+    if got is None:
+        got, spent = fetch(host, pack, inventory, state["timeout"])
+    item = assess(host, pack, inventory, got, spent)
+    findings = judge(pack, item, state["waivers"], state["today"])
+    if item.raw is not None:
+        path = state["folder"] / item.result.evidence_file
+        path.write_bytes(raw_bytes(item.raw))
+    encoder = compact.Encoder(state["catalog"], {host.name: compact.host_base(item.result)})
+    lines = b"".join(encoder.line(f) for f in findings)
+    network = None
+    if item.facts is not None and state["probe"]:
+        seen = item.facts.tree.get("network", {})
+        network = {k: seen[k] for k in _PROBED if isinstance(seen, dict) and k in seen}
+    refs = [f.waiver for f in findings if f.waiver]
+    return Outcome(index, item.result, lines, Tally.of(findings), refs, network)
+
+
+def _start(workers: int) -> ProcessPoolExecutor:
+    """Start the worker processes now, before any thread of the scan exists (fork is then safe)."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    for done in [pool.submit(os.getpid) for _ in range(workers)]:
+        done.result()
+    return pool
+
+
+Progress = Callable[[int, int, HostResult], None]
+
+
+def scan(
+    inventory: Inventory,
+    pack: Pack,
+    waivers: list[Waiver],
+    options: Options,
+    folder: Path,
+    progress: Progress | None = None,
+) -> tuple[Run, dict[str, RawFacts]]:
+    """Scan into ``folder``: evidence/<host>.json and findings.jsonl; return the Run and probe raw facts.
+
+    The Run's findings are a FindingLog over ``folder/findings.jsonl``.
+    """
+    started = now_jst()
+    time_sync = timesync.state()
+    hosts, excluded = scope(select(inventory, options.limit), pack)
+    parts = Parts(started, time_sync, hosts, excluded, options.today or started.date())
+    (folder / "evidence").mkdir(parents=True, exist_ok=True)
+    catalog = compact.catalog_of_pack(pack)
+    _STATE.clear()
+    _STATE.update(
+        hosts=hosts,
+        pack=pack,
+        inventory=inventory,
+        waivers=waivers,
+        today=parts.today,
+        timeout=options.timeout,
+        folder=folder,
+        catalog=catalog,
+        probe=options.probe,
+    )
+    workers = max(1, min(options.workers or os.cpu_count() or 1, len(hosts)))
+    outcomes = _run_all(hosts, pack, inventory, options, workers, folder, progress)
+    results = tuple(outcomes.results)
+    network = {r.name: Facts(tree={"network": n}) for r, n in zip(results, outcomes.network, strict=True) if n}
+    extra, probe_raws = tail(inventory, pack, options, waivers, hosts, parts.today, network)
+    base = {r.name: compact.host_base(r) for r in results}
+    with (folder / compact.FINDINGS).open("wb") as out, (folder / SPOOL).open("rb") as spool:
+        for offset, size in outcomes.chunks:
+            spool.seek(offset)
+            out.write(spool.read(size))
+        count = outcomes.count + compact.write_lines(out, extra, catalog, base)
+    (folder / SPOOL).unlink()
+    outcomes.tally.fails = [f for fails in outcomes.fails for f in fails]  # in inventory order
+    for f in extra:
+        outcomes.tally.add(f)
+    log = compact.FindingLog(folder / compact.FINDINGS, catalog, base, count)
+    log.__dict__["tally"] = outcomes.tally
+    waived = [_touched(r) for refs in outcomes.waivers for r in refs] + [f for f in extra if f.waiver]
+    _STATE.clear()
+    return finish(inventory, pack, options, waivers, parts, results, log, waived), probe_raws
+
+
+def _touched(ref: WaiverRef) -> Finding:
+    """A stand-in finding that carries only a waiver reference (what the waiver summary counts)."""
+    return Finding("", "", Status.FAIL, Severity.INFO, "", "", "", waiver=ref)
+
+
+@dataclass
+class _Collected:
+    results: list[HostResult]
+    network: list[dict[str, Any] | None]
+    chunks: list[tuple[int, int]]
+    fails: list[list[Finding]]
+    waivers: list[list[WaiverRef]]
+    tally: Tally = field(default_factory=Tally)
+    count: int = 0
+
+
+def _run_all(
+    hosts: list[Any],
+    pack: Pack,
+    inventory: Inventory,
+    options: Options,
+    workers: int,
+    folder: Path,
+    progress: Progress | None,
+) -> _Collected:
+    total = len(hosts)
+    blank = HostResult("", "", "", "", "")
+    out = _Collected([blank] * total, [None] * total, [(0, 0)] * total, [[]] * total, [[]] * total)
+    if total == 0:
+        (folder / SPOOL).write_bytes(b"")
+        return out
+    room = Semaphore(workers * 4)  # raw facts collected but not yet parsed, at most
+    with _start(workers) as procs, ThreadPoolExecutor(max(1, min(options.parallel, total))) as threads:
+
+        def collected(index: int) -> Future[Outcome]:
+            got, spent = fetch(hosts[index], pack, inventory, options.timeout)
+            room.acquire()
+            return procs.submit(_work, index, got, spent)
+
+        pending: set[Future[Any]] = set()
+        for i, host in enumerate(hosts):
+            local = host.transport == "snapshot"  # a file to read: CPU, so read in the worker
+            pending.add(procs.submit(_work, i, None, 0.0) if local else threads.submit(collected, i))
+        done_count = 0
+        with (folder / SPOOL).open("wb") as spool:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        value = future.result()
+                    except BaseException:
+                        for _ in range(total):  # no collecting thread may wait for room any more
+                            room.release()
+                        raise
+                    if isinstance(value, Future):
+                        pending.add(value)
+                        continue
+                    if hosts[value.index].transport != "snapshot":
+                        room.release()
+                    out.results[value.index] = value.result
+                    out.network[value.index] = value.network
+                    out.chunks[value.index] = (spool.tell(), len(value.lines))
+                    spool.write(value.lines)
+                    out.count += value.lines.count(b"\n")
+                    _merge(out.tally, value.tally)
+                    out.fails[value.index], out.waivers[value.index] = value.tally.fails, value.waivers
+                    value.lines = b""
+                    done_count += 1
+                    if progress:
+                        progress(done_count, total, value.result)
+    return out
+
+
+def _merge(into: Tally, more: Tally) -> None:
+    for key, n in more.counts.items():
+        into.counts[key] += n
+    into.unassessed += more.unassessed
