@@ -92,7 +92,16 @@ def _sizes(folder: Path) -> dict[str, int]:
 
 def run_scan(inventory: Path, out: Path, formats: tuple[str, ...]) -> dict[str, Any]:
     """Scan once in a child process; return wall, CPU, peak tree RSS, exit code and output sizes."""
-    args = [sys.executable, "-c", "from scanner.cli import main; main()", "scan", str(inventory), "--out", str(out), "--quiet"]
+    args = [
+        sys.executable,
+        "-c",
+        "from scanner.cli import main; main()",
+        "scan",
+        str(inventory),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     args += ["--as-of", "2026-11-20", "--no-probe"]
     for fmt in formats:
         args += ["--format", fmt]

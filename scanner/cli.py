@@ -277,7 +277,11 @@ class Ticker:
     def __call__(self, done: int, total: int, result: Any) -> None:
         self.not_assessed += 0 if result.assessed else 1
         now = time.monotonic()
-        if not (done % self.every == 0 or now - self.last >= self.seconds or (done == total and self.last > self.started)):
+        if not (
+            done % self.every == 0
+            or now - self.last >= self.seconds
+            or (done == total and self.last > self.started)
+        ):
             return
         self.last = now
         rate = done / max(now - self.started, 1e-9)

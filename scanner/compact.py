@@ -81,7 +81,7 @@ def _expected(check: Any, params: dict[str, Any]) -> Any:
 
     try:
         return evaluate(check.condition, {}, params, check.if_missing).expected
-    except Exception:  # noqa: BLE001  (a catalog entry is only a default: lines keep what differs)
+    except Exception:
         return None
 
 
@@ -164,7 +164,9 @@ def encode(doc: dict[str, Any], catalog: Catalog, base: Mapping[str, Any], seen:
             continue
         if key == "checks":
             if value:
-                line["checks"] = [_encode_check(c, i, ids, doc["status"], catalog, seen) for i, c in enumerate(value)]
+                line["checks"] = [
+                    _encode_check(c, i, ids, doc["status"], catalog, seen) for i, c in enumerate(value)
+                ]
         elif key not in ref or ref[key] != value:
             line[key] = value
     return line
@@ -182,14 +184,22 @@ def _encode_check(
     return out
 
 
-def decode(line: dict[str, Any], catalog: Catalog, base: Mapping[str, Any], seen: _Evidence) -> dict[str, Any]:
+def decode(
+    line: dict[str, Any], catalog: Catalog, base: Mapping[str, Any], seen: _Evidence
+) -> dict[str, Any]:
     """Return the ``to_json()`` form of a finding from its line (the inverse of ``encode``)."""
     doc = {**_reference(line, catalog, base), **line}
     ids = catalog.controls.get(line["control"], {}).get("checks", [])
     checks = []
     for place, c in enumerate(line.get("checks", [])):
         cid = c.get("check") or ids[place]
-        check = {**_CHECK_DEFAULTS, **catalog.checks.get(cid, {}), "check": cid, "status": line["status"], **c}
+        check = {
+            **_CHECK_DEFAULTS,
+            **catalog.checks.get(cid, {}),
+            "check": cid,
+            "status": line["status"],
+            **c,
+        }
         if "evidence" in c:
             check["evidence"] = seen.unpack(c["evidence"])
         checks.append(check)
@@ -240,12 +250,12 @@ class FindingLog:
         self.path, self.catalog, self.hosts, self._count = path, catalog, hosts, count
 
     def __iter__(self) -> Iterator[Finding]:
-        host, seen = None, _Evidence()
+        host, seen = "", _Evidence()
         with self.path.open("rb") as handle:
             for raw in handle:
                 line = json.loads(raw)
-                if line["host"] != host:
-                    host, seen = line["host"], _Evidence()
+                if line["host"] != host or not host:
+                    host, seen = str(line["host"]), _Evidence()
                 yield Finding.from_json(decode(line, self.catalog, self.hosts.get(host, {}), seen))
 
     def __len__(self) -> int:

@@ -108,7 +108,9 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
     return out
 
 
-def fetch(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> tuple[RawFacts | CollectError, float]:
+def fetch(
+    host: Host, pack: Pack, inventory: Inventory, timeout: float
+) -> tuple[RawFacts | CollectError, float]:
     """Collect one host's raw facts (I/O only); return them or the CollectError, and the seconds spent."""
     started = time.monotonic()
     plan = plan_for(subjects_for(pack, host) - {"host"})
@@ -125,7 +127,9 @@ def fetch(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> tuple
     return raw, time.monotonic() - started
 
 
-def assess(host: Host, pack: Pack, inventory: Inventory, got: RawFacts | CollectError, spent: float) -> Collected:
+def assess(
+    host: Host, pack: Pack, inventory: Inventory, got: RawFacts | CollectError, spent: float
+) -> Collected:
     """Parse what collection gave for one host into its facts and its HostResult (CPU only)."""
     base = {
         "name": host.name,
@@ -136,7 +140,9 @@ def assess(host: Host, pack: Pack, inventory: Inventory, got: RawFacts | Collect
         "owner": host.owner,
     }
     if isinstance(got, CollectError):
-        result = HostResult(**base, status=got.status, message=got.message, timings={"collect": round(spent, 3)})
+        result = HostResult(
+            **base, status=got.status, message=got.message, timings={"collect": round(spent, 3)}
+        )
         return Collected(host, None, result)
     started = time.monotonic()
     facts = factsmod.build(got, factsmod.Context(host, inventory), subjects_for(pack, host) | {"host"})

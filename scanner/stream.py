@@ -112,7 +112,9 @@ def scan(
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(hosts)))
     outcomes = _run_all(hosts, pack, inventory, options, workers, folder, progress)
     results = tuple(outcomes.results)
-    network = {r.name: Facts(tree={"network": n}) for r, n in zip(results, outcomes.network, strict=True) if n}
+    network = {
+        r.name: Facts(tree={"network": n}) for r, n in zip(results, outcomes.network, strict=True) if n
+    }
     extra, probe_raws = tail(inventory, pack, options, waivers, hosts, parts.today, network)
     base = {r.name: compact.host_base(r) for r in results}
     with (folder / compact.FINDINGS).open("wb") as out, (folder / SPOOL).open("rb") as spool:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from scanner import compact
 from scanner.cli import main
 from scanner.content import example_inventory
 
 
 def _findings(folder: Path) -> set[tuple[str, str, str]]:
-    doc = json.loads((folder / "latest" / "results.json").read_text("utf-8"))
-    return {(f["host"], f["control"], f["status"]) for f in doc["findings"]}
+    run = compact.load(folder / "latest" / "results.json")
+    return {(f.host, f.control_id, f.status.value) for f in run.findings}
 
 
 def test_collect_to_folder_then_scan_it(tmp_path: Path) -> None:

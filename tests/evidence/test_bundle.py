@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner import evidence, history, keys
-from scanner.results import Run
+from scanner import compact, evidence, history, keys
 
 from .ward import EXAMPLE, kijun, make_keys, scan
 
@@ -46,7 +45,7 @@ def test_a_fresh_signed_run_verifies(signed: tuple[Path, Path, Path]) -> None:
 
 
 def test_the_bundle_holds_raw_facts_of_every_assessed_host(signed: tuple[Path, Path, Path]) -> None:
-    run = Run.from_json(json.loads((signed[0] / "results.json").read_bytes()))
+    run = compact.load(signed[0] / "results.json")
     listed = json.loads((signed[0] / "manifest.json").read_bytes())["files"]
     assessed = [h.name for h in run.hosts if h.assessed]
     assert assessed
@@ -85,11 +84,11 @@ def test_a_removed_file_is_named(bundle: Path, signed: tuple[Path, Path, Path]) 
 
 def test_a_rewritten_manifest_breaks_the_signature(bundle: Path, signed: tuple[Path, Path, Path]) -> None:
     """Change a result, then fix up its digest in the manifest: only the signature can tell."""
-    results = bundle / "results.json"
-    results.write_bytes(results.read_bytes().replace(b'"status": "fail"', b'"status": "pass"', 1))
+    results = bundle / "findings.jsonl"
+    results.write_bytes(results.read_bytes().replace(b'"status":"fail"', b'"status":"pass"', 1))
     doc = json.loads((bundle / "manifest.json").read_bytes())
-    doc["files"]["results.json"]["sha256"] = evidence.file_sha256(results)
-    doc["files"]["results.json"]["size"] = results.stat().st_size
+    doc["files"]["findings.jsonl"]["sha256"] = evidence.file_sha256(results)
+    doc["files"]["findings.jsonl"]["size"] = results.stat().st_size
     (bundle / "manifest.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", "utf-8")
     problems = evidence.verify(bundle, expected(signed)).problems
     assert "manifest.json: changed after signing (sha256 is not the one in signature.json)" in problems

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from scanner.results import Run
+from scanner import compact
 
 from .ward import AS_OF, copy_ward, kijun, scan
 
@@ -90,7 +90,7 @@ def test_hashes_of_inventory_pack_and_profile(audited: tuple[Path, Path]) -> Non
 
 
 def test_results_json_carries_the_same_envelope(audited: tuple[Path, Path]) -> None:
-    run = Run.from_json(json.loads((audited[0] / "results.json").read_bytes()))
+    run = compact.load(audited[0] / "results.json")
     env = envelope(audited[0])
     assert run.envelope["scope"] == env["scope"] and run.envelope["hashes"] == env["hashes"]
     assert run.envelope["signature"] == {

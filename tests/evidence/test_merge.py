@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner import evidence, history, keys
+from scanner import compact, evidence, history, keys
 
 from .ward import EXAMPLE, kijun, make_keys, scan
 
@@ -42,8 +42,8 @@ def merge(
 
 
 def outcomes(run: Path) -> set[tuple[str, str, str]]:
-    doc = json.loads((run / "results.json").read_bytes())
-    return {(f["host"], f["control"], f["status"]) for f in doc["findings"]}
+    found = compact.load(run / "results.json").findings
+    return {(f.host, f.control_id, f.status.value) for f in found}
 
 
 def test_three_zone_bundles_merge_into_the_findings_of_one_scan(
@@ -55,7 +55,7 @@ def test_three_zone_bundles_merge_into_the_findings_of_one_scan(
     assert code == 0, output
     assert merged is not None
     assert outcomes(merged) == outcomes(whole)
-    assert len(outcomes(merged)) == len(json.loads((merged / "results.json").read_bytes())["findings"])
+    assert len(outcomes(merged)) == len((merged / "findings.jsonl").read_bytes().splitlines())
     run, _ = history.load_run(merged)
     single, _ = history.load_run(whole)
     assert run.coverage() == single.coverage()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from scanner import compact
 from scanner.cli import main
 from scanner.collect import hostkeys
 from scanner.policy import Pack
@@ -161,7 +162,7 @@ def test_kijun_scan_writes_the_probe_evidence(zlab: ZoneLab, tmp_path: Path) -> 
         main, ["scan", str(zlab.inventory_path), "--out", str(tmp_path), "--format", "json", "--quiet"]
     )
     folder = Path(result.output.strip().split()[-1])
-    results = json.loads((folder / "results.json").read_text())
+    results = {"findings": [f.to_json() for f in compact.load(folder / "results.json").findings]}
     probed = [f for f in results["findings"] if f["host"] == "probes-mn-probe-01"]
     assert {f["control"]: f["status"] for f in probed} == {
         "NET-01": "pass",
