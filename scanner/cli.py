@@ -20,6 +20,7 @@ from scanner.errors import LoadError, LoadErrors
 from scanner.inventory import Inventory, local_host, single_host
 from scanner.inventory import load as load_inventory
 from scanner.policy import Pack, load_pack
+from scanner.diff import render_text
 from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 
@@ -492,26 +493,50 @@ def evidence_verify(run: str, key_files: tuple[str, ...], out: str) -> None:
 @click.argument("runs", nargs=-1)
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool) -> None:
-    """Compare two runs: kijun diff [OLD] [NEW] (default: the previous run of the same scope, and latest)."""
+@click.option(
+    "--fail-on-new", is_flag=True, help="Exit 1 when a finding is new or regressed in NEW (for CI gates)."
+)
+def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool, fail_on_new: bool) -> None:
+    """Compare two runs: kijun diff [OLD] [NEW] (default: the previous run of the same scope, and latest).
+
+    Runs of the reports folder are compared by query in its findings history (history.sqlite);
+    run folders elsewhere are read from their JSON.
+
+    \b
+    Exit codes: 0 compared (or nothing new with --fail-on-new); 1 --fail-on-new and a finding
+    is new or regressed; 2 bad input (no such run).
+    """
     from scanner import history
-    from scanner.diff import diff, render_text
 
     if len(runs) > 2:
         _bad_input(ValueError("kijun diff takes at most two runs: OLD NEW"))
     try:
-        new, _ = history.load_run(runs[1] if len(runs) == 2 else "latest", Path(out))
+        new, new_folder = history.load_run(runs[1] if len(runs) == 2 else "latest", Path(out))
         if runs:
-            old, _ = history.load_run(runs[0], Path(out))
+            old, old_folder = history.load_run(runs[0], Path(out))
         else:
             before = history.previous(Path(out), new)
             if before is None:
                 raise ValueError(f"no earlier run of the same scope as {new.run_id} in {out}")
-            old, _ = history.load_run(before)
+            old, old_folder = history.load_run(before)
+        result = _compare(Path(out), old, old_folder, new, new_folder)
     except ValueError as exc:
         _bad_input(exc)
-    result = diff(old, new)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if as_json else render_text(result))
+    if fail_on_new and (result.new or result.regressed):
+        sys.exit(1)
+
+
+def _compare(out: Path, old: Any, old_folder: Path, new: Any, new_folder: Path) -> Any:
+    """Diff by query when both runs are in ``out`` (syncing its history first), else from the JSON."""
+    from scanner import diff, ledger
+
+    home = out.resolve()
+    if old_folder.resolve().parent == home and new_folder.resolve().parent == home:
+        ledger.sync(out)
+        with ledger.connect(out) as db:
+            return diff.from_history(db, old.run_id, new.run_id)
+    return diff.diff(old, new)
 
 
 @main.command()
@@ -656,3 +681,12 @@ def collect(
         click.echo(f"{r.name}: {r.status}: {r.message}", err=True)
     click.echo(f"collected {len(results) - len(missing)}/{len(results)} hosts into {out}")
     sys.exit(3 if missing else 0)
+
+
+def _add_history() -> None:
+    from scanner.cli_history import history
+
+    main.add_command(history)
+
+
+_add_history()

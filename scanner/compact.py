@@ -250,13 +250,35 @@ class FindingLog:
         self.path, self.catalog, self.hosts, self._count = path, catalog, hosts, count
 
     def __iter__(self) -> Iterator[Finding]:
+        for line, seen in self.lines():
+            yield Finding.from_json(decode(line, self.catalog, self.hosts.get(line["host"], {}), seen))
+
+    def lines(self) -> Iterator[tuple[dict[str, Any], _Evidence]]:
+        """Yield each line as stored with its host's evidence numbering (for ``decode``).
+
+        A caller that does not decode a line still gets the numbering right: the evidence a line
+        gives is recorded once the caller moves on.
+        """
         host, seen = "", _Evidence()
         with self.path.open("rb") as handle:
             for raw in handle:
                 line = json.loads(raw)
                 if line["host"] != host or not host:
                     host, seen = str(line["host"]), _Evidence()
-                yield Finding.from_json(decode(line, self.catalog, self.hosts.get(host, {}), seen))
+                mark = len(seen.list_table)
+                yield line, seen
+                if len(seen.list_table) == mark:  # not decoded: record its new evidence lists
+                    for c in line.get("checks", []):
+                        if "evidence" in c and not isinstance(c["evidence"], int):
+                            seen.unpack(c["evidence"])
+
+    def rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """Yield (host, control, status, severity) of every finding without building the findings."""
+        controls = self.catalog.controls
+        for line, _seen in self.lines():
+            control = line["control"]
+            severity = line.get("severity") or controls.get(control, {}).get("severity", "")
+            yield line["host"], control, line["status"], severity
 
     def __len__(self) -> int:
         if self._count is None:
@@ -272,7 +294,17 @@ class FindingLog:
 
     @cached_property
     def tally(self) -> Tally:
-        return Tally.of(self)
+        """Counts and failures, building a Finding only for the failures."""
+        out = Tally()
+        for line, seen in self.lines():
+            status = Status(line["status"])
+            out.counts[status.value] += 1
+            if status is Status.FAIL:
+                base = self.hosts.get(line["host"], {})
+                out.fails.append(Finding.from_json(decode(line, self.catalog, base, seen)))
+            elif status in (Status.ERROR, Status.UNREACHABLE):
+                out.unassessed += 1
+        return out
 
     def moved(self, path: Path) -> FindingLog:
         """Return the same log read from another path (the run folder after its atomic rename)."""

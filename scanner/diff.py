@@ -122,6 +122,53 @@ def diff(old: Run, new: Run) -> Diff:
     return out
 
 
+def from_history(db: Any, old_id: str, new_id: str) -> Diff:
+    """Compare two runs recorded in the findings history (scanner/ledger.py): the same Diff, by query."""
+    from scanner import ledger
+
+    cov = {
+        run_id: dict(zip(("in_scope", "assessed"), row, strict=True))
+        for run_id in (old_id, new_id)
+        for row in db.execute("SELECT in_scope, assessed FROM runs WHERE run_id = ?", (run_id,))
+    }
+    if len(cov) < len({old_id, new_id}):
+        raise ValueError(f"{old_id if old_id not in cov else new_id}: no such run in the history")
+    for c in cov.values():
+        c["ratio"] = round(c["assessed"] / c["in_scope"], 4) if c["in_scope"] else 0.0
+    before_h, after_h = ledger.host_statuses(db, old_id), ledger.host_statuses(db, new_id)
+    coverage = {
+        "old": cov[old_id],
+        "new": cov[new_id],
+        "hosts_added": sorted(set(after_h) - set(before_h)),
+        "hosts_removed": sorted(set(before_h) - set(after_h)),
+        "hosts_status_changed": [
+            {"host": n, "old": before_h[n], "new": after_h[n]}
+            for n in sorted(set(before_h) & set(after_h))
+            if before_h[n] != after_h[n]
+        ],
+    }
+    before, after, names = ledger.statuses(db, old_id), ledger.statuses(db, new_id), ledger.titles(db)
+    out = Diff(old_id, new_id, coverage=coverage)
+    for key in sorted(set(before) | set(after), key=lambda k: f"{k[0]}/{k[1]}"):
+        was, now = before.get(key), after.get(key)
+        failed, fails = was is not None and was[0] == "fail", now is not None and now[0] == "fail"
+        if not failed and not fails:
+            continue
+        shown = now or was
+        assert shown is not None
+        ja, en = names.get(key[1], ("", ""))
+        change = Change(key[0], key[1], was[0] if was else "", now[0] if now else "", shown[1], ja, en)
+        if failed and fails:
+            out.persisting.append(change)
+        elif fails:
+            (out.regressed if was is not None and was[0] in ("pass", "waived") else out.new).append(change)
+        elif now is not None and now[0] == "pass":
+            out.fixed.append(change)
+        else:
+            out.changed.append(change)
+    return out
+
+
 _HEADINGS = {
     "new": ("新規の不適合", "new"),
     "regressed": ("再発・悪化した不適合", "regressed"),

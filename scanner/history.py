@@ -14,6 +14,8 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -97,7 +99,24 @@ def _seal(out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateK
     os.rename(tmp, final)
     _fsync_dir(out)
     point_latest(out, run.run_id)
+    if isinstance(run.findings, compact.FindingLog):
+        run = dataclasses.replace(run, findings=run.findings.moved(final / compact.FINDINGS))
+    _index(out, run, final)
     return final
+
+
+def _index(out: Path, run: Run, folder: Path) -> None:
+    """Add a sealed run to the findings history (SQLite); the folder stays the evidence if this fails."""
+    from scanner import ledger
+
+    try:
+        with ledger.connect(out) as db:
+            ledger.add(db, run, folder)
+    except sqlite3.Error as exc:
+        sys.stderr.write(
+            f"kijun: {out / ledger.DB}: 履歴に記録できません / not recorded in the findings history ({exc}); "
+            "the run folder is complete and `kijun history sync` adds it later\n"
+        )
 
 
 Scan = Callable[[Path], tuple[Run, dict[str, RawFacts]]]
