@@ -16,11 +16,11 @@ import click
 
 from scanner import __version__, content
 from scanner import facts as factsmod
+from scanner.diff import render_text
 from scanner.errors import LoadError, LoadErrors
 from scanner.inventory import Inventory, local_host, single_host
 from scanner.inventory import load as load_inventory
 from scanner.policy import Pack, load_pack
-from scanner.diff import render_text
 from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 

@@ -51,7 +51,9 @@ def trend(run: str, out: str, last: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    click.echo("run                        対象 coverage  不適合 fail  エラー error  未到達 unreachable  例外 waived")
+    click.echo(
+        "run                        対象 coverage  不適合 fail  エラー error  未到達 unreachable  例外 waived"
+    )
     for r in rows:
         c = r["counts"]
         click.echo(

@@ -60,7 +60,7 @@ def connect(out: Path) -> Iterator[sqlite3.Connection]:
 
 def _ids(db: sqlite3.Connection, table: str, column: str, names: set[str]) -> dict[str, int]:
     db.executemany(f"INSERT OR IGNORE INTO {table} ({column}) VALUES (?)", [(n,) for n in sorted(names)])
-    return {name: i for i, name in db.execute(f"SELECT id, {column} FROM {table}")}  # noqa: S608
+    return {name: i for i, name in db.execute(f"SELECT id, {column} FROM {table}")}
 
 
 def add(db: sqlite3.Connection, run: Run, folder: Path) -> None:
@@ -156,9 +156,17 @@ def trend(db: sqlite3.Connection, scope: str, last: int = 10) -> list[dict[str, 
     ).fetchall()
     out = []
     for rid, run_id, started, in_scope, assessed in reversed(runs):
-        counts = dict(db.execute("SELECT status, COUNT(*) FROM findings WHERE run = ? GROUP BY status", (rid,)))
+        counts = dict(
+            db.execute("SELECT status, COUNT(*) FROM findings WHERE run = ? GROUP BY status", (rid,))
+        )
         out.append(
-            {"run_id": run_id, "started_at": started, "in_scope": in_scope, "assessed": assessed, "counts": counts}
+            {
+                "run_id": run_id,
+                "started_at": started,
+                "in_scope": in_scope,
+                "assessed": assessed,
+                "counts": counts,
+            }
         )
     return out
 
