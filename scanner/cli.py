@@ -558,7 +558,6 @@ def _compare(out: Path, old: Any, old_folder: Path, new: Any, new_folder: Path) 
 def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scales: str | None) -> None:
     """Re-render a run (folder, results.json or run id) into report files."""
     from scanner import history
-    from scanner.report import json as json_report
 
     try:
         result, folder = history.load_run(run, Path(reports))
@@ -576,11 +575,12 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
         )
     files = history.outputs(formats, _scales(risk_scales))(result, prev)
-    if not formats or "json" in formats:
-        files["results.json"] = json_report.render(result)
     for rel, data in files.items():
         history.atomic_write(target / rel, data)
         click.echo(f"wrote {target / rel}")
+    if not formats or "json" in formats:
+        for path in history.write_results(target, result):  # results.json + findings.jsonl
+            click.echo(f"wrote {path}")
 
 
 @main.command()

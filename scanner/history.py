@@ -146,6 +146,22 @@ def record_scan(
         raise
 
 
+def write_results(target: Path, run: Run) -> list[Path]:
+    """Write a run's results.json and findings.jsonl into ``target``, each replaced atomically."""
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target, prefix=".results-"))
+    try:
+        compact.write(tmp, run)
+        names = (compact.FINDINGS, evidence.RESULTS)  # the findings first: results.json names them
+        for name in names:
+            with (tmp / name).open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp / name, target / name)
+        return [target / name for name in names]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def point_latest(out: Path, run_id: str) -> None:
     """Atomically repoint reports/latest at a run folder."""
     link = out / f".latest.{os.getpid()}"

@@ -12,7 +12,6 @@ from scanner.report.labels import (
     STATUS_ORDER,
     area_label,
     area_order,
-    count_table,
     exit_meaning,
     host_status_label,
     mode_label,
@@ -134,13 +133,14 @@ def _zone_text(zone: str) -> str:
 
 def _summary(run: Run, paint: _Paint) -> list[str]:
     """Return the table of status counts per area × zone, with a total row."""
-    findings = list(run.findings)
+    table: dict[str, dict[str, dict[Status, int]]] = {}  # one pass: a run may hold 10,000 hosts
+    for f in run.findings:
+        table.setdefault(f.area, {}).setdefault(f.zone, dict.fromkeys(Status, 0))[f.status] += 1
     head_ja = ["領域", "ゾーン", *[s.label_ja for s in STATUS_ORDER]]
     head_en = ["area", "zone", *[STATUS_EN[s] for s in STATUS_ORDER]]
     rows: list[list[str]] = []
-    for area in area_order({f.area for f in findings}):
-        in_area = [f for f in findings if f.area == area]
-        counts = count_table(in_area, "zone")
+    for area in area_order(set(table)):
+        counts = table[area]
         for zone in zone_order(set(counts)):
             rows.append(
                 [f"{area_label(area)[0]} {area}", zone, *[str(counts[zone][s]) for s in STATUS_ORDER]]
@@ -170,7 +170,7 @@ def _summary(run: Run, paint: _Paint) -> list[str]:
 
 def _failures(run: Run, paint: _Paint) -> list[str]:
     """Return the failing findings, worst severity first, with observed vs expected."""
-    failed = severity_sorted([f for f in run.findings if f.status is Status.FAIL])
+    failed = severity_sorted(list(run.tally.fails))
     lines = [paint(f"不適合 failures ({len(failed)}): 重要度順 by severity", Status.FAIL, bold=True)]
     for f in failed:
         below = "" if f.severity.rank >= run.fail_on.rank else "  (fail-on 未満 below fail-on)"

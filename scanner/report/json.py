@@ -1,4 +1,8 @@
-"""The canonical results JSON reporter (schema: scanner/schemas/results.schema.json)."""
+"""The whole run as one JSON document (schema: scanner/schemas/results.schema.json, kijun/results/v1).
+
+A run folder holds the compact form instead (scanner/compact.py: results.json kijun/results/v2 and
+findings.jsonl); this single document is for small runs and for tools that want one file.
+"""
 
 from __future__ import annotations
 
