@@ -81,7 +81,17 @@ def _record_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kijun")
 def main() -> None:
-    """kijun (基準): 情報セキュリティ対策基準 compliance scanner / policy-as-code for municipalities."""
+    """kijun (基準): 情報セキュリティ対策基準 compliance scanner / policy-as-code for municipalities.
+
+    \b
+    Exit codes / 終了コード:
+      0  clean: nothing at or above --fail-on failed, every host assessed
+      1  a failure at or above --fail-on (scan; new ones only with --baseline),
+         a new or regressed finding (diff --fail-on-new), verification failed
+      2  bad input or usage: nothing was contacted
+      3  incomplete: a host unreachable or a control in error, nothing failed
+         (scan --allow-incomplete turns this into 0)
+    """
 
 
 @main.command()
@@ -173,6 +183,10 @@ def main() -> None:
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
 @_record_options
+@click.option(
+    "--baseline",
+    help="A run (id, folder or `latest`) whose failures are known: only failures not in it fail the exit code.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the run folder.")
 def scan(
     inventory: str | None,
@@ -196,14 +210,22 @@ def scan(
     tofu: bool,
     allow_incomplete: bool,
     as_of: Any,
+    baseline: str | None,
     operator: str,
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
     quiet: bool,
 ) -> None:
-    """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward)."""
+    """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward).
+
+    \b
+    Exit codes: 0 clean; 1 a failure at or above --fail-on (with --baseline: one the baseline
+    run did not have); 2 bad input, nothing contacted; 3 incomplete (unreachable or error) with
+    nothing failed, 0 with --allow-incomplete.
+    """
     inv, pack, loaded = _load(inventory, root, local, profile, waivers)
+    known = _baseline(baseline, Path(out))
     if snapshots:
         from scanner.collect.bulk import with_snapshots
 
@@ -251,10 +273,40 @@ def scan(
 
     folder = history.record_scan(Path(out), scan_into, render, key)
     result = history.load_run(folder)[0]
+    code = result.exit_code(allow_incomplete)
     if not quiet:
         click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))
+    if known is not None:
+        code, text = _against(result, known, allow_incomplete, baseline or "")
+        click.echo(text)
     click.echo(f"report: {folder}")
-    sys.exit(result.exit_code(allow_incomplete))
+    sys.exit(code)
+
+
+def _baseline(ref: str | None, out: Path) -> set[str] | None:
+    """Return the keys (host/control) failing in the baseline run, or exit 2 before any host is touched."""
+    if ref is None:
+        return None
+    from scanner import history
+
+    try:
+        return {f.key for f in history.load_run(ref, out)[0].tally.fails}
+    except (ValueError, OSError, KeyError) as exc:
+        _bad_input(ValueError(f"--baseline {ref}: {exc}"))
+
+
+def _against(result: Any, known: set[str], allow_incomplete: bool, ref: str) -> tuple[int, str]:
+    """Return the exit code when failures already in the baseline do not count, and a line saying so."""
+    failed = result.failed()
+    new = [f for f in failed if f.key not in known]
+    code = 1 if new else 3 if result.incomplete() and not allow_incomplete else 0
+    text = (
+        f"ベースライン baseline {ref}: 既知の不適合 known failures {len(failed) - len(new)}, "
+        f"新規 new {len(new)}"
+        + "".join(f"\n  新規 new: {f.host} {f.control_id}" for f in new)
+        + f"\n終了コード exit code {code} (ベースライン適用 with the baseline)"
+    )
+    return code, text
 
 
 _not_assessed: list[str] = []

@@ -96,3 +96,18 @@ def test_failing_since_is_the_start_of_an_unbroken_streak(tmp_path: Path) -> Non
             {"fail": 3},
             {"fail": 3},
         ]
+
+
+def test_scan_baseline_fails_only_on_failures_the_baseline_did_not_have(
+    two_runs: tuple[Path, Path, Path],
+) -> None:
+    first, second, out = two_runs
+    ward = out.parent / "ward"  # as copy_ward made it, with the second run's changes
+    args = ("scan", ward, "--out", out, "--format", "json", "--as-of", "2026-11-20", "--no-probe")
+    against_first = kijun(*args, "--baseline", first.name)
+    assert against_first.exit_code == 1, against_first.output
+    assert "新規 new: juki-ap-01 ACC-04" in against_first.output
+    assert "known failures 11, 新規 new 1" in against_first.output
+    against_second = kijun(*args, "--baseline", str(second), "--quiet")
+    assert against_second.exit_code == 0, against_second.output
+    assert kijun(*args, "--baseline", "no-such-run").exit_code == 2
