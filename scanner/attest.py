@@ -92,7 +92,7 @@ def document(items: list[Attestation], source: dict[str, str], key: Ed25519Priva
     return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _read(path: Path) -> bytes:
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """Read a regular file of bounded size without blocking on FIFOs or devices."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -102,9 +102,9 @@ def _read(path: Path) -> bytes:
         st = os.fstat(handle.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise LoadError(str(path), 0, "not a regular file")
-        if st.st_size > MAX_FILE_BYTES:
-            raise LoadError(str(path), 0, f"too large ({st.st_size} bytes > {MAX_FILE_BYTES})")
-        return handle.read(MAX_FILE_BYTES + 1)
+        if st.st_size > limit:
+            raise LoadError(str(path), 0, f"too large ({st.st_size} bytes > {limit})")
+        return handle.read(limit + 1)
 
 
 def _signer(path: Path, doc: dict[str, Any], trusted: list[Ed25519PublicKey]) -> str:
@@ -165,7 +165,7 @@ def load(folder: Path | None, trusted: list[Ed25519PublicKey] | None = None) -> 
     out: list[Attestation] = []
     for path in sorted(folder.glob("*.json")):
         try:
-            doc = json.loads(_read(path).decode("utf-8"))
+            doc = json.loads(read_regular(path).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise LoadError(str(path), getattr(exc, "lineno", 0), f"not attestation JSON ({exc})") from None
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import stat
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from scanner.attest import MAX_VALID_DAYS, Attestation, check_dates
+from scanner.attest import MAX_VALID_DAYS, Attestation, check_dates, read_regular
 from scanner.errors import LoadError, LoadErrors
 from scanner.report.csv import ANSWER, ANSWERS, KEY, answerable
 
@@ -33,20 +31,6 @@ _FIELDS = {
     "status": "状態 status",
     "key": KEY,
 }
-
-
-def _bytes(path: Path) -> bytes:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise LoadError(str(path), 0, f"cannot read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise LoadError(str(path), 0, "not a regular file")
-        if st.st_size > MAX_WORKBOOK_BYTES:
-            raise LoadError(str(path), 0, f"too large ({st.st_size} bytes > {MAX_WORKBOOK_BYTES})")
-        return handle.read(MAX_WORKBOOK_BYTES + 1)
 
 
 def _answer(value: str) -> str:
@@ -87,7 +71,7 @@ def _rows(ws: Any) -> tuple[int, dict[str, int], list[tuple[int, tuple[Any, ...]
 
 def read(path: Path, today: date) -> tuple[list[Attestation], dict[str, str]]:
     """Return the attestations of a filled-in 自己点検票 and where they came from."""
-    data = _bytes(path)
+    data = read_regular(path, MAX_WORKBOOK_BYTES)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(i.file_size for i in archive.infolist()) > MAX_UNZIPPED_BYTES:
