@@ -16,6 +16,7 @@ import click
 
 from scanner import __version__, content
 from scanner import facts as factsmod
+from scanner.cli_attest import attest
 from scanner.diff import render_text
 from scanner.errors import LoadError, LoadErrors
 from scanner.inventory import Inventory, local_host, single_host
@@ -92,6 +93,9 @@ def main() -> None:
       3  incomplete: a host unreachable or a control in error, nothing failed
          (scan --allow-incomplete turns this into 0)
     """
+
+
+main.add_command(attest)
 
 
 @main.command()
@@ -184,6 +188,17 @@ def main() -> None:
 )
 @_record_options
 @click.option(
+    "--attestations",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of 自己点検 attestations (`kijun attest`; default: <inventory>/attestations).",
+)
+@click.option(
+    "--attestation-key",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Public key: accept only attestations it signed (repeatable).",
+)
+@click.option(
     "--baseline",
     help="A run (id, folder or `latest`) whose failures are known: only failures not in it fail the exit code.",
 )
@@ -215,6 +230,8 @@ def scan(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    attestations: str | None,
+    attestation_key: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward).
@@ -225,6 +242,7 @@ def scan(
     nothing failed, 0 with --allow-incomplete.
     """
     inv, pack, loaded = _load(inventory, root, local, profile, waivers)
+    attested = _attestations(inv, pack, attestations, attestation_key, bool(root or local))
     known = _baseline(baseline, Path(out))
     if snapshots:
         from scanner.collect.bulk import with_snapshots
@@ -253,6 +271,7 @@ def scan(
         probe=probe,
         vantages=vantages,
         zone_policy=zone_policy or "",
+        attestations=attested,
         workers=workers,
     )
     if probe:
@@ -307,6 +326,32 @@ def _against(result: Any, known: set[str], allow_incomplete: bool, ref: str) -> 
         + f"\n終了コード exit code {code} (ベースライン適用 with the baseline)"
     )
     return code, text
+
+
+def _attestations(
+    inv: Inventory, pack: Pack, folder: str | None, trusted: tuple[str, ...], scanned_tree: bool
+) -> tuple[Any, ...]:
+    """Load 自己点検 attestations (the option's folder, else the inventory's), or exit 2.
+
+    A scanned tree (--root, --local) is what is judged, never where its own answers come from.
+    """
+    from scanner import attest as attestmod
+
+    if not folder and scanned_tree:
+        return ()
+    from scanner.evidence import role_titles
+
+    path = Path(folder) if folder else inv.base_dir / "attestations"
+    try:
+        loaded = attestmod.load(path, _public_keys(trusted) if trusted else None)
+    except LoadError as exc:
+        _bad_input(exc)
+    titles = role_titles(pack.profile.roles)
+    for item in loaded:
+        if titles and item.role not in titles:
+            why = f"role {item.role!r} is not a role of this profile ({', '.join(titles)})"
+            _bad_input(LoadError(str(path), None, f"{item.key} ({item.source}): {why}"))
+    return tuple(loaded)
 
 
 _not_assessed: list[str] = []

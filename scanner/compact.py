@@ -36,8 +36,15 @@ _FINDING_DEFAULTS: dict[str, Any] = {
     "remediation": {"ja": "", "en": ""},
     "waiver": None,
     "attestation": "",
+    "attested": None,
 }
-_CHECK_DEFAULTS: dict[str, Any] = {"observed": None, "expected": None, "message": "", "evidence": []}
+_CHECK_DEFAULTS: dict[str, Any] = {
+    "observed": None,
+    "expected": None,
+    "message": "",
+    "evidence": [],
+    "origin": None,
+}
 # What the engine says of every finding with these statuses: left out of their lines.
 _MESSAGES = {"not_applicable": "outside the control's scope", "manual": "attestation required"}
 

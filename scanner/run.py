@@ -19,6 +19,8 @@ from typing import Any
 
 from scanner import __version__, engine, timesync
 from scanner import facts as factsmod
+from scanner.attest import Attestation
+from scanner.attest import apply as apply_attestations
 from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
@@ -50,6 +52,7 @@ class Options:
     probe: bool = True  # zone probes run only from declared or named vantages
     vantages: tuple[str, ...] = ()
     zone_policy: str = ""
+    attestations: tuple[Attestation, ...] = ()  # 自己点検 answers for manual controls
     workers: int = 0  # processes that parse and evaluate (0: one per core)
 
 
@@ -166,10 +169,13 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
     return assess(host, pack, inventory, *fetch(host, pack, inventory, timeout))
 
 
-def judge(pack: Pack, item: Collected, waivers: list[Waiver], today: date) -> list[Finding]:
-    """Evaluate one collected host and apply its waivers (a waiver only ever reads its own host)."""
+def judge(
+    pack: Pack, item: Collected, waivers: list[Waiver], today: date, attestations: tuple[Attestation, ...] = ()
+) -> list[Finding]:
+    """Evaluate one collected host, apply its waivers and its 自己点検 attestations (both per host)."""
     found = engine.evaluate_host(pack, item.host, item.facts, item.result.message)
-    return apply(found, {item.host.name: item.host}, waivers, pack, today)
+    found = apply(found, {item.host.name: item.host}, waivers, pack, today)
+    return apply_attestations(found, list(attestations), today)
 
 
 Progress = Callable[[int, int, HostResult], None]
@@ -203,7 +209,7 @@ def scan(
     today = options.today or started.date()
     findings: list[Finding] = []
     for item in done:
-        findings.extend(judge(pack, item, waivers, today))
+        findings.extend(judge(pack, item, waivers, today, options.attestations))
     facts = {c.host.name: c.facts for c in done if c.facts}
     extra, probe_raws = tail(inventory, pack, options, waivers, hosts, today, facts)
     findings.extend(extra)
@@ -227,7 +233,8 @@ def tail(
     # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts.
     probed, probe_raws = scan_probes(inventory, pack, options, host_facts)
     findings.extend(probed)
-    return apply(findings, {h.name: h for h in hosts}, waivers, pack, today), probe_raws
+    findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
+    return apply_attestations(findings, list(options.attestations), today), probe_raws
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
     if got is None:
         got, spent = fetch(host, pack, inventory, state["timeout"])
     item = assess(host, pack, inventory, got, spent)
-    findings = judge(pack, item, state["waivers"], state["today"])
+    findings = judge(pack, item, state["waivers"], state["today"], state["attestations"])
     if item.raw is not None:
         path = state["folder"] / item.result.evidence_file
         path.write_bytes(raw_bytes(item.raw))
@@ -103,6 +103,7 @@ def scan(
         pack=pack,
         inventory=inventory,
         waivers=waivers,
+        attestations=options.attestations,
         today=parts.today,
         timeout=options.timeout,
         folder=folder,
