@@ -170,7 +170,11 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
 
 
 def judge(
-    pack: Pack, item: Collected, waivers: list[Waiver], today: date, attestations: tuple[Attestation, ...] = ()
+    pack: Pack,
+    item: Collected,
+    waivers: list[Waiver],
+    today: date,
+    attestations: tuple[Attestation, ...] = (),
 ) -> list[Finding]:
     """Evaluate one collected host, apply its waivers and its 自己点検 attestations (both per host)."""
     found = engine.evaluate_host(pack, item.host, item.facts, item.result.message)
