@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
-from scanner.results import Finding, HostResult, Run, Severity, Status, Tally
+from scanner.results import Finding, HostResult, Run, Status, Tally
 
 SCHEMA = "kijun/results/v2"
 FINDINGS = "findings.jsonl"
@@ -349,20 +349,7 @@ def load(path: Path) -> Run:
         {h.name: host_base(h) for h in hosts},
         int(data["findings"]["count"]),
     )
-    return Run(
-        run_id=data["run_id"],
-        started_at=data["started_at"],
-        finished_at=data["finished_at"],
-        mode=data["mode"],
-        scanner_version=data["scanner_version"],
-        inventory=data["inventory"],
-        profile=data["profile"],
-        municipality=dict(data["municipality"]),
-        fail_on=Severity(data["fail_on"]),
-        hosts=hosts,
-        findings=log,
-        envelope=dict(data["envelope"]),
-    )
+    return Run.from_head(data, hosts, log)
 
 
 def write(folder: Path, run: Run) -> Run:

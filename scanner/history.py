@@ -106,9 +106,15 @@ def _seal(out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateK
 
 
 def _index(out: Path, run: Run, folder: Path) -> None:
-    """Add a sealed run to the findings history (SQLite); the folder stays the evidence if this fails."""
+    """Add a sealed run to the findings history (SQLite) if the reports folder has one.
+
+    The history is made by its first query and holds every run from then on; the run folder stays
+    the evidence whatever happens here.
+    """
     from scanner import ledger
 
+    if not (out / ledger.DB).exists():
+        return  # made by the first query (kijun diff, kijun history), which adds every earlier run
     try:
         with ledger.connect(out) as db:
             ledger.add(db, run, folder)

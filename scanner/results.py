@@ -363,6 +363,14 @@ class Run:
         """Rebuild a Run from the canonical results JSON; coverage and counts are recomputed, not read."""
         if data.get("schema") != "kijun/results/v1":
             raise ValueError(f"not a kijun results document: schema {data.get('schema')!r}")
+        hosts = tuple(HostResult.from_json(h) for h in data["hosts"])
+        return cls.from_head(data, hosts, tuple(Finding.from_json(f) for f in data["findings"]))
+
+    @classmethod
+    def from_head(
+        cls, data: dict[str, Any], hosts: tuple[HostResult, ...], findings: Collection[Finding]
+    ) -> Run:
+        """Rebuild a Run from the head and envelope of a results document, with its hosts and findings."""
         return cls(
             run_id=data["run_id"],
             started_at=data["started_at"],
@@ -373,7 +381,7 @@ class Run:
             profile=data["profile"],
             municipality=dict(data["municipality"]),
             fail_on=Severity(data["fail_on"]),
-            hosts=tuple(HostResult.from_json(h) for h in data["hosts"]),
-            findings=tuple(Finding.from_json(f) for f in data["findings"]),
+            hosts=hosts,
+            findings=findings,
             envelope=dict(data["envelope"]),
         )

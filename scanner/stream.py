@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity, Status, Tally, WaiverRef
-from scanner.run import Options, Parts, assess, fetch, finish, judge, now_jst, scope, select, tail
+from scanner.run import Options, Parts, Progress, assess, fetch, finish, judge, now_jst, scope, select, tail
 from scanner.waivers import Waiver
 
 SPOOL = ".findings.spool"
@@ -74,9 +73,6 @@ def _start(workers: int) -> ProcessPoolExecutor:
     for done in [pool.submit(os.getpid) for _ in range(workers)]:
         done.result()
     return pool
-
-
-Progress = Callable[[int, int, HostResult], None]
 
 
 def scan(

@@ -27,6 +27,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path
 
 def test_every_run_is_recorded_and_the_query_diff_is_the_json_diff(two_runs: tuple[Path, Path, Path]) -> None:
     old, new = (history.load_run(p)[0] for p in two_runs[:2])
+    assert not (two_runs[2] / ledger.DB).exists()  # made by the first query, with every run so far
+    assert ledger.sync(two_runs[2]) == [old.run_id, new.run_id]
     with ledger.connect(two_runs[2]) as db:
         assert ledger.run_ids(db) == [old.run_id, new.run_id]
         rows = db.execute("SELECT COUNT(*) FROM findings").fetchone()[0]
@@ -111,3 +113,6 @@ def test_scan_baseline_fails_only_on_failures_the_baseline_did_not_have(
     against_second = kijun(*args, "--baseline", str(second), "--quiet")
     assert against_second.exit_code == 0, against_second.output
     assert kijun(*args, "--baseline", "no-such-run").exit_code == 2
+    with ledger.connect(out) as db:  # the history exists now: each scan adds its run as it is sealed
+        assert ledger.run_ids(db)[-2:] == [against_first.output.split("report: ")[1].split("/")[-1].strip(),
+                                           against_second.output.split("report: ")[1].split("/")[-1].strip()]  # fmt: skip
