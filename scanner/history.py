@@ -52,7 +52,8 @@ def _put(path: Path, data: str | bytes) -> None:
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """Return a host name that can name an evidence file, or raise ValueError."""
     if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
         raise ValueError(f"host name {name!r} cannot name an evidence file")
     return name
@@ -68,7 +69,7 @@ def write_run(
     tmp = _start(out, run.run_id)
     try:
         for name, raw in sorted(raws.items()):
-            _put(tmp / "evidence" / f"{_safe(name)}.json", raw)
+            _put(tmp / "evidence" / f"{safe_name(name)}.json", raw)
         return _seal(out, tmp, run, outputs, key)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -143,7 +144,7 @@ def record_scan(
     try:
         run, raws = scan(tmp)
         for name, raw in sorted(raws.items()):
-            _put(tmp / "evidence" / f"{_safe(name)}.json", evidence.raw_bytes(raw))
+            _put(tmp / "evidence" / f"{safe_name(name)}.json", evidence.raw_bytes(raw))
         before = previous(out, run)
         prev = load_run(before)[0] if before else None
         return _seal(out, tmp, chain(run, prev, before), lambda r: render(r, prev), key)

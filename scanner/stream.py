@@ -22,6 +22,7 @@ from scanner import compact, timesync
 from scanner.collect import CollectError
 from scanner.evidence import raw_bytes
 from scanner.facts import Facts
+from scanner.history import safe_name
 from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
@@ -55,7 +56,7 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
     item = assess(host, pack, inventory, got, spent)
     findings = judge(pack, item, state["waivers"], state["today"], state["attestations"])
     if item.raw is not None:
-        path = state["folder"] / item.result.evidence_file
+        path = state["folder"] / "evidence" / f"{safe_name(host.name)}.json"
         path.write_bytes(raw_bytes(item.raw))
     encoder = compact.Encoder(state["catalog"], {host.name: compact.host_base(item.result)})
     lines = b"".join(encoder.line(f) for f in findings)
