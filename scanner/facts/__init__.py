@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from scanner.inventory import Host, Inventory
@@ -48,18 +49,27 @@ class Subject:
 
     def evidence(self, raw: RawFacts) -> list[str]:
         """Return the ids of the raw items this subject is built from."""
-        import fnmatch
-
         ids: list[str] = []
+        files, both = _globs(self.files), _globs(self.stats + self.files)
         for item in raw.items.values():
             if item.kind == "probe":
                 if item.id.removeprefix("probe:") in self.probes:
                     ids.append(item.id)
-            elif item.path is not None:
-                patterns = self.files if item.kind == "file" else self.stats + self.files
-                if any(fnmatch.fnmatchcase(item.path, p) for p in patterns):
-                    ids.append(item.id)
+            elif item.path is not None and (files if item.kind == "file" else both)(item.path):
+                ids.append(item.id)
         return sorted(ids)
+
+
+@cache
+def _globs(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """Return a test that is ``any(fnmatchcase(path, p) for p in patterns)``, compiled once (hot at scale)."""
+    import fnmatch
+    import re
+
+    if not patterns:
+        return lambda path: False
+    match = re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
+    return lambda path: match(path) is not None
 
 
 # Modules listed here each define ``SUBJECT``. Order does not matter.
