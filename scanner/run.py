@@ -22,6 +22,8 @@ from scanner import facts as factsmod
 from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
+from scanner.netdev import findings as device_findings
+from scanner.netdev.scan import check_inventory, scan_devices
 from scanner.policy import Pack
 from scanner.probes import scan_probes
 from scanner.rawfacts import RawFacts
@@ -104,6 +106,8 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
             check = pack.checks[cid]
             if check.platform in (host.os, "any"):
                 out |= check.subjects
+    if host.os == "network":
+        out.add("netdev")  # the device's configuration, judged by scanner/netdev
     return out
 
 
@@ -168,6 +172,7 @@ def scan(
 
     >>> run, raws = scan(load(Path("inventories/example-ward")), load_pack(), [], Options())  # doctest: +SKIP
     """
+    check_inventory(inventory)  # bad device entries stop the scan before any host is touched
     started = now_jst()
     time_sync = timesync.state()  # the scanner's own clock, as the run starts
     hosts, excluded = scope(select(inventory, options.limit), pack)
@@ -191,6 +196,10 @@ def scan(
         inventory, pack, options, {c.host.name: c.facts for c in done if c.facts}
     )
     findings.extend(probed)
+    # Network devices (os: network): NET findings from their own rules, cross-checked with the probes.
+    devices = [(c.host, c.raw, c.result.message) for c in done if c.host.os == "network"]
+    judged, netdev_table = scan_devices(inventory, pack, options.zone_policy, devices, probed)
+    findings = device_findings.replace(findings, judged, {h.name for h, _, _ in devices})
     today = options.today or started.date()
     findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
     finished = now_jst()
@@ -218,6 +227,8 @@ def scan(
         "areas": pack.areas,
         "roles": pack.profile.roles,
     }
+    if netdev_table:
+        envelope["netdev"] = netdev_table
     run = Run(
         run_id=run_id,
         started_at=started.isoformat(),

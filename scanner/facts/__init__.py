@@ -81,6 +81,7 @@ _MODULES = (
     "windows",
     "declared",
     "proxy",
+    "netdev",
 )
 
 

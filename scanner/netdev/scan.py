@@ -1,0 +1,75 @@
+"""What a scan calls for its network devices: NET findings from their rules and the zone-pair table.
+
+``scan_devices`` takes the ``os: network`` hosts: it parses each device's collected
+configuration (scanner/netdev/device.py), judges what its rules permit between the zones
+(verdict.py), compares that with what the probes saw (crosscheck.py) and returns findings replacing the
+engine's NET findings of those hosts, plus the per-zone-pair table the HTML report shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import LoadError
+from scanner.inventory import Host, Inventory
+from scanner.netdev import crosscheck, device, findings, verdict
+from scanner.policy import Pack
+from scanner.probes.zonefile import for_inventory
+from scanner.rawfacts import RawFacts
+from scanner.results import Finding, Status
+
+__all__ = ["check_inventory", "scan_devices"]
+
+
+def check_inventory(inventory: Inventory) -> None:
+    """Raise LoadError when a network device names no vendor kijun reads (before any host is touched)."""
+    for host in inventory.hosts:
+        if host.os == "network" and device.vendor(host) not in device.PARSERS:
+            raise LoadError(
+                str(inventory.path),
+                host.line,
+                f"host {host.name}: os network needs vars.vendor, one of {', '.join(device.PARSERS)} "
+                f"(got {device.vendor(host)!r})",
+            )
+
+
+def scan_devices(
+    inventory: Inventory,
+    pack: Pack,
+    zone_policy: str,
+    collected: Sequence[tuple[Host, RawFacts | None, str]],
+    probed: list[Finding],
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Return the NET findings of the network devices and the zone-pair table (rules beside probes).
+
+    ``collected`` holds each device host, its raw facts (None when not collected) and why not.
+    """
+    hosts = [(h, raw, why) for h, raw, why in collected if h.os == "network"]
+    if not hosts:
+        return [], []
+    policy = for_inventory(inventory, Path(zone_policy) if zone_policy else None, pack)
+    probes = crosscheck.probe_results(probed)
+    out: list[Finding] = []
+    rows: list[dict[str, Any]] = []
+    for host, raw, why in hosts:
+        if raw is None:
+            out += findings.failed(host, pack, Status.UNREACHABLE, why or "device not collected")
+            continue
+        try:
+            model = device.parse(raw, host)
+            pairs = verdict.judge(model, inventory, policy)
+        except (ValueError, IndexError) as exc:
+            out += findings.failed(host, pack, Status.ERROR, f"configuration not assessed: {exc}")
+            continue
+        extra = crosscheck.probe_checks(model, pairs, probes)
+        out += findings.for_device(host, pack, model, pairs, extra)
+        table = findings.table(model, pairs, probes)
+        missing = crosscheck.missing_rules(model, pairs, policy, inventory)
+        for row in table:
+            row["declared_without_rule"] = [
+                m for m in missing if (m["from_zone"], m["to_zone"]) == (row["from_zone"], row["to_zone"])
+            ]
+        rows += table
+    return out, rows

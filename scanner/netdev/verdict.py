@@ -1,0 +1,197 @@
+"""Judge a device's permitted flows against the zone policy: per ordered zone pair, what opens what, and what breaks.
+
+A permitted flow between two zones is a violation when the control judging the pair (the zone
+policy's ``judged_by``) has no declared flow covering it, and always when it is permitted by an
+any/all rule or by no filter at all. Zone-policy flows are TCP ports; anything else between
+judged zones is undeclared. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.inventory import Inventory
+from scanner.netdev import model, reach
+from scanner.netdev.model import Device, Range, merge, ports_text, range_text
+from scanner.probes.zonepolicy import OUTSIDE, ZonePolicy
+
+PORTS_CHECKED = 64  # a declared flow covers at most this many consecutive ports per atom
+
+
+@dataclass
+class Pair:
+    """What one device lets through from one zone to another, judged."""
+
+    source: str
+    dest: str
+    control: str
+    connected: bool
+    flows: list[dict[str, Any]] = field(default_factory=list)  # every permitted flow, grouped by rule
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def zone_ranges(inventory: Inventory) -> dict[str, list[Range]]:
+    """Return each zone's IPv4 intervals, and ``outside``: every address in no zone."""
+    out: dict[str, list[Range]] = {}
+    for name, zone in inventory.zones.items():
+        nets = [ipaddress.ip_network(c, strict=False) for c in zone.cidrs]
+        out[name] = merge([model.network(str(n)) for n in nets if n.version == 4])
+    taken = merge([r for rs in out.values() for r in rs])
+    rest: list[Range] = []
+    start = 0
+    for lo, hi in taken:
+        if lo > start:
+            rest.append((start, lo - 1))
+        start = hi + 1
+    if start <= model.ALL_ADDRESSES[1]:
+        rest.append((start, model.ALL_ADDRESSES[1]))
+    out[OUTSIDE] = rest
+    return out
+
+
+def _addresses(inventory: Inventory, policy: ZonePolicy) -> dict[int, str]:
+    """Return the inventory hosts that flows or proxies name, by address."""
+    named = (
+        {f.source.host for f in policy.flows}
+        | {f.dest.host for f in policy.flows}
+        | {h for h, _ in policy.proxies}
+    )
+    out = {}
+    for host in inventory.hosts:
+        if host.name in named and host.address:
+            try:
+                out[int(ipaddress.IPv4Address(host.address))] = host.name
+            except ValueError:
+                continue
+    return out
+
+
+def declared(policy: ZonePolicy, hosts: dict[int, str], source: str, dest: str, atom: reach.Atom) -> str:
+    """Return the id of the zone-policy flow covering an atom ("" when none does)."""
+    src_host = hosts.get(atom.src[0], "") if atom.src[0] == atom.src[1] else ""
+    dst_host = hosts.get(atom.dst[0], "") if atom.dst[0] == atom.dst[1] else ""
+    if dest == OUTSIDE and any(h == src_host for h, _ in policy.proxies):
+        return "egress-proxy"
+    lo, hi = atom.ports
+    if atom.proto != "tcp" or hi - lo >= PORTS_CHECKED:
+        return ""
+    ids = {policy.allowed(src_host, source, dst_host, dest, p) for p in range(lo, hi + 1)}
+    return "" if "" in ids else ",".join(sorted(ids))
+
+
+def _service(protos: dict[str, list[Range]]) -> str:
+    if set(protos) == set(model.PROTOCOLS) and all(
+        merge(p) == [model.ALL_PORTS] for k, p in protos.items() if k in ("tcp", "udp")
+    ):
+        return "all"
+    return ", ".join(
+        f"{k}/{ports_text(merge(p))}" if k in ("tcp", "udp") else k for k, p in sorted(protos.items())
+    )
+
+
+def _addr(ranges: list[Range]) -> str:
+    merged = merge(ranges)
+    if len(merged) > 3:
+        return f"{len(merged)} ranges from {range_text(merged[0]).split(',')[0]} to {range_text(merged[-1]).split(',')[-1].strip()}"
+    return ", ".join(range_text(r) for r in merged)
+
+
+def _group(device: Device, permits: list[tuple[reach.Permit, str]]) -> list[dict[str, Any]]:
+    """Group atoms by the rules that permit them into readable flows (rule, file:line, src, dst, service)."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for permit, why in permits:
+        key = (tuple(r.id for r in permit.rules), permit.open_stages, permit.via, why)
+        group = groups.setdefault(
+            key,
+            {
+                "rules": permit.rules,
+                "open": permit.open_stages,
+                "why": why,
+                "src": [],
+                "dst": [],
+                "protos": {},
+                "via": permit.via,
+            },
+        )
+        group["src"].append(permit.atom.src)
+        group["dst"].append(permit.atom.dst)
+        group["protos"].setdefault(permit.atom.proto, []).append(permit.atom.ports)
+    out = []
+    for g in groups.values():
+        rules = g["rules"]
+        named = " + ".join(r.label() for r in rules)
+        unfiltered = f"no filter on {', '.join(g['open'])}" if g["open"] else ""
+        out.append(
+            {
+                "device": device.name,
+                "rule": " + ".join(x for x in (named, unfiltered) if x),
+                "where": ", ".join(device.where(r) for r in rules) or device.file,
+                "lines": [r.line for r in rules],
+                "via": f"{g['via'][0]} → {g['via'][1]}",
+                "src": _addr(g["src"]),
+                "dst": _addr(g["dst"]),
+                "service": _service(g["protos"]),
+                "why": g["why"],
+                "schedule": ", ".join(sorted({r.schedule for r in rules if r.schedule != "always"})),
+            }
+        )
+    return sorted(out, key=lambda f: (f["lines"] or [0], f["service"]))
+
+
+def judge(device: Device, inventory: Inventory, policy: ZonePolicy) -> list[Pair]:
+    """Return every ordered zone pair the device connects, with its permitted flows and violations."""
+    zones = zone_ranges(inventory)
+    hosts = _addresses(inventory, policy)
+    extra_addresses = [(a, a) for a in hosts]
+    extra_ports = sorted({(p, p) for f in policy.flows for p in f.ports})
+    out: list[Pair] = []
+    for source in sorted(z for z in zones if z != OUTSIDE):
+        for dest in sorted(zones):
+            if dest == source or not zones[source] or not zones[dest]:
+                continue
+            permits, connected = reach.permitted(
+                device, zones[source], zones[dest], extra_addresses, extra_addresses, extra_ports
+            )
+            if not connected:
+                continue
+            control = policy.control_for(source, dest)
+            pair = Pair(source, dest, control, connected)
+            judged: list[tuple[reach.Permit, str]] = []
+            bad: list[tuple[reach.Permit, str]] = []
+            for permit in permits:
+                flow = declared(policy, hosts, source, dest, permit.atom)
+                unfiltered = not permit.rules
+                # any/all rules are always findings between two separated zones (the proxy's egress
+                # to "outside" needs destination all, so it is judged by its declared flow only).
+                broad = unfiltered or (dest != OUTSIDE and any(r.broad for r in permit.rules))
+                if control and (broad or not flow):
+                    why = _breaks(policy, source, dest, control, flow, unfiltered, broad)
+                    bad.append((permit, why))
+                judged.append((permit, flow or ("undeclared" if control else "not judged")))
+            pair.flows = _group(device, judged)
+            pair.violations = _group(device, bad)
+            for v in pair.violations:
+                v.update({"from_zone": source, "to_zone": dest, "control": control})
+            out.append(pair)
+    return out
+
+
+def _breaks(
+    policy: ZonePolicy, source: str, dest: str, control: str, flow: str, unfiltered: bool, broad: bool
+) -> str:
+    entry = f"zone policy judged_by {source} → {dest}: {control}"
+    if unfiltered:
+        return f"no filter at all on this path; {entry}"
+    if broad:
+        return f"an any/all rule between separated zones{f' (also covers {flow})' if flow else ''}; {entry}"
+    return f"no declared flow covers it; {entry}"
+
+
+def describe(v: dict[str, Any]) -> str:
+    """Return one violation as a sentence naming the device, the rule, the flow and what it breaks."""
+    return (
+        f"{v['device']} {v['rule']} ({v['where']}) permits {v['from_zone']} {v['src']} → "
+        f"{v['to_zone']} {v['dst']} {v['service']}: {v['why']}"
+    )
