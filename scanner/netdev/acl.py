@@ -156,7 +156,7 @@ def network_group(lines: list[Line], objects: Objects) -> list[Range]:
     out: list[Range] = []
     for child in lines:
         w = child.words
-        if w[0] in ("description",):
+        if w[0] in ("description", "nat"):  # ASA object NAT is noted by the ASA parser
             continue
         if (
             w[0] in ("network-object", "group-object")

@@ -19,7 +19,8 @@ def _rule(
 ) -> Rule | None:
     if standard:
         src, _ = acl.address(words, 1, objects, wildcard=True) if len(words) > 1 else ([ALL_ADDRESSES], 0)
-        action, dst, services, flags = words[0], [ALL_ADDRESSES], [Service("ip")], {}
+        action, dst, services = words[0], [ALL_ADDRESSES], [Service("ip")]
+        flags: dict[str, str] = {}
         if action not in ("permit", "deny"):
             raise acl.NotUnderstood(f"action {action!r}")
     else:

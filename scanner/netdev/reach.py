@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.netdev import asa
-from scanner.netdev.model import ALL_ADDRESSES, ALL_PORTS, PROTOCOLS, Device, Range, Rule, merge
+from scanner.netdev.model import ALL_PORTS, PROTOCOLS, Device, Range, Rule, merge
 
 MAX_ATOMS = 200_000  # per interface pair; beyond it the device is reported as not assessed
 
@@ -86,7 +86,7 @@ def pieces(device: Device, r: Range) -> list[tuple[Range, str, str]]:
         hi = cuts[i + 1] - 1 if i + 1 < len(cuts) else r[1]
         best = [t for t in table if t[0][0] <= lo and hi <= t[0][1]]
         if best:
-            net, iface, vrf = min(best, key=lambda t: t[0][1] - t[0][0])
+            _net, iface, vrf = min(best, key=lambda t: t[0][1] - t[0][0])
             if out and out[-1][1] == iface and out[-1][0][1] + 1 == lo:
                 out[-1] = ((out[-1][0][0], hi), iface, vrf)
             else:
@@ -191,11 +191,17 @@ def permitted(
     device: Device,
     src: list[Range],
     dst: list[Range],
-    extra_src: list[Range] = [],
-    extra_dst: list[Range] = [],
-    extra_ports: list[Range] = [],
-) -> tuple[list[Permit], bool]:  # noqa: B006
+    extra_src: list[Range] | None = None,
+    extra_dst: list[Range] | None = None,
+    extra_ports: list[Range] | None = None,
+) -> tuple[list[Permit], bool]:
     """Return the atoms from ``src`` to ``dst`` the device permits, and whether it connects them at all."""
+    if extra_ports is None:
+        extra_ports = []
+    if extra_dst is None:
+        extra_dst = []
+    if extra_src is None:
+        extra_src = []
     out: list[Permit] = []
     connected = False
     for s_range in merge(src):
@@ -241,7 +247,7 @@ def shadowed(device: Device) -> list[tuple[Rule, Rule | None]]:
                     a
                     for s in rule.src
                     for d in rule.dst
-                    for a in atoms(s, d, earlier + [rule], [], [], [])
+                    for a in atoms(s, d, [*earlier, rule], [], [], [])
                     if matches(rule, a)
                 ]
             except TooLarge:

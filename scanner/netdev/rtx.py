@@ -168,30 +168,39 @@ def parse(text: str, name: str, file: str) -> Device:
             device.unparsed.append(Note(number, line, f"not understood: {exc}"))
     for iface, nets in addresses.items():
         device.interfaces[iface] = Interface(iface, tuple(nets))
-    for (iface, direction), (numbers, dyn, line) in lists.items():
+    _assemble(device, lists, statics, dynamics, routes)
+    return device
+
+
+def _assemble(
+    device: Device,
+    lists: dict[tuple[str, str], tuple[list[str], list[str], int]],
+    statics: dict[str, Rule],
+    dynamics: dict[str, Rule],
+    routes: list[tuple[Range, str, int]],
+) -> None:
+    """Bind the filter lists to their interfaces and the routes to the interface they leave by."""
+    for (iface, direction), (numbers, dyn, at) in lists.items():
         rules = [statics[n] for n in numbers if n in statics] + [dynamics[n] for n in dyn if n in dynamics]
         missing = [n for n in numbers if n not in statics] + [n for n in dyn if n not in dynamics]
         for n in missing:
             device.notes.append(
-                Note(line, f"ip {iface} secure filter {direction}: {n}", "no such filter: skipped")
+                Note(at, f"ip {iface} secure filter {direction}: {n}", "no such filter: skipped")
             )
         key = f"{iface} {direction}"
-        device.rulesets[key] = RuleSet(key, tuple(rules), "deny", line)
+        device.rulesets[key] = RuleSet(key, tuple(rules), "deny", at)
         old = device.interfaces.get(iface, Interface(iface))
         device.interfaces[iface] = Interface(**{**old.__dict__, f"acl_{direction}": key})
-    for dest, via, line in routes:
+    for dest, via, at in routes:
         if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", via):
             hop = model.host(via)[0]
             found = [
                 i.name for i in device.interfaces.values() if any(lo <= hop <= hi for lo, hi in i.networks)
             ]
             if not found:
-                device.notes.append(
-                    Note(line, f"route via {via}", "next hop on no connected network: ignored")
-                )
+                device.notes.append(Note(at, f"route via {via}", "next hop on no connected network: ignored"))
                 continue
             via = found[0]
         if via not in device.interfaces:
             device.interfaces[via] = Interface(via)
-        device.routes.append(Route(dest, via, line))
-    return device
+        device.routes.append(Route(dest, via, at))
