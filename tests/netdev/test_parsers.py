@@ -23,9 +23,15 @@ def test_fortios_policies_resolve_objects_groups_and_keep_order_and_lines() -> N
     mgmt = rules[0]
     assert mgmt.src == (model.network("10.90.0.0/16"),)
     assert mgmt.dst == tuple(model.network(c) for c in ("10.10.0.0/16", "10.20.0.0/16", "10.30.0.0/16"))
-    assert mgmt.services == (model.Service("tcp", ((22, 22),)),) and mgmt.dst_ifs == ("port1", "port2", "port3")
+    assert mgmt.services == (model.Service("tcp", ((22, 22),)),) and mgmt.dst_ifs == (
+        "port1",
+        "port2",
+        "port3",
+    )
     vendor = rules[3]
-    assert vendor.name == "vendor-maint-rdp" and vendor.src == ((model.host("10.20.100.200")[0], model.host("10.20.100.210")[0]),)
+    assert vendor.name == "vendor-maint-rdp" and vendor.src == (
+        (model.host("10.20.100.200")[0], model.host("10.20.100.210")[0]),
+    )
     assert text(DEVICES / "fw-01" / "running-config").splitlines()[vendor.line - 1].strip() == "edit 7"
     assert rules[5].enabled is False and rules[6].action == "deny" and rules[2].nat == "source NAT"
     assert dev.interfaces["port1"].zone == "z-internal" and dev.routes[-1].interface == "dc-vpn"
@@ -33,9 +39,17 @@ def test_fortios_policies_resolve_objects_groups_and_keep_order_and_lines() -> N
 
 
 def test_fortios_lines_it_cannot_read_are_kept_as_not_understood() -> None:
-    conf = text(DEVICES / "fw-01" / "running-config").replace(
-        '        set name "vendor-maint-rdp"', '        set name "vendor-maint-rdp"\n        set internet-service enable'
-    ).replace('edit "h-gw-01"\n        set subnet 10.20.10.11 255.255.255.255', 'edit "h-gw-01"\n        set type fqdn\n        set fqdn "gw.example.lg.jp"')
+    conf = (
+        text(DEVICES / "fw-01" / "running-config")
+        .replace(
+            '        set name "vendor-maint-rdp"',
+            '        set name "vendor-maint-rdp"\n        set internet-service enable',
+        )
+        .replace(
+            'edit "h-gw-01"\n        set subnet 10.20.10.11 255.255.255.255',
+            'edit "h-gw-01"\n        set type fqdn\n        set fqdn "gw.example.lg.jp"',
+        )
+    )
     dev = fortios.parse(conf, "fw-01", "fw")
     assert {n.why for n in dev.unparsed} == {"not understood", "address type not understood"}
     assert "7" not in [r.id for r in dev.rulesets["policy"].rules]  # never guessed
@@ -83,12 +97,22 @@ def test_asa_nameif_levels_objects_and_access_groups() -> None:
 def test_rtx_filters_secure_lists_pp_and_tunnel_contexts() -> None:
     dev = rtx.parse(text(DEVICES / "rtx-kita-01" / "running-config"), "rtx", "rtx")
     assert dev.interfaces["lan1"].acl_in == "lan1 in" and dev.interfaces["pp1"].acl_out == "pp1 out"
-    assert [r.id for r in dev.rulesets["lan1 in"].rules] == ["filter 1010", "filter 1020", "filter 1030", "filter 1099"]
+    assert [r.id for r in dev.rulesets["lan1 in"].rules] == [
+        "filter 1010",
+        "filter 1020",
+        "filter 1030",
+        "filter 1099",
+    ]
     stray = dev.rulesets["lan1 in"].rules[2]
-    assert stray.src == (model.host("10.10.200.11"),) and stray.services == (model.Service("tcp", ((80, 80),)),)
+    assert stray.src == (model.host("10.10.200.11"),) and stray.services == (
+        model.Service("tcp", ((80, 80),)),
+    )
     assert [r.id for r in dev.rulesets["pp1 out"].rules][-2:] == ["dynamic 200080", "dynamic 200081"]
     assert [r.id for r in dev.rulesets["pp1 in"].rules] == ["filter 200003"]  # 200020 is established only
-    assert {(r.interface, r.dest) for r in dev.routes} >= {("pp1", model.ALL_ADDRESSES), ("tunnel1", model.network("10.10.0.0/16"))}
+    assert {(r.interface, r.dest) for r in dev.routes} >= {
+        ("pp1", model.ALL_ADDRESSES),
+        ("tunnel1", model.network("10.10.0.0/16")),
+    }
     assert dev.unparsed == []
 
 
