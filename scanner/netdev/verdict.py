@@ -122,7 +122,7 @@ def _group(device: Device, permits: list[tuple[reach.Permit, str]]) -> list[dict
     for g in groups.values():
         rules = g["rules"]
         named = " + ".join(r.label() for r in rules)
-        unfiltered = f"no filter on {', '.join(g['open'])}" if g["open"] else ""
+        unfiltered = f"no filter on {', '.join(g['open'])}" if g["open"] and not rules else ""
         out.append(
             {
                 "device": device.name,
@@ -130,6 +130,7 @@ def _group(device: Device, permits: list[tuple[reach.Permit, str]]) -> list[dict
                 "where": ", ".join(device.where(r) for r in rules) or device.file,
                 "lines": [r.line for r in rules],
                 "via": f"{g['via'][0]} → {g['via'][1]}",
+                "unfiltered": list(g["open"]),
                 "src": _addr(g["src"]),
                 "dst": _addr(g["dst"]),
                 "service": _service(g["protos"]),
