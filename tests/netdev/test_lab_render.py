@@ -52,10 +52,12 @@ def test_each_variant_fails_by_config_exactly_where_it_is_broken(
     text = RENDER[vendor](PREFIX, extra)
     got = config_verdict(text, vendor, tmp_path, pack)
     assert set(got) == labrender.BROKEN[variant]
-    for named in got.values():
-        if vendor == "fortios":
-            assert named == {f"{len(zonespec.matrix(PREFIX)) + 1} ({extra[0][0]})"}
-        else:
-            lines = text.splitlines()
-            seq = lines[lines.index(f" remark {extra[0][0]}") + 1].split()[0]
-            assert named == {f"LAB-FWD {seq}"}
+    assert all(named == {rule_name(vendor, text, PREFIX, extra)} for named in got.values())
+
+
+def rule_name(vendor: str, text: str, prefix: str, extra: list[tuple[str, str]]) -> str:
+    """Return how a finding names the variant's rule in the rendered configuration."""
+    if vendor == "fortios":
+        return f"{len(zonespec.matrix(prefix)) + 1} ({extra[0][0]})"
+    lines = text.splitlines()
+    return f"LAB-FWD {lines[lines.index(f' remark {extra[0][0]}') + 1].split()[0]}"
