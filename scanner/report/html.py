@@ -6,8 +6,10 @@ from functools import cache
 from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from scanner.diff import diff
+from scanner.netdev.report import section
 from scanner.report import labels
 from scanner.report.csv import WAIVER_STATES
 from scanner.results import Finding, HostResult, Run, Status
@@ -43,6 +45,7 @@ def render(
             env=run.envelope,
             waiver_states=WAIVER_STATES,
             changes=diff(previous, run) if previous is not None else None,
+            netdev=Markup(section(run.envelope)),  # escaped by scanner/netdev/report.py
         )
     )
 
