@@ -23,6 +23,8 @@ from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
 from scanner.netdev import findings as device_findings
+from scanner.netdev import redact as netdev_redact
+from scanner.netdev.device import CONFIG_PATH, SHOW_ITEM
 from scanner.netdev.scan import check_inventory, scan_devices
 from scanner.policy import Pack
 from scanner.probes import scan_probes
@@ -139,6 +141,8 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
             timings={"collect": round(time.monotonic() - started, 3)},
         )
         return Collected(host, None, result)
+    if host.os == "network":  # device configs carry password hashes and keys: never into evidence
+        raw = netdev_redact.raw_facts(raw, (f"file:{CONFIG_PATH}", SHOW_ITEM))
     collected = time.monotonic()
     facts = factsmod.build(raw, factsmod.Context(host, inventory), subjects | {"host"})
     parsed = time.monotonic()

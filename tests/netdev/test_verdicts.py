@@ -19,6 +19,12 @@ from scanner.run import Options, scan
 WARD = Path(__file__).parents[2] / "inventories" / "example-ward-netdev"
 
 
+def line_of(device: str, start: str) -> int:
+    """Return the line of a device's exported configuration that starts with ``start``."""
+    lines = (WARD / "devices" / device / "running-config").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(start))
+
+
 @pytest.fixture(scope="module")
 def ward_run(pack: Pack) -> dict[tuple[str, str], Finding]:
     run, _ = scan(load(WARD), pack, [], Options())
@@ -49,15 +55,20 @@ def test_the_ward_with_a_fortigate_an_rtx_and_a_catalyst_gets_net_findings_namin
         ("rtx-kita-01", "NET-05"): Status.NOT_APPLICABLE,
     }
     fw = ward_run[("fw-01", "NET-03")].message
-    assert fw.startswith("fw-01 7 (vendor-maint-rdp) (fw-01:/running-config:157) permits lgwan")
+    edit7 = line_of("fw-01", "    edit 7")
+    assert fw.startswith(f"fw-01 7 (vendor-maint-rdp) (fw-01:/running-config:{edit7}) permits lgwan")
     assert "tcp/3389: no declared flow covers it; zone policy judged_by lgwan → internet: NET-03" in fw
     cat = ward_run[("cat-core-01", "NET-02")].message
-    assert cat.startswith(
-        "cat-core-01 LG-IN 20 + MN-PROTECT 30 (cat-core-01:/running-config:54, cat-core-01:/running-config:46)"
+    lg20, mn30 = (
+        line_of("cat-core-01", " 20 permit tcp 10.20.10.0"),
+        line_of("cat-core-01", " 30 permit tcp 10.20.0.0"),
     )
+    where = f"(cat-core-01:/running-config:{lg20}, cat-core-01:/running-config:{mn30})"
+    assert cat.startswith(f"cat-core-01 LG-IN 20 + MN-PROTECT 30 {where}")
     assert "→ mynumber 10.10.10.51/32 tcp/5432" in cat and "FLOW-JUKI" not in cat  # the declared 443 passes
     rtx = ward_run[("rtx-kita-01", "NET-01")].message
-    assert rtx.startswith("rtx-kita-01 filter 1030 + filter 200099 (rtx-kita-01:/running-config:41,")
+    f1030 = line_of("rtx-kita-01", "ip filter 1030 ")
+    assert rtx.startswith(f"rtx-kita-01 filter 1030 + filter 200099 (rtx-kita-01:/running-config:{f1030},")
     assert "mynumber 10.10.200.11/32 → outside" in rtx and "tcp/80" in rtx
 
 
@@ -166,7 +177,7 @@ def test_an_open_probe_path_with_no_permitting_rule_means_another_path(pack: Pac
     [unexplained] = extra["NET-03"]
     assert [p["port"] for p in unexplained.observed] == ["tcp/445"]
     assert "no rule on fw-01 permits it: open but no rule found — another path exists" in unexplained.message
-    assert rdp["explained_by"] == ["fw-01 7 (vendor-maint-rdp) (fw:157)"]
+    assert rdp["explained_by"] == [f"fw-01 7 (vendor-maint-rdp) (fw:{line_of('fw-01', '    edit 7')})"]
     assert crosscheck.explain(dev, host("10.20.10.11")[0], host("10.30.10.21")[0], "tcp", 25)[1].startswith(
         "2 (mail-sanitize)"
     )
@@ -185,3 +196,22 @@ def test_a_declared_flow_without_a_permitting_rule_is_reported(pack: Pack) -> No
     # SSH to dc and the resident-record portal go through other devices; the mail relay is this one's.
     assert before == {("FLOW-MGMT-SSH", "mgmt", "dc"), ("FLOW-JUKI-PORTAL", "lgwan", "mynumber")}
     assert after - before == {("FLOW-MAIL-SANITIZE", "lgwan", "internet")}
+
+
+def test_secrets_in_device_configs_never_reach_the_evidence(pack: Pack) -> None:
+    _, raws = scan(load(WARD), pack, [], Options(limit=("os=network",)))
+    for name in ("fw-01", "cat-core-01", "rtx-kita-01"):
+        original = (WARD / "devices" / name / "running-config").read_text(encoding="utf-8")
+        kept = raws[name].items["file:/running-config"].text
+        assert len(kept.splitlines()) == len(original.splitlines())  # findings cite lines: none move
+        assert int(raws[name].collector["redacted_lines"]) >= 1
+        for secret in (
+            "ENC SH2nN0",
+            "$9$",
+            "0822455D0A16",
+            "k1jun-RO-community",
+            "2Fp7Wq9xZ1",
+            "Kq8Rt2Yw4U",
+            "s3cr3t-pppoe",
+        ):
+            assert secret not in kept, (name, secret)
