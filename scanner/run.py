@@ -128,9 +128,11 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
     try:
         if host.transport == "ssh":
             from scanner.collect import ssh
+            from scanner.netdev import ssh as device_ssh
 
             jump = inventory.host(host.jump) if host.jump else None
-            raw = ssh.collect(host, plan, timeout, jump_host=jump)
+            collect = device_ssh.collect if host.os == "network" else ssh.collect  # a show command, no sh
+            raw = collect(host, plan, timeout, jump_host=jump)
         else:
             raw = transport_for(host)(host, plan, timeout)
     except CollectError as exc:

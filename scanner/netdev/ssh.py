@@ -1,14 +1,24 @@
-"""Read-only collection of a device's configuration over SSH: the one show command per vendor, never config mode.
+"""Read-only collection of a device's configuration over SSH: one session, one exec of the show command.
 
-kijun does not open an interactive session on a network device yet: this module builds the exact
-command line (one SSH session, one exec request, the vendor's show command) and checks that a
-command is read-only, so that the account given to kijun can be restricted to it. The output is
-stored as the probe item ``probe:netdev-show`` (scanner/netdev/device.py reads it like the file).
+No shell, no pager, no config mode: the vendor's show command is the whole exec request, so the
+account given to kijun can be limited to it (a read-only profile, a forced command). Host keys and
+authentication are the SSH transport's (scanner/collect/ssh.py: known_hosts, keys, jump hosts).
+The output is the probe item ``probe:netdev-show``, read like the exported file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+from datetime import datetime
+from typing import Any
+
+from scanner import __version__
+from scanner.collect import CollectError, Plan, hostkeys, sshconfig
+from scanner.collect import ssh as transport
+from scanner.inventory import Host
+from scanner.netdev.device import SHOW_ITEM, vendor
+from scanner.rawfacts import Item, RawFacts
 
 SHOW = {
     "fortios": "show full-configuration",
@@ -16,22 +26,6 @@ SHOW = {
     "cisco-asa": "show running-config",
     "yamaha-rtx": "show config",
 }
-# Words that would change a device; none may appear in what kijun sends.
-_WRITES = (
-    "configure",
-    "config",
-    "conf",
-    "write",
-    "copy",
-    "delete",
-    "erase",
-    "reload",
-    "set",
-    "unset",
-    "edit",
-    "save",
-    "administrator",
-)
 
 
 def show_command(vendor: str) -> str:
@@ -46,11 +40,13 @@ def show_command(vendor: str) -> str:
 
 
 def read_only(command: str) -> bool:
-    """Tell whether a command only shows (starts with ``show`` and carries no write word or chaining)."""
+    """Tell whether a command only shows: it starts with ``show`` and chains nothing (no ; | & or newline)."""
     words = command.split()
-    if not words or words[0] != "show" or any(c in command for c in (";", "|", "&", "\n", "`", "$")):
-        return False
-    return not any(w in _WRITES for w in words[1:2])
+    return (
+        bool(words)
+        and words[0] == "show"
+        and not any(c in command for c in (";", "|", "&", "\n", "`", "$", ">"))
+    )
 
 
 def argv(vendor: str, address: str, user: str, port: int = 22, known_hosts: str = "") -> list[str]:
@@ -66,3 +62,42 @@ def argv(vendor: str, address: str, user: str, port: int = 22, known_hosts: str 
     if known_hosts:
         out += ["-o", f"UserKnownHostsFile={shlex.quote(known_hosts)}"]
     return [*out, "-l", user, "--", address, command]
+
+
+def collect(host: Host, plan: Plan, timeout: float, jump_host: Host | None = None) -> RawFacts:
+    """Read a device's configuration with its show command over SSH (the plan is not used: one item)."""
+    del plan
+    command = show_command(vendor(host))
+    clock = transport._Clock(timeout)
+    route = sshconfig.route(host, jump_host)
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    opened: list[Any] = []
+    try:
+        session = transport._login(route, clock, opened)
+        host_key = hostkeys.fingerprint(session.get_remote_server_key())
+        out = transport._run(session, command, b"", clock, False)
+    except CollectError:
+        raise
+    except Exception as exc:  # an unforeseen paramiko failure is this device's error, never the scan's end
+        raise CollectError("error", f"ssh transport failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        for each in reversed(opened):
+            each.close()
+    item = Item(
+        id=SHOW_ITEM,
+        kind="probe",
+        cmd=command,
+        rc=0,
+        data=out,
+        size=len(out),
+        sha256=hashlib.sha256(out).hexdigest(),
+    )
+    collector = {
+        "name": "kijun-netdev-ssh",
+        "version": __version__,
+        "address": hostkeys.host_id(route[-1].address, route[-1].port),
+        "user": route[-1].user,
+        "command": command,
+        "host_key": host_key,
+    }
+    return RawFacts(host=host.name, collected_at=started, collector=collector, items={SHOW_ITEM: item})
