@@ -86,6 +86,8 @@ def parse(text: str, name: str, file: str) -> Device:
             device.routes.append(Route(model.masked(w[2], w[3]), w[1], line.number))
         elif w[0] == "access-list" and len(w) > 3:
             _ace(device, line, objects, counts)
+        elif w[0] == "router" and len(w) > 1 and w[1] in ("ospf", "bgp", "eigrp", "rip", "isis"):
+            device.notes.append(Note(line.number, line.text, model.DYNAMIC))
         elif w[0] == "access-group" and len(w) >= 3:
             if w[2] == "global":
                 device.global_acl = w[1]

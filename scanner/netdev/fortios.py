@@ -223,6 +223,10 @@ def parse(text: str, name: str, file: str) -> Device:
     objects = _Objects(root, device)
     rules = [r for e in _edits(root, "firewall policy") if (r := _policy(e, objects, device)) is not None]
     device.rulesets["policy"] = RuleSet("policy", tuple(rules), "deny")
+    for proto in ("router ospf", "router bgp", "router rip", "router isis"):
+        for block in root.configs(proto):
+            if block.sets or block.children:
+                device.notes.append(Note(block.line, f"config {proto}", model.DYNAMIC))
     for other in ("firewall policy6", "firewall proxy-policy", "firewall security-policy"):
         for block in root.configs(other):
             if block.edits():

@@ -150,6 +150,8 @@ def parse(text: str, name: str, file: str) -> Device:
             device.notes.append(
                 Note(line.number, line.text, "static NAT: the inside address is reachable at the global one")
             )
+        elif w[0] == "router" and len(w) > 1 and w[1] in ("ospf", "bgp", "eigrp", "rip", "isis"):
+            device.notes.append(Note(line.number, line.text, model.DYNAMIC))
         elif w[:2] == ["ipv6", "access-list"] or w[:2] == ["ipv6", "route"]:
             device.notes.append(Note(line.number, line.text, "IPv6 not assessed"))
     for number, entries in numbered.items():

@@ -15,7 +15,8 @@ from typing import Any
 Range = tuple[int, int]  # inclusive
 ALL_ADDRESSES: Range = (0, 2**32 - 1)
 ALL_PORTS: Range = (0, 65535)
-PROTOCOLS = ("tcp", "udp", "icmp", "other")  # "other": every IP protocol besides these three
+PROTOCOLS = ("tcp", "udp", "icmp", "other")
+DYNAMIC = "dynamic routing: routes it learns are not in the configuration"  # "other": every IP protocol besides these three
 
 # Well-known names the vendors accept in place of a port number (IOS/ASA keywords, RTX names).
 PORT_NAMES = {

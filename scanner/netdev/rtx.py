@@ -158,6 +158,8 @@ def parse(text: str, name: str, file: str) -> Device:
                 dest = ALL_ADDRESSES if w[2] == "default" else model.network(w[2])
                 via = w[w.index("gateway") + 1 :]
                 routes.append((dest, "".join(via[:2]) if via[0] in ("pp", "tunnel") else via[0], number))
+            elif w[0] in ("ospf", "bgp", "rip") and w[1:3] == ["use", "on"]:
+                device.notes.append(Note(number, line, model.DYNAMIC))
             elif w[0] == "nat" and "static" in w:
                 device.notes.append(
                     Note(number, line, "static NAT: an inside address is reachable from outside")

@@ -148,6 +148,7 @@ def judge(device: Device, inventory: Inventory, policy: ZonePolicy) -> list[Pair
     extra_addresses = [(a, a) for a in hosts]
     extra_ports = sorted({(p, p) for f in policy.flows for p in f.ports})
     out: list[Pair] = []
+    _unrouted(device, zones)
     for source in sorted(z for z in zones if z != OUTSIDE):
         for dest in sorted(zones):
             if dest == source or not zones[source] or not zones[dest]:
@@ -177,6 +178,22 @@ def judge(device: Device, inventory: Inventory, policy: ZonePolicy) -> list[Pair
                 v.update({"from_zone": source, "to_zone": dest, "control": control})
             out.append(pair)
     return out
+
+
+def _unrouted(device: Device, zones: dict[str, list[Range]]) -> None:
+    """With dynamic routing, a zone no connected or static route reaches is not assessed (never skipped)."""
+    if not any(n.why == model.DYNAMIC for n in device.notes):
+        return
+    for zone, ranges in sorted(zones.items()):
+        if zone != OUTSIDE and ranges and not any(reach.pieces(device, r) for r in ranges):
+            device.unparsed.append(
+                model.Note(
+                    0,
+                    f"zone {zone}",
+                    "reached by no connected or static route; routes learnt by "
+                    "dynamic routing are not in the configuration",
+                )
+            )
 
 
 def _breaks(

@@ -9,7 +9,7 @@ import pytest
 
 from scanner.engine import control_finding
 from scanner.inventory import Host, load
-from scanner.netdev import crosscheck, fortios, reach, verdict
+from scanner.netdev import crosscheck, fortios, ios, reach, verdict
 from scanner.netdev.model import Device, Interface, Rule, RuleSet, Service, host, network
 from scanner.policy import Pack
 from scanner.probes.zonefile import for_inventory
@@ -215,3 +215,15 @@ def test_secrets_in_device_configs_never_reach_the_evidence(pack: Pack) -> None:
             "s3cr3t-pppoe",
         ):
             assert secret not in kept, (name, secret)
+
+
+def test_a_zone_only_dynamic_routing_could_reach_is_not_assessed(pack: Pack) -> None:
+    inventory = load(WARD)
+    policy = for_inventory(inventory, None, pack)
+    conf = (WARD / "devices" / "cat-core-01" / "running-config").read_text(encoding="utf-8")
+    dev = ios.parse(conf + "router ospf 1\n network 10.0.0.0 0.255.255.255 area 0\n", "cat", "cat")
+    verdict.judge(dev, inventory, policy)
+    assert {n.text for n in dev.unparsed} == {"zone internet"}  # lgwan, mynumber, dc, mgmt are routed
+    plain = ios.parse(conf, "cat", "cat")
+    verdict.judge(plain, inventory, policy)
+    assert plain.unparsed == []
