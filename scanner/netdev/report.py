@@ -42,9 +42,32 @@ def _probes(row: dict[str, Any]) -> str:
     return f"<ul>{''.join(items)}</ul>" if items else "プローブなし <span class='en'>not probed</span>"
 
 
+def _devices(devices: list[dict[str, Any]]) -> str:
+    items = []
+    for d in devices:
+        parts = []
+        for key, ja, en in (
+            ("shadowed", "先行ルールに隠れたルール", "shadowed"),
+            ("unused", "ゾーン間で使われないルール", "unused"),
+            ("disabled", "無効なルール", "disabled"),
+        ):
+            rules = ", ".join(
+                f"{escape(r['rule'])} ({escape(r['where'])}"
+                + (f"; {escape(r['covered_by'])}" if r.get("covered_by") else "")
+                + ")"
+                for r in d.get(key, [])[:SHOWN]
+            )
+            if rules:
+                parts.append(f"{ja} <span class='en'>{en}</span>: {rules}")
+        if parts:
+            items.append(f"<li>{escape(d['device'])}: {'<br>'.join(parts)}</li>")
+    return f"<ul>{''.join(items)}</ul>" if items else ""
+
+
 def section(envelope: dict[str, Any]) -> str:
     """Return the zone-pair table of the run's network devices ("" when the run judged none)."""
-    rows = envelope.get("netdev") or []
+    table = envelope.get("netdev") or {}
+    rows = table.get("pairs") or []
     if not rows:
         return ""
     body = "".join(
@@ -58,4 +81,5 @@ def section(envelope: dict[str, Any]) -> str:
         "<table><tr><th>機器 <span class='en'>Device</span></th><th>ゾーン <span class='en'>Zones</span></th>"
         "<th>管理策 <span class='en'>Control</span></th><th>許可するルール <span class='en'>Permitting rules</span></th>"
         f"<th>プローブ <span class='en'>Probes</span></th></tr>{body}</table>"
+        + _devices(table.get("devices") or [])
     )

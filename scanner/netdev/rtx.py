@@ -127,6 +127,7 @@ def parse(text: str, name: str, file: str) -> Device:
     device = Device(name, "yamaha-rtx", file, "acl")
     statics: dict[str, Rule] = {}
     dynamics: dict[str, Rule] = {}
+    returning: set[str] = set()  # filters that match return traffic only: in lists, they open nothing
     lists: dict[tuple[str, str], tuple[list[str], list[str], int]] = {}
     addresses: dict[str, list[Range]] = {}
     routes: list[tuple[Range, str, int]] = []
@@ -145,6 +146,7 @@ def parse(text: str, name: str, file: str) -> Device:
                 rule = _filter(w[2], w[3:], number, line)
                 if rule is None:
                     device.notes.append(Note(number, line, "matches return traffic only"))
+                    returning.add(w[2])
                 else:
                     statics[w[2]] = rule
             elif w[0] == "ip" and len(w) >= 4 and w[2:4] == ["secure", "filter"]:
@@ -170,7 +172,7 @@ def parse(text: str, name: str, file: str) -> Device:
             device.unparsed.append(Note(number, line, f"not understood: {exc}"))
     for iface, nets in addresses.items():
         device.interfaces[iface] = Interface(iface, tuple(nets))
-    _assemble(device, lists, statics, dynamics, routes)
+    _assemble(device, lists, statics, dynamics, routes, returning)
     return device
 
 
@@ -180,11 +182,13 @@ def _assemble(
     statics: dict[str, Rule],
     dynamics: dict[str, Rule],
     routes: list[tuple[Range, str, int]],
+    returning: set[str],
 ) -> None:
     """Bind the filter lists to their interfaces and the routes to the interface they leave by."""
     for (iface, direction), (numbers, dyn, at) in lists.items():
         rules = [statics[n] for n in numbers if n in statics] + [dynamics[n] for n in dyn if n in dynamics]
-        missing = [n for n in numbers if n not in statics] + [n for n in dyn if n not in dynamics]
+        missing = [n for n in numbers if n not in statics and n not in returning]
+        missing += [n for n in dyn if n not in dynamics]
         for n in missing:
             device.notes.append(
                 Note(at, f"ip {iface} secure filter {direction}: {n}", "no such filter: skipped")

@@ -14,7 +14,8 @@ from typing import Any
 
 from scanner.errors import LoadError
 from scanner.inventory import Host, Inventory
-from scanner.netdev import crosscheck, device, findings, verdict
+from scanner.netdev import crosscheck, device, findings, reach, verdict
+from scanner.netdev.model import Device
 from scanner.policy import Pack
 from scanner.probes.zonefile import for_inventory
 from scanner.rawfacts import RawFacts
@@ -41,18 +42,19 @@ def scan_devices(
     zone_policy: str,
     collected: Sequence[tuple[Host, RawFacts | None, str]],
     probed: list[Finding],
-) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Return the NET findings of the network devices and the zone-pair table (rules beside probes).
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Return the NET findings of the network devices and their table (zone pairs: rules beside probes).
 
     ``collected`` holds each device host, its raw facts (None when not collected) and why not.
     """
     hosts = [(h, raw, why) for h, raw, why in collected if h.os == "network"]
     if not hosts:
-        return [], []
+        return [], {}
     policy = for_inventory(inventory, Path(zone_policy) if zone_policy else None, pack)
     probes = crosscheck.probe_results(probed)
     out: list[Finding] = []
     rows: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
     for host, raw, why in hosts:
         if raw is None:
             out += findings.failed(host, pack, Status.UNREACHABLE, why or "device not collected")
@@ -72,4 +74,32 @@ def scan_devices(
                 m for m in missing if (m["from_zone"], m["to_zone"]) == (row["from_zone"], row["to_zone"])
             ]
         rows += table
-    return out, rows
+        summaries.append(summary(model, pairs))
+    return out, {"pairs": rows, "devices": summaries} if rows or summaries else {}
+
+
+def summary(model: Device, pairs: list[verdict.Pair]) -> dict[str, Any]:
+    """Return what a device's rules look like as a whole: shadowed, unused and disabled rules, notes."""
+    used = {line for pair in pairs for flow in pair.flows for line in flow["lines"]}
+    rules = [r for s in model.rulesets.values() for r in s.rules]
+    covered = reach.shadowed(model)
+    shadowed = {r.line for r, _ in covered}
+    return {
+        "device": model.name,
+        "vendor": model.vendor,
+        "shadowed": [
+            {
+                "rule": r.label(),
+                "where": model.where(r),
+                "covered_by": e.label() if e else "several earlier rules",
+            }
+            for r, e in covered
+        ],
+        "unused": [
+            {"rule": r.label(), "where": model.where(r)}
+            for r in rules
+            if r.enabled and r.action == "permit" and r.line not in used and r.line not in shadowed
+        ],
+        "disabled": [{"rule": r.label(), "where": model.where(r)} for r in rules if not r.enabled],
+        "notes": [{"line": n.line, "text": n.text, "why": n.why} for n in model.notes],
+    }

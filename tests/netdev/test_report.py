@@ -40,8 +40,14 @@ def test_section_shows_rules_and_probes_side_by_side_escaped() -> None:
             }
         ],
     }
-    html = section({"netdev": [row]})
+    device = {
+        "device": "fw<1>",
+        "shadowed": [{"rule": "8", "where": "fw:90", "covered_by": "2"}],
+        "unused": [],
+    }
+    html = section({"netdev": {"pairs": [row], "devices": [device]}})
     assert "<script>" not in html and "7 (&lt;script&gt;)" in html and "fw&lt;1&gt;" in html
     assert "✗ <code>" in html and "⚠ declared flow FLOW-X" in html
     assert "tcp/445 open: no rule found — another path exists" in html
+    assert "shadowed</span>: 8 (fw:90; 2)" in html
     assert section({}) == ""

@@ -10,6 +10,7 @@ import pytest
 from scanner.engine import control_finding
 from scanner.inventory import Host, load
 from scanner.netdev import crosscheck, fortios, ios, reach, verdict
+from scanner.netdev.scan import summary
 from scanner.netdev.model import Device, Interface, Rule, RuleSet, Service, host, network
 from scanner.policy import Pack
 from scanner.probes.zonefile import for_inventory
@@ -227,3 +228,16 @@ def test_a_zone_only_dynamic_routing_could_reach_is_not_assessed(pack: Pack) -> 
     plain = ios.parse(conf, "cat", "cat")
     verdict.judge(plain, inventory, policy)
     assert plain.unparsed == []
+
+
+def test_shadowed_disabled_and_unused_rules_are_noted(pack: Pack) -> None:
+    inventory = load(WARD)
+    policy = for_inventory(inventory, None, pack)
+    dev = fortios.parse(
+        (WARD / "devices" / "fw-01" / "running-config").read_text(encoding="utf-8"), "fw-01", "fw"
+    )
+    got = summary(dev, verdict.judge(dev, inventory, policy))
+    assert [(r["rule"], r["covered_by"]) for r in got["shadowed"]] == [
+        ("8 (mail-sanitize-dup)", "2 (mail-sanitize)")
+    ]
+    assert [r["rule"] for r in got["disabled"]] == ["9 (old-test)"] and got["unused"] == []
