@@ -10,8 +10,8 @@ import pytest
 from scanner.engine import control_finding
 from scanner.inventory import Host, load
 from scanner.netdev import crosscheck, fortios, ios, reach, verdict
-from scanner.netdev.scan import summary
 from scanner.netdev.model import Device, Interface, Rule, RuleSet, Service, host, network
+from scanner.netdev.scan import summary
 from scanner.policy import Pack
 from scanner.probes.zonefile import for_inventory
 from scanner.results import CheckResult, Finding, Status
