@@ -50,7 +50,12 @@ def scan_devices(
     hosts = [(h, raw, why) for h, raw, why in collected if h.os == "network"]
     if not hosts:
         return [], {}
-    policy = for_inventory(inventory, Path(zone_policy) if zone_policy else None, pack)
+    try:
+        policy = for_inventory(inventory, Path(zone_policy) if zone_policy else None, pack)
+    except LoadError as exc:  # reached only with --no-probe (the CLI checks it before the scan otherwise)
+        return [
+            f for h, _, _ in hosts for f in findings.failed(h, pack, Status.ERROR, f"zone policy: {exc}")
+        ], {}
     probes = crosscheck.probe_results(probed)
     out: list[Finding] = []
     rows: list[dict[str, Any]] = []
