@@ -27,9 +27,7 @@ def test_an_unknown_vendor_stops_before_any_host(tmp_path: Path) -> None:
 
 
 def test_the_example_ward_netdev_scan_fails_on_its_devices_rules(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main, ["scan", str(WARD), "--out", str(tmp_path), "--quiet"]
-    )
+    result = CliRunner().invoke(main, ["scan", str(WARD), "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 1
     html = next(tmp_path.glob("2*/report.html")).read_text(encoding="utf-8")
     assert 'id="netdev"' in html and "7 (vendor-maint-rdp)" in html
