@@ -12,6 +12,7 @@ from typing import Any
 
 from scanner.inventory import Inventory
 from scanner.netdev import reach
+from scanner.netdev.boxes import Box
 from scanner.netdev.model import Device
 from scanner.netdev.verdict import Pair
 from scanner.probes.zonepolicy import ANY, ZonePolicy
@@ -55,7 +56,7 @@ def explain(device: Device, src: int, dst: int, proto: str, port: int) -> tuple[
     d = reach.pieces(device, (dst, dst))
     if not s or not d or s[0][1] == d[0][1] or s[0][2] != d[0][2]:
         return False, ""
-    atom = reach.Atom((src, src), (dst, dst), proto, (port, port))
+    atom = Box((src, src), (dst, dst), proto, (port, port))
     decided = [reach.decide(st, atom) for st in reach.stages(device, s[0][1], d[0][1])]
     if not all(ok for ok, _ in decided):
         return True, ""

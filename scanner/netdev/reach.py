@@ -4,7 +4,7 @@ A packet from zone A to zone B enters by the interface facing A and leaves by th
 (connected networks, then static routes, longest match). It crosses the stages of that pair:
 FortiOS one policy table (rules whose srcintf/dstintf match), ACL devices the ingress ``in`` and
 egress ``out`` lists (no list: everything passes; ASA: security levels). The address, protocol and
-port space is cut into atoms at every rule boundary, so each atom meets one first-matching rule.
+port space is carved rule by rule (scanner/netdev/boxes.py): each part meets its first matching rule.
 """
 
 from __future__ import annotations
@@ -12,21 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.netdev import asa
-from scanner.netdev.model import ALL_PORTS, PROTOCOLS, Device, Range, Rule, merge
+from scanner.netdev.boxes import Box, carve, first_match, rule_boxes, space
+from scanner.netdev.model import ALL_PORTS, Device, Range, Rule, merge
 
-MAX_ATOMS = 200_000  # per interface pair; beyond it the device is reported as not assessed
+MAX_BOXES = 200_000  # per interface pair; beyond it the device is reported as not assessed
 
 
 class TooLarge(ValueError):
     """The rule space of one interface pair is too large to enumerate."""
-
-
-@dataclass(frozen=True)
-class Atom:
-    src: Range
-    dst: Range
-    proto: str
-    ports: Range
 
 
 @dataclass(frozen=True)
@@ -40,9 +33,9 @@ class Stage:
 
 @dataclass(frozen=True)
 class Permit:
-    """An atom the device lets through, and the rules (or unfiltered stages) that let it."""
+    """A box the device lets through, and the rules (or unfiltered stages) that let it."""
 
-    atom: Atom
+    box: Box
     rules: tuple[Rule, ...]
     open_stages: tuple[str, ...]  # stages without a filter (or a default permit) that let it pass
     via: tuple[str, str]  # ingress, egress interface
@@ -52,7 +45,7 @@ def _covers(ranges: tuple[Range, ...], r: Range) -> bool:
     return any(lo <= r[0] and r[1] <= hi for lo, hi in ranges)
 
 
-def matches(rule: Rule, atom: Atom) -> bool:
+def matches(rule: Rule, atom: Box) -> bool:
     """Tell whether a rule matches every packet of an atom (a permit with source ports matches some)."""
     if not (rule.enabled and _covers(rule.src, atom.src) and _covers(rule.dst, atom.dst)):
         return False
@@ -132,45 +125,7 @@ def stages(device: Device, src_if: str, dst_if: str) -> list[Stage]:
     return out
 
 
-def _cuts(space: Range, edges: list[Range]) -> list[Range]:
-    points = {space[0]}
-    for lo, hi in edges:
-        for b in (lo, hi + 1):
-            if space[0] < b <= space[1]:
-                points.add(b)
-    ordered = sorted(points)
-    return [(p, (ordered[i + 1] - 1) if i + 1 < len(ordered) else space[1]) for i, p in enumerate(ordered)]
-
-
-def atoms(
-    src: Range,
-    dst: Range,
-    rules: list[Rule],
-    extra_src: list[Range],
-    extra_dst: list[Range],
-    extra_ports: list[Range],
-) -> list[Atom]:
-    """Cut the space src × dst × protocol × port at every boundary the rules (and extras) draw."""
-    srcs = _cuts(src, [r for rule in rules for r in rule.src] + extra_src)
-    dsts = _cuts(dst, [r for rule in rules for r in rule.dst] + extra_dst)
-    ports = _cuts(
-        ALL_PORTS,
-        [p for rule in rules for s in rule.services for p in s.ports if s.proto in ("tcp", "udp")]
-        + extra_ports,
-    )
-    count = len(srcs) * len(dsts) * (2 * len(ports) + 2)
-    if count > MAX_ATOMS:
-        raise TooLarge(f"{count} atoms")
-    out = []
-    for s in srcs:
-        for d in dsts:
-            for proto in PROTOCOLS:
-                for p in ports if proto in ("tcp", "udp") else [ALL_PORTS]:
-                    out.append(Atom(s, d, proto, p))
-    return out
-
-
-def decide(stage: Stage, atom: Atom) -> tuple[bool, Rule | None]:
+def decide(stage: Stage, atom: Box) -> tuple[bool, Rule | None]:
     """Return whether a stage lets an atom through, and the first rule that decided it."""
     if stage.rules is None:
         return True, None
@@ -187,21 +142,8 @@ def _relevant(rules: tuple[Rule, ...] | None, src: Range, dst: Range) -> list[Ru
     return [x for x in rules or () if hits(x.src, src) and hits(x.dst, dst)]
 
 
-def permitted(
-    device: Device,
-    src: list[Range],
-    dst: list[Range],
-    extra_src: list[Range] | None = None,
-    extra_dst: list[Range] | None = None,
-    extra_ports: list[Range] | None = None,
-) -> tuple[list[Permit], bool]:
-    """Return the atoms from ``src`` to ``dst`` the device permits, and whether it connects them at all."""
-    if extra_ports is None:
-        extra_ports = []
-    if extra_dst is None:
-        extra_dst = []
-    if extra_src is None:
-        extra_src = []
+def permitted(device: Device, src: list[Range], dst: list[Range]) -> tuple[list[Permit], bool]:
+    """Return the boxes from ``src`` to ``dst`` the device permits, and whether it connects them at all."""
     out: list[Permit] = []
     connected = False
     for s_range in merge(src):
@@ -211,17 +153,28 @@ def permitted(
                     if s_if == d_if or s_vrf != d_vrf:
                         continue
                     connected = True
-                    steps = stages(device, s_if, d_if)
-                    rules = [r for st in steps for r in _relevant(st.rules, s_piece, d_piece)]
-                    for atom in atoms(s_piece, d_piece, rules, extra_src, extra_dst, extra_ports):
-                        decided = [decide(st, atom) for st in steps]
-                        if all(ok for ok, _ in decided):
-                            used = tuple(r for _, r in decided if r is not None)
-                            open_ = tuple(
-                                st.label for st, (_, r) in zip(steps, decided, strict=True) if r is None
-                            )
-                            out.append(Permit(atom, used, open_, (s_if, d_if)))
+                    out += _through(device, s_piece, d_piece, s_if, d_if)
     return out, connected
+
+
+def _through(device: Device, src: Range, dst: Range, s_if: str, d_if: str) -> list[Permit]:
+    """Return what crosses every stage between two interfaces, with the rules that let it."""
+    current: list[tuple[Box, tuple[Rule, ...], tuple[str, ...]]] = [(b, (), ()) for b in space(src, dst)]
+    for stage in stages(device, s_if, d_if):
+        if stage.rules is None:
+            current = [(b, rules, (*open_, stage.label)) for b, rules, open_ in current]
+            continue
+        rules = _relevant(stage.rules, src, dst)
+        after: list[tuple[Box, tuple[Rule, ...], tuple[str, ...]]] = []
+        for box, carried, open_ in current:
+            passed, left = first_match(rules, [(box, carried)])
+            after += [(b, r, open_) for b, r in passed]
+            if stage.default == "permit":  # ASA security levels: what no rule matched passes
+                after += [(b, r, (*open_, stage.label)) for b, r in left]
+        current = after
+        if len(current) > MAX_BOXES:
+            raise TooLarge(f"{len(current)} boxes between {s_if} and {d_if}")
+    return [Permit(b, rules, open_, (s_if, d_if)) for b, rules, open_ in current]
 
 
 def _ifs_cover(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
@@ -237,22 +190,17 @@ def shadowed(device: Device) -> list[tuple[Rule, Rule | None]]:
                 continue
             earlier = [
                 e
-                for e in ruleset.rules[:i]
+                for e in _relevant_all(ruleset.rules[:i], rule)
                 if e.enabled and _ifs_cover(e.src_ifs, rule.src_ifs) and _ifs_cover(e.dst_ifs, rule.dst_ifs)
             ]
-            if not earlier:
+            mine = rule_boxes(rule)
+            if not earlier or not mine:
                 continue
-            try:
-                space = [
-                    a
-                    for s in rule.src
-                    for d in rule.dst
-                    for a in atoms(s, d, [*earlier, rule], [], [], [])
-                    if matches(rule, a)
-                ]
-            except TooLarge:
-                continue
-            if space and all(any(matches(e, a) for e in earlier) for a in space):
-                whole = next((e for e in earlier if all(matches(e, a) for a in space)), None)
+            if not carve(mine, [b for e in earlier for b in rule_boxes(e)]):
+                whole = next((e for e in earlier if not carve(mine, rule_boxes(e))), None)
                 out.append((rule, whole))
     return out
+
+
+def _relevant_all(rules: tuple[Rule, ...], rule: Rule) -> list[Rule]:
+    return [e for e in rules if any(_relevant((e,), s, d) for s in rule.src for d in rule.dst)]

@@ -14,10 +14,9 @@ from typing import Any
 
 from scanner.inventory import Inventory
 from scanner.netdev import model, reach
+from scanner.netdev.boxes import Box, intersect, subtract
 from scanner.netdev.model import Device, Range, merge, ports_text, range_text
-from scanner.probes.zonepolicy import OUTSIDE, ZonePolicy
-
-PORTS_CHECKED = 64  # a declared flow covers at most this many consecutive ports per atom
+from scanner.probes.zonepolicy import ANY, OUTSIDE, Endpoint, ZonePolicy
 
 
 @dataclass
@@ -51,34 +50,60 @@ def zone_ranges(inventory: Inventory) -> dict[str, list[Range]]:
     return out
 
 
-def _addresses(inventory: Inventory, policy: ZonePolicy) -> dict[int, str]:
-    """Return the inventory hosts that flows or proxies name, by address."""
-    named = (
-        {f.source.host for f in policy.flows}
-        | {f.dest.host for f in policy.flows}
-        | {h for h, _ in policy.proxies}
-    )
-    out = {}
-    for host in inventory.hosts:
-        if host.name in named and host.address:
-            try:
-                out[int(ipaddress.IPv4Address(host.address))] = host.name
-            except ValueError:
-                continue
+def _address(inventory: Inventory, name: str) -> Range | None:
+    host = inventory.host(name)
+    try:
+        value = int(ipaddress.IPv4Address(host.address)) if host else None
+    except ValueError:
+        value = None
+    return (value, value) if value is not None else None
+
+
+def _end(end: Endpoint, zone: str, zones: dict[str, list[Range]], inventory: Inventory) -> list[Range]:
+    """Return the addresses of a flow endpoint inside one zone (a host, or the whole zone)."""
+    if end.host:
+        found = _address(inventory, end.host)
+        return [found] if found else []
+    if end.zone == zone or (end.zone == ANY and zone != OUTSIDE):
+        return zones[zone]
+    return []
+
+
+def declared(
+    policy: ZonePolicy, inventory: Inventory, zones: dict[str, list[Range]], source: str, dest: str
+) -> list[tuple[Box, str]]:
+    """Return the boxes the zone policy declares from one zone to another, with the flow ids."""
+    out: list[tuple[Box, str]] = []
+    if dest == OUTSIDE:  # the declared proxy is the one way out (any protocol, any port)
+        for name, _ in policy.proxies:
+            found = _address(inventory, name)
+            if found:
+                out += [
+                    (Box(found, r, proto, model.ALL_PORTS), "egress-proxy")
+                    for r in zones[OUTSIDE]
+                    for proto in model.PROTOCOLS
+                ]
+    for flow in policy.flows:
+        srcs, dsts = _end(flow.source, source, zones, inventory), _end(flow.dest, dest, zones, inventory)
+        ports = merge([(p, p) for p in flow.ports])
+        out += [(Box(s, d, "tcp", p), flow.id) for s in srcs for d in dsts for p in ports]
     return out
 
 
-def declared(policy: ZonePolicy, hosts: dict[int, str], source: str, dest: str, atom: reach.Atom) -> str:
-    """Return the id of the zone-policy flow covering an atom ("" when none does)."""
-    src_host = hosts.get(atom.src[0], "") if atom.src[0] == atom.src[1] else ""
-    dst_host = hosts.get(atom.dst[0], "") if atom.dst[0] == atom.dst[1] else ""
-    if dest == OUTSIDE and any(h == src_host for h, _ in policy.proxies):
-        return "egress-proxy"
-    lo, hi = atom.ports
-    if atom.proto != "tcp" or hi - lo >= PORTS_CHECKED:
-        return ""
-    ids = {policy.allowed(src_host, source, dst_host, dest, p) for p in range(lo, hi + 1)}
-    return "" if "" in ids else ",".join(sorted(ids))
+def label(box: Box, flows: list[tuple[Box, str]]) -> list[tuple[Box, str]]:
+    """Split a permitted box into the parts each declared flow covers and the rest ("")."""
+    todo, out = [box], []
+    for cover, flow in flows:
+        left = []
+        for part in todo:
+            inside = intersect(part, cover)
+            if inside is None:
+                left.append(part)
+                continue
+            out.append((inside, flow))
+            left += subtract(part, cover)
+        todo = left
+    return out + [(part, "") for part in todo]
 
 
 def _service(protos: dict[str, list[Range]]) -> str:
@@ -98,10 +123,10 @@ def _addr(ranges: list[Range]) -> str:
     return ", ".join(range_text(r) for r in merged)
 
 
-def _group(device: Device, permits: list[tuple[reach.Permit, str]]) -> list[dict[str, Any]]:
+def _group(device: Device, permits: list[tuple[Box, reach.Permit, str]]) -> list[dict[str, Any]]:
     """Group atoms by the rules that permit them into readable flows (rule, file:line, src, dst, service)."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for permit, why in permits:
+    for box, permit, why in permits:
         key = (tuple(r.id for r in permit.rules), permit.open_stages, permit.via, why)
         group = groups.setdefault(
             key,
@@ -115,9 +140,9 @@ def _group(device: Device, permits: list[tuple[reach.Permit, str]]) -> list[dict
                 "via": permit.via,
             },
         )
-        group["src"].append(permit.atom.src)
-        group["dst"].append(permit.atom.dst)
-        group["protos"].setdefault(permit.atom.proto, []).append(permit.atom.ports)
+        group["src"].append(box.src)
+        group["dst"].append(box.dst)
+        group["protos"].setdefault(box.proto, []).append(box.ports)
     out = []
     for g in groups.values():
         rules = g["rules"]
@@ -144,36 +169,29 @@ def _group(device: Device, permits: list[tuple[reach.Permit, str]]) -> list[dict
 def judge(device: Device, inventory: Inventory, policy: ZonePolicy) -> list[Pair]:
     """Return every ordered zone pair the device connects, with its permitted flows and violations."""
     zones = zone_ranges(inventory)
-    hosts = _addresses(inventory, policy)
-    extra_addresses = [(a, a) for a in hosts]
-    extra_ports = sorted({(p, p) for f in policy.flows for p in f.ports})
     out: list[Pair] = []
     _unrouted(device, zones)
     for source in sorted(z for z in zones if z != OUTSIDE):
         for dest in sorted(zones):
             if dest == source or not zones[source] or not zones[dest]:
                 continue
-            permits, connected = reach.permitted(
-                device, zones[source], zones[dest], extra_addresses, extra_addresses, extra_ports
-            )
+            permits, connected = reach.permitted(device, zones[source], zones[dest])
             if not connected:
                 continue
             control = policy.control_for(source, dest)
-            pair = Pair(source, dest, control, connected)
-            judged: list[tuple[reach.Permit, str]] = []
-            bad: list[tuple[reach.Permit, str]] = []
+            flows = declared(policy, inventory, zones, source, dest)
+            judged: list[tuple[Box, reach.Permit, str]] = []
+            bad: list[tuple[Box, reach.Permit, str]] = []
             for permit in permits:
-                flow = declared(policy, hosts, source, dest, permit.atom)
                 unfiltered = not permit.rules
                 # any/all rules are always findings between two separated zones (the proxy's egress
                 # to "outside" needs destination all, so it is judged by its declared flow only).
                 broad = unfiltered or (dest != OUTSIDE and any(r.broad for r in permit.rules))
-                if control and (broad or not flow):
-                    why = _breaks(policy, source, dest, control, flow, unfiltered, broad)
-                    bad.append((permit, why))
-                judged.append((permit, flow or ("undeclared" if control else "not judged")))
-            pair.flows = _group(device, judged)
-            pair.violations = _group(device, bad)
+                for part, flow in label(permit.box, flows):
+                    judged.append((part, permit, flow or ("undeclared" if control else "not judged")))
+                    if control and (broad or not flow):
+                        bad.append((part, permit, _breaks(source, dest, control, unfiltered, broad)))
+            pair = Pair(source, dest, control, connected, _group(device, judged), _group(device, bad))
             for v in pair.violations:
                 v.update({"from_zone": source, "to_zone": dest, "control": control})
             out.append(pair)
@@ -196,14 +214,12 @@ def _unrouted(device: Device, zones: dict[str, list[Range]]) -> None:
             )
 
 
-def _breaks(
-    policy: ZonePolicy, source: str, dest: str, control: str, flow: str, unfiltered: bool, broad: bool
-) -> str:
+def _breaks(source: str, dest: str, control: str, unfiltered: bool, broad: bool) -> str:
     entry = f"zone policy judged_by {source} → {dest}: {control}"
     if unfiltered:
         return f"no filter at all on this path; {entry}"
     if broad:
-        return f"an any/all rule between separated zones{f' (also covers {flow})' if flow else ''}; {entry}"
+        return f"an any/all rule between separated zones; {entry}"
     return f"no declared flow covers it; {entry}"
 
 

@@ -108,7 +108,7 @@ def test_first_match_decides_and_a_shadowed_permit_opens_nothing() -> None:
         [_rule(10, "deny"), _rule(20, "permit"), _rule(30, "permit", svc=Service("tcp", ((22, 22),)))]
     )
     permits, connected = reach.permitted(dev, [network("10.10.0.0/24")], [network("10.30.0.0/24")])
-    assert connected and {(p.atom.proto, p.atom.ports, p.rules[0].id) for p in permits} == {
+    assert connected and {(p.box.proto, p.box.ports, p.rules[0].id) for p in permits} == {
         ("tcp", (22, 22), "IN 30")
     }
     assert [(r.id, e.id if e else None) for r, e in reach.shadowed(dev)] == [("IN 20", "IN 10")]
@@ -118,7 +118,7 @@ def test_an_interface_without_acl_routes_everything_and_that_is_a_finding(pack: 
     dev = _device([])
     dev.interfaces["a"] = dataclasses.replace(dev.interfaces["a"], acl_in="")
     permits, _ = reach.permitted(dev, [network("10.10.0.0/24")], [network("10.30.0.0/24")])
-    assert {p.atom.proto for p in permits} == {"tcp", "udp", "icmp", "other"} and all(
+    assert {p.box.proto for p in permits} == {"tcp", "udp", "icmp", "other"} and all(
         not p.rules for p in permits
     )
 
