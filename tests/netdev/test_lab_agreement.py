@@ -14,9 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.collect import hostkeys
+from scanner.netdev import crosscheck, verdict
+from scanner.netdev.device import PARSERS
 from scanner.policy import Pack
 from scanner.probes import scan_probes
-from scanner.results import Status
+from scanner.probes.zonefile import for_inventory
+from scanner.results import Finding, Status
 from scanner.run import Options
 from tests.lab import zonespec
 from tests.lab.lab import cleanup_stale, unavailable
@@ -45,9 +48,13 @@ def zlab() -> Iterator[ZoneLab]:
             teardown(built)
 
 
-def probe_verdict(lab: ZoneLab, pack: Pack, zone_policy: str = "") -> set[tuple[str, str, str]]:
-    """Return the (control, from, to) pairs whose probe check failed."""
+def probe_verdict(
+    lab: ZoneLab, pack: Pack, zone_policy: str = "", seen: list[Finding] | None = None
+) -> set[tuple[str, str, str]]:
+    """Return the (control, from, to) pairs whose probe check failed (the findings go into ``seen``)."""
     findings, _ = scan_probes(lab.inventory, pack, Options(timeout=90, zone_policy=zone_policy))
+    if seen is not None:
+        seen += findings
     out = set()
     for finding in findings:
         for check in finding.checks:
@@ -83,8 +90,9 @@ def test_config_and_probe_verdicts_agree_and_name_the_rule(zlab: ZoneLab, pack: 
     configs = {vendor: render(zlab.prefix, extra) for vendor, render in RENDER.items()}
     by_config = {vendor: config_verdict(text, vendor, zlab.dir, pack) for vendor, text in configs.items()}
     zlab.set_extra_rules(extra)
+    seen: list[Finding] = []
     try:
-        probed = probe_verdict(zlab, pack)
+        probed = probe_verdict(zlab, pack, seen=seen)
         widened = probe_verdict(zlab, pack, with_port(zlab, 4444)) if variant == "port" else probed
     finally:
         zlab.set_extra_rules([])
@@ -97,3 +105,18 @@ def test_config_and_probe_verdicts_agree_and_name_the_rule(zlab: ZoneLab, pack: 
         )
     if variant == "port":
         assert probed == set()  # no vantage probes tcp/4444 by default: only the rules show the hole
+    # Cross-check: every open path the probes saw is explained by the variant's rule on the device
+    # that has it, and is "another path" on a device rendered without it (the correct policy).
+    policy = for_inventory(zlab.inventory, None, pack)
+    probes = crosscheck.probe_results(seen)
+    for vendor, render in RENDER.items():
+        broken = PARSERS[vendor](configs[vendor], "lab-router", "lab-router:/running-config")
+        assert crosscheck.probe_checks(broken, verdict.judge(broken, zlab.inventory, policy), probes) == {}
+        correct = PARSERS[vendor](render(zlab.prefix, []), "lab-router", "lab-router:/running-config")
+        unexplained = crosscheck.probe_checks(correct, verdict.judge(correct, zlab.inventory, policy), probes)
+        assert {c for c, _, _ in probed} == set(unexplained), vendor
+        assert all(
+            "open but no rule found — another path exists" in c.message
+            for cs in unexplained.values()
+            for c in cs
+        )
