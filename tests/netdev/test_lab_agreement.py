@@ -9,11 +9,8 @@ policy lists it; the config verdict finds it either way (what no vantage tests).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from scanner.collect import hostkeys
 from scanner.netdev import crosscheck, verdict
 from scanner.netdev.device import PARSERS
 from scanner.policy import Pack
@@ -22,30 +19,12 @@ from scanner.probes.zonefile import for_inventory
 from scanner.results import Finding, Status
 from scanner.run import Options
 from tests.lab import zonespec
-from tests.lab.lab import cleanup_stale, unavailable
-from tests.lab.zones import ZoneLab, build, teardown
+from tests.lab.test_zone_lab import zlab as zlab  # the zone lab fixture, built once for this module
+from tests.lab.zones import ZoneLab
 from tests.netdev import labrender
 from tests.netdev.test_lab_render import RENDER, config_verdict, rule_name
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(scope="module")
-def zlab() -> Iterator[ZoneLab]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    cleanup_stale()
-    built = build(zonespec.functional)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(built.home))
-        for name in ("SSH_AUTH_SOCK", "KIJUN_TOFU", "KIJUN_KNOWN_HOSTS"):
-            mp.delenv(name, raising=False)
-        mp.setattr(hostkeys, "trust_on_first_use", False)
-        try:
-            yield built
-        finally:
-            teardown(built)
 
 
 def probe_verdict(
