@@ -9,7 +9,7 @@ import pytest
 
 from scanner.engine import control_finding
 from scanner.inventory import Host, load
-from scanner.netdev import crosscheck, fortios, ios, reach, verdict
+from scanner.netdev import asa, crosscheck, fortios, ios, reach, verdict
 from scanner.netdev.model import Device, Interface, Rule, RuleSet, Service, host, network
 from scanner.netdev.scan import summary
 from scanner.policy import Pack
@@ -241,3 +241,37 @@ def test_shadowed_disabled_and_unused_rules_are_noted(pack: Pack) -> None:
         ("8 (mail-sanitize-dup)", "2 (mail-sanitize)")
     ]
     assert [r["rule"] for r in got["disabled"]] == ["9 (old-test)"] and got["unused"] == []
+
+
+def test_asa_acls_and_security_levels_decide_the_paths(pack: Pack) -> None:
+    inventory = load(WARD)
+    policy = for_inventory(inventory, None, pack)
+    dev = asa.parse(
+        (Path(__file__).parent / "configs" / "asa-dmz.conf").read_text(encoding="utf-8"), "asa", "asa"
+    )
+    pairs = {(p.source, p.dest): p for p in verdict.judge(dev, inventory, policy)}
+    # inside (internet zone) → lgwan: the proxy's web rule has destination any4, an any rule.
+    [web] = pairs[("internet", "lgwan")].violations
+    assert (web["rule"], web["src"], web["service"]) == ("INSIDE-IN line 1", "10.30.1.20/32", "tcp/80,443")
+    # lgwan (level 80) → outside (level 0) has no ACL: the security levels let everything out.
+    [open_] = pairs[("lgwan", "outside")].violations
+    assert open_["rule"] == "no filter on security-level 80 → 0, outside out" and open_["service"] == "all"
+    # lgwan → inside (80 → 100) is denied without an ACL; the proxy's egress is declared.
+    assert pairs[("lgwan", "internet")].flows == [] and pairs[("internet", "outside")].violations == []
+
+
+def test_a_fortios_policy_to_a_vip_reaches_the_mapped_address(pack: Pack) -> None:
+    inventory = load(WARD)
+    policy = for_inventory(inventory, None, pack)
+    conf = (WARD / "devices" / "fw-01" / "running-config").read_text(encoding="utf-8")
+    vip = 'config firewall vip\n    edit "v-cms"\n        set extip 198.51.100.10\n        set mappedip "10.30.10.11"\n    next\nend\n'
+    conf = conf.replace("config firewall policy\n", vip + "config firewall policy\n")
+    conf = conf.replace(
+        'set dstaddr "h-mail-relay-01"\n        set schedule "always"\n        set service "SMTP"\n        set logtraffic',
+        'set dstaddr "v-cms"\n        set schedule "always"\n        set service "HTTPS"\n        set logtraffic',
+    )
+    dev = fortios.parse(conf, "fw-01", "fw")
+    pairs = {(p.source, p.dest): p for p in verdict.judge(dev, inventory, policy)}
+    found = [(v["rule"], v["dst"], v["service"]) for v in pairs[("lgwan", "internet")].violations]
+    assert ("2 (mail-sanitize)", "10.30.10.11/32", "tcp/443") in found
+    assert any("static NAT" in n.why for n in dev.notes)
