@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.facts.pam import faillock_enabled
+from scanner.facts.pam import MODULE_DIRS, faillock_enabled, installed_modules
 from scanner.facts.pam_conf import Handler, module_conf, stack
 from scanner.rawfacts import RawFacts
 
@@ -74,7 +74,8 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         for path, item in zip(PAM_FILES, pam_items, strict=True)
         if item is not None and item.exists
     ]
-    enabled = [stack for stack in stacks if faillock_enabled(stack)]
+    installed = installed_modules(raw)
+    enabled = [stack for stack in stacks if faillock_enabled(stack, installed)]
     if not enabled:
         return {"enabled": False, **_conf(raw, CONF)}
     each = [
@@ -89,4 +90,4 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return {"enabled": settings["deny"] > 0, **settings}
 
 
-SUBJECT = Subject(name="faillock", parse=parse, files=(CONF, *PAM_FILES))
+SUBJECT = Subject(name="faillock", parse=parse, files=(CONF, *PAM_FILES), stats=MODULE_DIRS)

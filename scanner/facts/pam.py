@@ -18,17 +18,34 @@ from scanner.rawfacts import RawFacts
 __all__ = ["args_dict", "faillock_enabled", "module_conf", "parse", "pwquality_lines", "service"]
 PWQUALITY_MODULES = ("pam_pwquality", "pam_cracklib")
 _ALL = frozenset(name for _, name in FACTORS.values())
+# Where Debian, Ubuntu and RHEL keep PAM modules: their names tell which modules libpam can load.
+MODULE_DIRS = (
+    "/usr/lib/*/security/*.so",
+    "/lib/*/security/*.so",
+    "/usr/lib64/security/*.so",
+    "/lib/security/*.so",
+)
 
 
-def faillock_enabled(auth: list[Handler]) -> bool:
+def installed_modules(raw: RawFacts) -> frozenset[str] | None:
+    """Return the names of the PAM modules on the host, None when their folders were not listed."""
+    found = {
+        (it.path or "").rsplit("/", 1)[-1].removesuffix(".so")
+        for pattern in MODULE_DIRS
+        for it in raw.glob(pattern, kind="stat")
+    }
+    return frozenset(found) if found else None
+
+
+def faillock_enabled(auth: list[Handler], installed: frozenset[str] | None = None) -> bool:
     """Tell whether pam_faillock both refuses a locked user and counts every failed password, on every path."""
     if not any(h.module == "pam_faillock" for h in auth):
         return False
     for enrolled in (True, False):
-        for success, _ in runs(auth, Scenario(_ALL, enrolled, locked=True)):
+        for success, _ in runs(auth, Scenario(_ALL, enrolled, locked=True, installed=installed)):
             if success:
                 return False  # a locked account still gets in on this path
-        for _, path in runs(auth, Scenario(_ALL - {"password"}, enrolled)):
+        for _, path in runs(auth, Scenario(_ALL - {"password"}, enrolled, installed=installed)):
             failed = [i for i, s in enumerate(path) if _is_password(s.handler) and s.code != "success"]
             counted = [
                 i for i, s in enumerate(path) if s.handler.module == "pam_faillock" and _mode(s) == "authfail"
@@ -47,10 +64,14 @@ def _mode(step: Any) -> str:
     return next((a for a in step.handler.args if a in ("preauth", "authfail", "authsucc")), "")
 
 
-def pwquality_lines(password: list[Handler]) -> tuple[list[Handler], bool]:
+def pwquality_lines(
+    password: list[Handler], installed: frozenset[str] | None = None
+) -> tuple[list[Handler], bool]:
     """Return the quality-checking lines of a password stack and whether a weak password is always refused."""
     lines = [h for h in password if h.kind == "module" and h.module in PWQUALITY_MODULES]
-    return lines, bool(lines) and not any(ok for ok, _ in runs(password, Scenario(_ALL, True), _weak))
+    return lines, bool(lines) and not any(
+        ok for ok, _ in runs(password, Scenario(_ALL, True, installed=installed), _weak)
+    )
 
 
 def _weak(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
@@ -62,10 +83,11 @@ def _weak(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
 
 def service(raw: RawFacts, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the facts of one PAM service and the origins of its verdicts."""
+    installed = installed_modules(raw)
     stacks = {t: stack(raw, name, t) for t in TYPES}
     auth, password = stacks["auth"], stacks["password"]
     origins: dict[str, Any] = {}
-    found = one_factor_path(auth)
+    found = one_factor_path(auth, installed=installed)
     if found is not None:
         path = found[1]
         decider = next(
@@ -81,7 +103,7 @@ def service(raw: RawFacts, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         for key, value in args_dict(line.args).items():
             if key not in ("preauth", "authfail", "authsucc"):
                 faillock_args.setdefault(key, value)
-    quality, enforced = pwquality_lines(password)
+    quality, enforced = pwquality_lines(password, installed)
     if quality:
         origins["pwquality"] = origin(quality[0].file, quality[0].line)
     if faillock_lines:
@@ -93,7 +115,7 @@ def service(raw: RawFacts, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         "second_factor_modules": sorted(
             {h.module for h in auth if (f := factor_of(h)) is not None and f[0] != "knowledge"}
         ),
-        "faillock": faillock_enabled(auth),
+        "faillock": faillock_enabled(auth, installed),
         "faillock_args": faillock_args,
         "pwquality": enforced,
         "pwquality_args": args_dict(quality[0].args) if quality else {},
@@ -123,4 +145,4 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return out
 
 
-SUBJECT = Subject(name="pam", parse=parse, files=(PAM_DIR + "/*",))
+SUBJECT = Subject(name="pam", parse=parse, files=(PAM_DIR + "/*",), stats=MODULE_DIRS)

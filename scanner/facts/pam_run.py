@@ -44,6 +44,7 @@ class Scenario:
     user: str | None = None  # None: any user (conditions on the user may go either way)
     uid: int | None = None
     locked: bool | None = False  # pam_faillock's tally: None = may be locked
+    installed: frozenset[str] | None = None  # module names present on the host (None: not known)
 
     def describe(self) -> str:
         what = " and ".join(sorted(self.presented)) or "nothing"
@@ -54,6 +55,8 @@ def outcomes(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
     """Return the return values a module may give in a scenario (one unless it is unknown)."""
     if handler.kind == "fail":
         return (MUST_FAIL_CODE,)
+    if scenario.installed is not None and handler.module not in scenario.installed:
+        return ("module_unknown",)  # libpam cannot load it (a "-" only keeps that out of the log)
     if handler.module in _FIXED:
         return _FIXED[handler.module]
     factor = factor_of(handler)
@@ -77,17 +80,12 @@ def outcomes(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
 
 
 def _faillock(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
-    if "authfail" in handler.args:
-        return ("auth_err",)
-    if "authsucc" in handler.args:
-        return ("success",)
-    if "preauth" in handler.args:
-        return (
-            ("success", "auth_err")
-            if scenario.locked is None
-            else (("auth_err",) if scenario.locked else ("success",))
-        )
-    return ("success", "auth_err", "ignore")
+    """Every mode returns auth_err for a locked user; else preauth and authsucc success, authfail ignore."""
+    modes = [a for a in handler.args if a in ("preauth", "authfail", "authsucc")]
+    unlocked = "ignore" if modes[-1:] == ["authfail"] else "success"
+    if scenario.locked is None:
+        return (unlocked, "auth_err")
+    return ("auth_err",) if scenario.locked else (unlocked,)
 
 
 _CMP = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "eq": "eq", "ne": "ne"}
@@ -223,12 +221,16 @@ def single_kind_sets(handlers: list[Handler]) -> list[frozenset[str]]:
 
 
 def one_factor_path(
-    handlers: list[Handler], user: str | None = None, uid: int | None = None
+    handlers: list[Handler],
+    user: str | None = None,
+    uid: int | None = None,
+    enrolled_cases: tuple[bool, ...] = (True, False),
+    installed: frozenset[str] | None = None,
 ) -> tuple[Scenario, list[Step]] | None:
     """Return a scenario presenting one factor kind (or none) and its path to success, None if there is none."""
-    for enrolled in (True, False):
+    for enrolled in enrolled_cases:
         for presented in single_kind_sets(handlers):
-            scenario = Scenario(presented, enrolled, user, uid)
+            scenario = Scenario(presented, enrolled, user, uid, installed=installed)
             for success, path in runs(handlers, scenario):
                 if success:
                     return scenario, path

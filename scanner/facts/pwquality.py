@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.facts.pam import pwquality_lines
+from scanner.facts.pam import MODULE_DIRS, installed_modules, pwquality_lines
 from scanner.facts.pam_conf import module_conf, stack
 from scanner.rawfacts import RawFacts
 
@@ -115,7 +115,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         line
         for path, item in zip(PAM_FILES, pam_items, strict=True)
         if item is not None and item.exists
-        for found, enforced in [pwquality_lines(stack(raw, path, "password"))]
+        for found, enforced in [pwquality_lines(stack(raw, path, "password"), installed_modules(raw))]
         if enforced
         for line in found
         if line.module == "pam_pwquality"
@@ -131,4 +131,4 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return {"enabled": True, **each[0], **weakest}
 
 
-SUBJECT = Subject(name="pwquality", parse=parse, files=(CONF, CONF_DIR + "/*", *PAM_FILES))
+SUBJECT = Subject(name="pwquality", parse=parse, files=(CONF, CONF_DIR + "/*", *PAM_FILES), stats=MODULE_DIRS)
