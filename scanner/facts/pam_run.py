@@ -60,10 +60,12 @@ def outcomes(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
     if handler.module in _FIXED:
         return _FIXED[handler.module]
     factor = factor_of(handler)
+    if handler.module == "pam_google_authenticator" and not all(_ga_option(a) for a in handler.args):
+        return ("auth_err",)  # an unrecognized option fails the module for everyone
     if factor is not None:
         if factor[0] != "knowledge" and not scenario.enrolled:
-            if handler.module == "pam_google_authenticator":
-                return ("ignore",) if "nullok" in handler.args else ("session_err",)
+            if handler.module == "pam_google_authenticator":  # no secret file
+                return ("ignore",) if "nullok" in handler.args else ("auth_err",)
             return ("ignore", "success") if set(_NO_TOKEN_OK) & set(handler.args) else ("auth_err",)
         return ("success",) if factor[1] in scenario.presented else ("auth_err",)
     if handler.module == "pam_faillock":
@@ -77,6 +79,22 @@ def outcomes(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
     for code, action in handler.actions:
         effects.setdefault((action, code == "success"), code)
     return tuple(effects.values())
+
+
+_GA_WORDS = {"debug", "try_first_pass", "use_first_pass", "forward_pass", "noskewadj", "no_increment_hotp"}
+_GA_WORDS |= {
+    "nullok",
+    "echo_verification_code",
+    "echo-verification-code",
+    "allow_readonly",
+    "no_strict_owner",
+}
+_GA_KEYS = ("secret=", "authtok_prompt=", "user=", "allowed_perm=", "grace_period=")
+
+
+def _ga_option(arg: str) -> bool:
+    """Tell whether pam_google_authenticator knows an argument (it fails on any other)."""
+    return arg in _GA_WORDS or arg.startswith(_GA_KEYS)
 
 
 def _faillock(handler: Handler, scenario: Scenario) -> tuple[str, ...]:

@@ -54,7 +54,11 @@ def _module(rng: random.Random) -> str:
     if roll < 0.76:
         user = rng.choice(list(USERS))
         return rng.choice(
-            [f"pam_succeed_if.so user = {user}", "pam_succeed_if.so uid >= 2922 quiet", f"pam_succeed_if.so user != {user}"]
+            [
+                f"pam_succeed_if.so user = {user}",
+                "pam_succeed_if.so uid >= 2922 quiet",
+                f"pam_succeed_if.so user != {user}",
+            ]
         )
     if roll < 0.84:
         return "pam_faillock.so nodelay " + rng.choice(["preauth", "authfail", "authsucc"])
@@ -66,7 +70,13 @@ def _module(rng: random.Random) -> str:
 def _line(rng: random.Random, includes: list[str]) -> str:
     roll = rng.random()
     if roll < 0.05:
-        return rng.choice(["account required pam_permit.so", "session optional pam_env.so", "password requisite pam_deny.so"])
+        return rng.choice(
+            [
+                "account required pam_permit.so",
+                "session optional pam_env.so",
+                "password requisite pam_deny.so",
+            ]
+        )
     if roll < 0.08:  # malformed lines, as admins write them
         return rng.choice(
             [

@@ -104,6 +104,7 @@ def login(user: str, password: str, code: str) -> bool:
             answer = password if match.group(1) == b"assword" else code
             os.write(fd, answer.encode() + b"\n")
             out += b"\n"
+    os.close(fd)
     _, status = os.waitpid(pid, 0)
     text = out.decode(errors="replace")
     if "successfully authenticated" in text:
@@ -132,7 +133,9 @@ def main() -> None:
                         tally.unlink() if tally.is_file() else shutil.rmtree(tally)
                     code = totp(secret, time.time())
                     wrong_code = f"{(int(code) + 500000) % 1_000_000:06d}"
-                    ok = login(user, password if pw_ok else "not-" + password, code if code_ok else wrong_code)
+                    ok = login(
+                        user, password if pw_ok else "not-" + password, code if code_ok else wrong_code
+                    )
                     if ok:
                         got[user].append([pw_ok, code_ok])
             results.append(got)

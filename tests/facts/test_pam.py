@@ -78,7 +78,7 @@ SSHD = (DEBIAN / "sshd").read_text()
         (SSHD + "auth required pam_google_authenticator.so nullok\n", False),  # users without a token pass
         (SSHD + "auth optional pam_google_authenticator.so\n", False),
         (SSHD + "auth [success=ok default=ignore] pam_google_authenticator.so\n", False),
-        # without nullok, a user with no secret gets session_err (die), never ignore: still two factors
+        # without nullok, a user with no secret gets auth_err (die), never ignore: still two factors
         (SSHD + "auth [success=ok ignore=ok default=die] pam_google_authenticator.so\n", True),
         # nullok: a user without a secret gets ignore, and "ok" on ignore sets the status to PAM_IGNORE,
         # which is not PAM_SUCCESS: nobody without a secret gets in this way either

@@ -40,7 +40,14 @@ def real(cases: list[dict[str, str]], tmp: Path) -> list[dict[str, list[list[boo
     def run(index: int) -> list[dict[str, list[list[bool]]]]:
         (tmp / f"in{index}.json").write_text(json.dumps(halves[index]))
         subprocess.run(
-            ["unshare", "-m", sys.executable, str(TRUTH), str(tmp / f"in{index}.json"), str(tmp / f"out{index}.json")],
+            [
+                "unshare",
+                "-m",
+                sys.executable,
+                str(TRUTH),
+                str(tmp / f"in{index}.json"),
+                str(tmp / f"out{index}.json"),
+            ],
             check=True,
             timeout=1800,
         )

@@ -282,7 +282,8 @@ def verdict(tree: Tree, root: Path, key: Path) -> tuple[str, str]:
     if run.returncode != 0:
         return "", f"sshd rejected the tree ({run.stderr.strip()[-300:]}) but kijun read it"
     probe = with_probe(raw, run.stdout)
-    keys = sorted({*DOC_KEYWORDS, *(k for k in static if k not in ("source", "installed", "match_blocks"))})
+    skip = ("source", "installed", "match_blocks", "for_root", "for_any", "_origins")
+    keys = sorted({*DOC_KEYWORDS, *(k for k in static if k not in skip)})
     diff = {k: (static.get(k), probe.get(k)) for k in keys if static.get(k) != probe.get(k)}
     return ("", f"static vs sshd -T: {diff}") if diff else ("same", "")
 
