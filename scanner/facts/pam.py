@@ -96,7 +96,7 @@ def service(raw: RawFacts, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     else:
         decider = next((h for h in auth if (f := factor_of(h)) and f[0] != "knowledge"), None)
     if decider is not None and decider.line:
-        origins["second_factor"] = origin(decider.file, decider.line)
+        origins["second_factor"] = origins["second_factor_path"] = origin(decider.file, decider.line)
     faillock_lines = [h for h in auth if h.kind == "module" and h.module == "pam_faillock"]
     faillock_args: dict[str, Any] = {}
     for line in faillock_lines:
