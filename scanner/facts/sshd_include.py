@@ -28,6 +28,8 @@ def include(raw: RawFacts, pattern: str) -> list[Item]:
         return [item] if item.exists else []
     if not any(c in pattern for c in "*?["):
         item = raw.file(pattern)
+        if item is None and not followed:
+            return []  # the older collector listed sshd_config.d whole: the file is not there
         if item is None:
             raise ValueError(f"Include {pattern}: not collected (unreadable?)")
         return [item] if item.exists else []  # sshd accepts a literal path that matches nothing
