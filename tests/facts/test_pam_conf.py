@@ -12,7 +12,7 @@ from scanner.rawfacts import build_raw
 def test_assemble_comments_and_continuations() -> None:
     text = "auth required \\\n# a comment inside\n\n  pam_unix.so nodelay\nauth requisite # pam_permit.so \\\nauth x"
     assert assemble(text) == [
-        (1, "auth required   pam_unix.so nodelay"),
+        (1, "auth required  pam_unix.so nodelay"),
         (5, "auth requisite "),
         (6, "auth x"),
     ]
