@@ -42,9 +42,8 @@ def totp(secret: str, at: float) -> str:
     return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
-def _setup(work: Path) -> tuple[str, str]:
-    """Bind-mount the users and an empty /etc/pam.d; return (password, TOTP secret)."""
-    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+def credentials() -> tuple[str, str, str]:
+    """Return a fresh password, its SHA-512 crypt hash for /etc/shadow, and a TOTP secret."""
     password, secret = secrets.token_urlsafe(12), base64.b32encode(secrets.token_bytes(10)).decode()
     hashed = subprocess.run(
         ["perl", "-e", "print crypt($ARGV[0], '$6$' . $ARGV[1] . '$')", password, secrets.token_hex(8)],
@@ -52,6 +51,13 @@ def _setup(work: Path) -> tuple[str, str]:
         text=True,
         check=True,
     ).stdout
+    return password, hashed, secret
+
+
+def _setup(work: Path) -> tuple[str, str]:
+    """Bind-mount the users and an empty /etc/pam.d; return (password, TOTP secret)."""
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    password, hashed, secret = credentials()
     etc = work / "etc"
     etc.mkdir()
     passwd = Path("/etc/passwd").read_text() + "".join(
