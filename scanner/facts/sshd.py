@@ -73,7 +73,7 @@ class _Walk:
                     pattern = arg if arg.startswith(("/", "~")) else "/etc/ssh/" + arg
                     outer_active, outer_block = self.active, self.block
                     sub = _MATCH_ONLY if flags & _MATCH_ONLY else (0 if outer_active else _NEVERMATCH)
-                    for included in include(self.raw, pattern):
+                    for included in include(self.raw, pattern, "\r" in line or "\f" in line):
                         self.read(included, sub, depth + 1)
                         self.active, self.block = outer_active, outer_block
             else:

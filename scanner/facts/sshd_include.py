@@ -16,10 +16,18 @@ CONFIG = "/etc/ssh/sshd_config"
 DROPIN_DIR = "/etc/ssh/sshd_config.d"
 
 
-def include(raw: RawFacts, pattern: str) -> list[Item]:
-    """Return the collected files an Include pattern names, sorted as glob(3) does."""
+def include(raw: RawFacts, pattern: str, control: bool = False) -> list[Item]:
+    """Return the collected files an Include pattern names, sorted as glob(3) does.
+
+    ``control``: the line holds a carriage return or form feed, which sshd strips from the line's
+    end and the collector keeps in the last path: outside sshd_config.d that is not assessed.
+    """
     folder, _, base = pattern.rpartition("/")
     followed = "sshd" in raw.collector.get("follow", "").split()
+    if followed and control and folder != DROPIN_DIR and pattern != CONFIG:
+        raise ValueError(
+            f"Include {pattern}: its line ends in \\r or \\f, which the collector keeps: not assessed"
+        )
     # An older collector read sshd_config and the non-hidden files of sshd_config.d only.
     if not followed and ((pattern != CONFIG and folder != DROPIN_DIR) or base.startswith(".")):
         item = raw.file(pattern)
@@ -28,8 +36,8 @@ def include(raw: RawFacts, pattern: str) -> list[Item]:
         return [item] if item.exists else []
     if not any(c in pattern for c in "*?["):
         item = raw.file(pattern)
-        if item is None and not followed:
-            return []  # the older collector listed sshd_config.d whole: the file is not there
+        if item is None and (not followed or (folder == DROPIN_DIR and not base.startswith("."))):
+            return []  # sshd_config.d is always listed whole (its non-hidden files): it is not there
         if item is None:
             raise ValueError(f"Include {pattern}: not collected (unreadable?)")
         return [item] if item.exists else []  # sshd accepts a literal path that matches nothing
