@@ -126,11 +126,28 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
     for name in sorted(subjects if subjects is not None else SUBJECTS):
         subject = SUBJECTS[name]
         facts.evidence[name] = subject.evidence(raw)
+        cut = truncated(raw, facts.evidence[name])
+        if cut:  # a cut file may hide its last lines (a NOPASSWD rule, a uid 0 user): never parse it
+            facts.errors[name] = cut
+            continue
         try:
             facts.tree[name] = subject.parse(raw, ctx)
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
     return facts
+
+
+def truncated(raw: RawFacts, ids: list[str]) -> str:
+    """Return an error naming the first item among ``ids`` whose content was cut, else ''.
+
+    >>> truncated(raw, ["file:/etc/sudoers"])  # doctest: +SKIP
+    'truncated at 4194304 bytes: /etc/sudoers'
+    """
+    for item_id in ids:
+        item = raw.items.get(item_id)
+        if item is not None and item.truncated:
+            return f"truncated at {len(item.data)} bytes: {item.path or item.id}"
+    return ""
 
 
 def lines(item: Item | None) -> list[str]:
