@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from scanner.inventory import Host, Inventory
@@ -148,6 +149,18 @@ def truncated(raw: RawFacts, ids: list[str]) -> str:
         if item is not None and item.truncated:
             return f"truncated at {len(item.data)} bytes: {item.path or item.id}"
     return ""
+
+
+def elapsed(since: datetime, now: datetime, what: str) -> float:
+    """Return the seconds from ``since`` to ``now``; a time after the collection is an error, not a young age.
+
+    >>> elapsed(datetime(2099, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), "x")  # doctest: +SKIP
+    ValueError: x 2099-01-01T00:00:00+00:00 is after the collection time 2026-01-01T00:00:00+00:00
+    """
+    seconds = (now - since).total_seconds()
+    if seconds < 0:
+        raise ValueError(f"{what} {since.isoformat()} is after the collection time {now.isoformat()}")
+    return seconds
 
 
 def lines(item: Item | None) -> list[str]:

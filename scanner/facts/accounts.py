@@ -122,6 +122,10 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         elif known is not None:
             record["password"] = known["state"]
         if known is not None:
+            if known["lastchg"] is not None and known["lastchg"] > today:
+                raise ValueError(
+                    f"shadow: last password change of {entry['name']} is after the collection day"
+                )
             record["last_change_days_ago"] = None if known["lastchg"] is None else today - known["lastchg"]
             record["max_days"] = known["max"]
         if logins is not None:
