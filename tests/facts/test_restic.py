@@ -103,7 +103,9 @@ def test_failed_restic_run_raises_with_its_message(recorded: str) -> None:
 def test_snapshot_after_the_collection_raises() -> None:
     future = SNAPSHOTS.replace("2026-11-21T02:00:07", "2099-11-21T02:00:07")
     assert future != SNAPSHOTS
-    with pytest.raises(ValueError, match="newest snapshot time 2099-11-21T02:00:07.*is after the collection"):
+    with pytest.raises(
+        ValueError, match=r"newest snapshot time 2099-11-21T02:00:07.*is after the collection"
+    ):
         facts(snapshots=future)
 
 
