@@ -1,4 +1,8 @@
-"""Facts of subject 'sudoers': the sudo rules reached from /etc/sudoers, and who may run everything (without a password)."""
+"""Facts of subject 'sudoers': the sudo rules reached from /etc/sudoers, and who may run everything (without a password).
+
+"Everything" is ALL or any grant as good as ALL: a shell, an editor, an interpreter, a wildcard
+(scanner/facts/sudo_power.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.facts import Context, Subject
+from scanner.facts.sudo_power import why_all
 from scanner.rawfacts import RawFacts
 
 SUDOERS = "/etc/sudoers"
@@ -161,6 +166,8 @@ _TAG_AT_END = re.compile(
     r"(^|[\s:)])(NO)?(PASSWD|EXEC|SETENV|LOG_INPUT|LOG_OUTPUT|MAIL|FOLLOW|INTERCEPT)\s*$"
 )
 
+_DIGEST_AT_END = re.compile(r"(^|[\s:)])sha(224|256|384|512)$")
+
 
 def _host_sections(rest: str) -> list[tuple[str, list[str]]]:
     """Split `hosts = (runas) TAG: cmnd, cmnd : hosts = cmnd` into (hosts, command specs) sections."""
@@ -180,7 +187,9 @@ def _host_sections(rest: str) -> list[tuple[str, list[str]]]:
                     continue
                 depth += (c == "(") - (c == ")")
                 # ',' ends a command; ':' ends a host section unless it closes a tag (NOPASSWD:).
-                if depth == 0 and (c == "," or (c == ":" and not _TAG_AT_END.search(rest[i:j]))):
+                # A digest (sha256:...) pins a command and does not end a section either.
+                tagged = _TAG_AT_END.search(rest[i:j]) or _DIGEST_AT_END.search(rest[i:j])
+                if depth == 0 and (c == "," or (c == ":" and not tagged)):
                     break
                 j += 1
             specs.append(rest[i:j])
@@ -217,9 +226,12 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     no_auth = any(re.search(r"(^|[\s,])!\s*authenticate\b", d) for d in reader.defaults)
     all_principals: list[str] = []
     nopasswd_all: list[str] = []
+    equivalent: list[dict[str, Any]] = []
     for rule in reader.rules:
         commands = _expand(rule["commands"], reader.aliases["cmnd"])
-        if "ALL" not in commands:  # a negated entry never narrows ALL in practice
+        # A negated entry never narrows ALL in practice; a shell, an editor or a wildcard is ALL.
+        whys = [(c, why) for c in commands if not c.startswith("!") and (why := why_all(c))]
+        if not whys:
             continue
         principals = [
             p for p in _expand(_split(rule["who"], ","), reader.aliases["user"]) if not p.startswith("!")
@@ -227,10 +239,13 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         all_principals.extend(principals)
         if rule["nopasswd"] or no_auth:
             nopasswd_all.extend(principals)
+        for command, why in whys:
+            equivalent.append({"who": rule["who"], "command": command, "why": why, "file": rule["file"]})
     return {
         "rules": reader.rules,
         "nopasswd_all": list(dict.fromkeys(nopasswd_all)),
         "all_principals": list(dict.fromkeys(all_principals)),
+        "all_equivalent": equivalent,
         "defaults": reader.defaults,
         "includes": reader.includes,
     }
