@@ -23,13 +23,15 @@ _WATCHES = {
         "/var/log/tallylog",
     ),
     "account_mgmt": ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/security/opasswd"),
-    "privilege_use": ("/etc/sudoers", "/etc/sudoers.d"),
+    "privilege_use": (),  # the use of privileged commands: execve and sudo rules, below
     "time_change": ("/etc/localtime",),
-    "policy_change": ("/etc/audit", "/etc/pam.d", "/etc/ssh/sshd_config"),
+    # who may use privileges (sudoers) is policy, like the audit, PAM and sshd settings
+    "policy_change": ("/etc/audit", "/etc/pam.d", "/etc/ssh/sshd_config", "/etc/sudoers", "/etc/sudoers.d"),
 }
 _DIRECTORIES = ("/etc/sudoers.d", "/etc/audit", "/etc/pam.d", "/var/run/faillock", "/run/faillock")
 _TIME_SYSCALLS = {"adjtimex", "settimeofday", "clock_settime"}
-_SUDO = ("/usr/bin/sudo", "/bin/sudo")
+_SUDO = ("/usr/bin/sudo", "/bin/sudo", "/usr/bin/su", "/bin/su")
+_AUID_SET = {"auid!=unset", "auid!=-1", "auid!=4294967295"}
 
 
 def _rule_parts(rule: str) -> tuple[list[str], list[str], set[str], str]:
@@ -64,22 +66,34 @@ def _watched(paths: list[str], wanted: tuple[str, ...]) -> bool:
     return False
 
 
+def _login_users(conditions: set[str]) -> bool:
+    """Tell whether -F fields keep the events of login users only (CIS, STIG: auid>=1000 and auid!=unset)."""
+    return "auid>=1000" in conditions and bool(_AUID_SET & conditions)
+
+
 def covers(rules: list[str]) -> dict[str, bool]:
-    """Return which event classes the rules record."""
+    """Return which event classes the rules record.
+
+    A watch counts only when it records both writes and attribute changes (``-p wa``: a watch with
+    ``-p w`` misses chmod and chown, one with ``-p a`` misses every write); a privileged-command
+    rule counts only when it filters login users (``-F auid>=1000 -F auid!=unset``), as the
+    benchmarks the 対策基準 points to require.
+    """
     out = dict.fromkeys(_WATCHES, False)
     for rule in rules:
         words = rule.split()
         if words[0] in ("-a", "-A") and (len(words) < 2 or "never" in words[1]):
             continue  # "never" rules suppress events
         paths, syscalls, conditions, perm = _rule_parts(rule)
-        if paths and ("w" in perm or "a" in perm):
+        if paths and "w" in perm and "a" in perm:
             for name, wanted in _WATCHES.items():
                 if _watched(paths, wanted):
                     out[name] = True
         if _TIME_SYSCALLS & set(syscalls):
             out["time_change"] = True
-        privileged = bool({"euid=0", "auid>=1000"} & conditions)
-        if ("execve" in syscalls and privileged) or ("x" in perm and any(p in _SUDO for p in paths)):
+        # execve for login users records every command they run, privileged ones included.
+        executes = "execve" in syscalls or ("x" in perm and any(p in _SUDO for p in paths))
+        if executes and _login_users(conditions):
             out["privilege_use"] = True
     return out
 

@@ -72,9 +72,10 @@ def test_failed_probes_fall_back_to_rules_d() -> None:
     assert facts["rules_source"] == "files"
     assert "-w /etc/sudoers -p wa -k actions" in facts["rules"]
     assert "-D" not in facts["rules"]
-    # STIG has no login watches (commented out) and no policy watches; README is not a .rules file
+    # STIG has no login watches (commented out) and no privileged-command rule (its sudoers watches
+    # are policy changes); README is not a .rules file
     assert facts["covers"] == {
-        "logon": False, "account_mgmt": True, "privilege_use": True, "time_change": True, "policy_change": False,
+        "logon": False, "account_mgmt": True, "privilege_use": False, "time_change": True, "policy_change": True,
     }  # fmt: skip
 
 
@@ -92,9 +93,18 @@ def test_without_rules_d_the_compiled_file_counts() -> None:
         ("-w /var/log/tallylog -p wa -k logins", "logon"),
         ("-w /run/faillock/ -p wa -k logins", "logon"),
         ("-a always,exit -F path=/etc/passwd -F perm=wa -F key=identity", "account_mgmt"),
-        ("-a always,exit -F arch=b64 -C euid!=uid -F euid=0 -S execve -k user_emulation", "privilege_use"),
+        (
+            "-a always,exit -F arch=b64 -C euid!=uid -F euid=0 -S execve -F auid>=1000 -F auid!=unset",
+            "privilege_use",
+        ),
         ("-a always,exit -F arch=b64 -S execve -F auid>=1000 -F auid!=unset -k exec", "privilege_use"),
-        ("-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -k priv", "privilege_use"),
+        (
+            "-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -F auid!=unset -k priv",
+            "privilege_use",
+        ),
+        ("-a always,exit -S all -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -F auid!=-1", "privilege_use"),
+        ("-a always,exit -F path=/bin/su -F perm=x -F auid>=1000 -F auid!=4294967295", "privilege_use"),
+        ("-w /etc/sudoers.d/ -p wa -k actions", "policy_change"),
         ("-a always,exit -F arch=b64 -S clock_settime -k time-change", "time_change"),
         ("-w /etc/audit/auditd.conf -p wa -k auditconfig", "policy_change"),
         ("-w /etc/pam.d/ -p wa -k pam", "policy_change"),
@@ -113,6 +123,16 @@ def test_each_class(rule: str, covered: str) -> None:
         "-w /etc/pam.d.bak -p wa",
         "-a always,exit -F arch=b64 -S execve -k all-exec",  # no privileged filter
         "-a always,exit -F path=/usr/bin/sudo -F perm=r -k read-sudo",
+        # issue 10: practice needs writes and attribute changes, and login users filtered
+        "-w /etc/passwd -p a -k identity",  # attribute changes only: no write is recorded
+        "-w /etc/shadow -p w -k identity",  # writes only: chmod and chown are missed
+        "-a always,exit -F path=/etc/group -F perm=w -F key=identity",
+        "-w /var/log/lastlog -p wx -k logins",
+        "-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -k priv",  # no auid!=unset
+        "-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid!=unset -k priv",  # no auid>=1000
+        "-a always,exit -F arch=b64 -C euid!=uid -F euid=0 -S execve -k user_emulation",
+        "-a always,exit -F arch=b64 -S execve -F euid=0 -k root-exec",
+        "-w /usr/bin/sudo -p x -k priv",  # a watch cannot filter login users
     ],
 )
 def test_rules_that_do_not_cover(rule: str) -> None:
