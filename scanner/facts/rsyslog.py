@@ -12,6 +12,11 @@ from scanner.rawfacts import Item, RawFacts
 _CONF = "/etc/rsyslog.conf"
 _TLS_DRIVERS = {"gtls", "ossl", "mbedtls"}
 _PARAM = re.compile(r'([\w.]+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_ARRAY = re.compile(r"([\w.]+)\s*=\s*\[([^\]]*)\]")  # PermittedPeer=["a", "b"]
+# Peer authentication modes that name the peer; x509/certvalid (any certificate of the CA) and
+# x509/fingerprint name it only through a permitted-peer list; anon never does.
+_NAMES_PEER = {"x509/name", "name"}
+_NAMES_PEER_WITH_LIST = {"x509/fingerprint", "fingerprint", "x509/certvalid", "certvalid"}
 _OBJECT = re.compile(r"\b(action|global|module|include)\s*\(", re.IGNORECASE)
 _ANY_OBJECT = re.compile(r"\b[A-Za-z_]+\s*\(")  # template(...), input(...): not legacy actions
 # Legacy forwarding: "@host", "@@host:port", "@@(o)host", "@[::1]:514" after a selector, "&" or "then".
@@ -26,6 +31,8 @@ class _State:
     default_driver: str = "ptcp"
     action_driver: str = ""
     action_mode: str = "0"
+    action_authmode: str = "anon"
+    action_peers: str = ""
     file_create_mode: str = "0644"
     forwards: list[dict[str, Any]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
@@ -69,7 +76,8 @@ def _statements(text: str) -> list[str]:
 
 
 def _params(body: str) -> dict[str, str]:
-    return {k.lower().replace(".", ""): v for k, v in _PARAM.findall(body)}
+    arrays = {k: ",".join(re.findall(r'"((?:[^"\\]|\\.)*)"', v)) for k, v in _ARRAY.findall(body)}
+    return {k.lower().replace(".", ""): v for k, v in [*_PARAM.findall(body), *arrays.items()]}
 
 
 def _object_bodies(statement: str) -> list[tuple[str, str]]:
@@ -97,28 +105,36 @@ def _tls(protocol: str, driver: str, mode: str) -> bool:
     return protocol == "tcp" and driver.lower() in _TLS_DRIVERS and mode == "1"
 
 
+def _forward(target: str, port: str, protocol: str, tls: bool, authmode: str, peers: str) -> dict[str, Any]:
+    """Return one forward; ``authenticated`` says whether TLS also checks who the peer is."""
+    mode = authmode.strip().lower() or "anon"
+    named = mode in _NAMES_PEER or (mode in _NAMES_PEER_WITH_LIST and bool(peers.strip(" ,")))
+    return {
+        "target": target,
+        "port": int(port),
+        "protocol": protocol,
+        "tls": tls,
+        "authmode": mode if tls else "",
+        "authenticated": tls and named,
+    }
+
+
 def _action(params: dict[str, str], state: _State) -> None:
     kind = params.get("type", "").lower()
     if kind == "omfwd":
         protocol = params.get("protocol", "udp").lower()
         driver = params.get("streamdriver", state.default_driver)
-        mode = params.get("streamdrivermode", "0")
+        tls = _tls(protocol, driver, params.get("streamdrivermode", "0"))
+        authmode = params.get("streamdriverauthmode", "anon")
+        peers = params.get("streamdriverpermittedpeers", "")
         state.forwards.append(
-            {
-                "target": params.get("target", ""),
-                "port": int(params.get("port", "514")),
-                "protocol": protocol,
-                "tls": _tls(protocol, driver, mode),
-            }
+            _forward(params.get("target", ""), params.get("port", "514"), protocol, tls, authmode, peers)
         )
     elif kind == "omrelp":
+        tls = params.get("tls", "off").lower() == "on"
+        authmode, peers = params.get("tlsauthmode", "anon"), params.get("tlspermittedpeer", "")
         state.forwards.append(
-            {
-                "target": params.get("target", ""),
-                "port": int(params.get("port", "514")),
-                "protocol": "relp",
-                "tls": params.get("tls", "off").lower() == "on",
-            }
+            _forward(params.get("target", ""), params.get("port", "514"), "relp", tls, authmode, peers)
         )
 
 
@@ -133,6 +149,10 @@ def _directive(words: list[str], state: _State, raw: RawFacts) -> None:
         state.action_driver = value
     elif name == "$actionsendstreamdrivermode":
         state.action_mode = value
+    elif name == "$actionsendstreamdriverauthmode":
+        state.action_authmode = value
+    elif name == "$actionsendstreamdriverpermittedpeer":
+        state.action_peers = ",".join(w for w in (state.action_peers, value) if w)
     elif name == "$filecreatemode":
         state.file_create_mode = value
 
@@ -141,18 +161,14 @@ def _legacy_forwards(statement: str, state: _State) -> None:
     for at, _options, host, port in _LEGACY_FWD.findall(statement):
         protocol = "tcp" if at == "@@" else "udp"
         driver = state.action_driver or state.default_driver
+        tls = _tls(protocol, driver, state.action_mode)
         state.forwards.append(
-            {
-                "target": host.strip("[]"),
-                "port": int(port or "514"),
-                "protocol": protocol,
-                "tls": _tls(protocol, driver, state.action_mode),
-            }
+            _forward(
+                host.strip("[]"), port or "514", protocol, tls, state.action_authmode, state.action_peers
+            )
         )
     for host, port in _LEGACY_RELP.findall(statement):
-        state.forwards.append(
-            {"target": host.strip("[]"), "port": int(port), "protocol": "relp", "tls": False}
-        )
+        state.forwards.append(_forward(host.strip("[]"), port, "relp", False, "", ""))
 
 
 def _read(item: Item, state: _State, raw: RawFacts) -> None:
@@ -189,12 +205,18 @@ def _include(pattern: str, state: _State, raw: RawFacts) -> None:
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``installed, forwards, forwarding, forward_tls, file_create_mode``."""
+    """Return ``installed, forwards, forwarding, forward_tls, forward_tls_authenticated, file_create_mode``."""
     conf = raw.file(_CONF)
     if conf is None:
         return {}
     if not conf.exists:
-        return {"installed": False, "forwards": [], "forwarding": False, "forward_tls": False}
+        return {
+            "installed": False,
+            "forwards": [],
+            "forwarding": False,
+            "forward_tls": False,
+            "forward_tls_authenticated": False,
+        }
     state = _State()
     _read(conf, state, raw)
     forwards = state.forwards
@@ -204,6 +226,8 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         "forwarding": bool(forwards),
         # No forward at all is not "every forward uses TLS": never a vacuous pass.
         "forward_tls": bool(forwards) and all(f["tls"] for f in forwards),
+        # TLS that does not check who the peer is (anon) hands the logs to anyone in the path.
+        "forward_tls_authenticated": bool(forwards) and all(f["authenticated"] for f in forwards),
         "file_create_mode": state.file_create_mode.rjust(4, "0"),
     }
 
