@@ -66,6 +66,7 @@ class CheckResult:
     expected: Any = None
     message: str = ""
     evidence: tuple[str, ...] = ()  # raw-fact item ids
+    origin: dict[str, Any] | None = None  # {"file", "line"} where the fact the check reads was set
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class CheckResult:
             "expected": self.expected,
             "message": self.message,
             "evidence": list(self.evidence),
+            "origin": dict(self.origin) if self.origin is not None else None,
         }
 
     @classmethod
@@ -90,6 +92,7 @@ class CheckResult:
             expected=data["expected"],
             message=data["message"],
             evidence=tuple(data["evidence"]),
+            origin=dict(data["origin"]) if data.get("origin") else None,
         )
 
 
