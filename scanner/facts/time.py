@@ -17,6 +17,7 @@ _SERVICES = {
     "ntpd": ("ntp.service", "ntpd.service", "ntpsec.service"),
 }
 _SOURCES = ("server", "pool", "peer")
+_MAX_DEPTH = 16
 _PROBES = ("chronyc-tracking", "timedatectl", "timesync-status", "systemctl-units")
 
 
@@ -25,27 +26,55 @@ def _keyvalues(text: str) -> dict[str, str]:
     return {key: value for key, sep, value in pairs if sep}
 
 
+def _chrony_dir(raw: RawFacts, directories: list[str], suffix: str) -> list[Item]:
+    """Return the files of confdir/sourcedir directories as chronyd reads them.
+
+    Only names ending in ``suffix``; a name in an earlier directory hides the same name in a later
+    one; all in file-name order.
+    """
+    chosen: dict[str, Item] = {}
+    for directory in directories:
+        folder = directory.rstrip("/") or "/"
+        for item in raw.glob(folder.rstrip("/") + "/*"):
+            path = item.path or ""
+            name = path.rsplit("/", 1)[1]
+            if path.rsplit("/", 1)[0] == folder.rstrip("/") and name.endswith(suffix) and name not in chosen:
+                chosen[name] = item
+    return [chosen[name] for name in sorted(chosen)]
+
+
 def _chrony_servers(raw: RawFacts) -> list[str] | None:
-    """Return chrony's sources from its config, following confdir, sourcedir and include."""
+    """Return chrony's sources from its config, following include, confdir and sourcedir.
+
+    Directive names are case-insensitive and '!', ';', '#' or '%' first on a line starts a comment,
+    as chronyd reads them (checked against `chronyd -p` in tests/reference).
+    """
     main = next((it for p in _CHRONY_CONFS if (it := raw.file(p)) is not None and it.exists), None)
     if main is None:
         return None
     servers: list[str] = []
-    seen: set[str] = set()
 
-    def read(item: Item) -> None:
-        if item.path in seen:
-            return
-        seen.add(item.path or "")
-        for line in lines(item):
+    def read(item: Item, depth: int = 0) -> None:
+        # chronyd reads a file again each time it is named; only a loop is an error.
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"chrony: include nesting deeper than {_MAX_DEPTH} at {item.path}")
+        for line in item.text.splitlines():
             words = line.split()
-            if words[0] in _SOURCES and len(words) > 1:
+            if not words or words[0][0] in "!;#%":
+                continue
+            directive = words[0].lower()
+            if directive in _SOURCES and len(words) > 1:
                 servers.append(words[1])
-            elif words[0] in ("confdir", "sourcedir", "include") and len(words) > 1:
-                suffix = {"confdir": "/*.conf", "sourcedir": "/*.sources", "include": ""}[words[0]]
-                for directory in words[1:]:
-                    for found in raw.glob(directory.rstrip("/") + suffix if suffix else directory):
-                        read(found)
+            elif directive == "include" and len(words) > 1:
+                found = raw.glob(words[1])
+                if not found and not any(c in words[1] for c in "*?["):
+                    # chronyd refuses to start on a missing include (a glob may match nothing)
+                    raise ValueError(f"chrony: include {words[1]}: no such file (or not collected)")
+                for each in found:
+                    read(each, depth + 1)
+            elif directive in ("confdir", "sourcedir"):
+                for found in _chrony_dir(raw, words[1:], ".conf" if directive == "confdir" else ".sources"):
+                    read(found, depth + 1)
 
     read(main)
     return servers
@@ -128,7 +157,10 @@ SUBJECT = Subject(
     name="time",
     parse=parse,
     files=(
-        "/etc/chrony/chrony.conf", "/etc/chrony/conf.d/*", "/etc/chrony/sources.d/*", "/etc/chrony.conf",
+        # Debian's confdir and sourcedirs (dhclient writes /run/chrony-dhcp; never chrony.keys); the
+        # collector also brings the files that include, confdir and sourcedir name elsewhere.
+        "/etc/chrony/chrony.conf", "/etc/chrony/conf.d/*", "/etc/chrony/sources.d/*",
+        "/run/chrony-dhcp/*", "/etc/chrony.conf", "/etc/chrony.d/*",
         _TIMESYNCD, "/etc/systemd/timesyncd.conf.d/*",
     ),
     probes=_PROBES,
