@@ -128,7 +128,7 @@ class _Reader:
             self.aliases[_ALIAS_KINDS[keyword]][name.strip()] = values
 
     def _rule(self, line: str, path: str) -> None:
-        m = re.match(r"(\S+(?:\s*,\s*\S+)*)\s+(.*)", line)
+        m = re.match(r"([^\s,]+(?:\s*,\s*[^\s,]+)*)\s+(.*)", line)
         if m is None or "=" not in m.group(2):
             raise ValueError(f"{path}: cannot read sudoers line {line!r}")
         who, rest = m.group(1), m.group(2)

@@ -109,6 +109,7 @@ def test_ward_rules_detail() -> None:
     "line,principals",
     [
         ("%admins ALL=(ALL) NOPASSWD: ALL", ["%admins"]),
+        ("alice, %ops ALL = (ALL) NOPASSWD: ALL", ["alice", "%ops"]),  # found by tests/reference
         ("ALL ALL = NOPASSWD: ALL", ["ALL"]),
         ("ops ALL=(ALL) NOPASSWD: /bin/ls, PASSWD: ALL", []),
         ("ops ALL=(ALL) PASSWD: /bin/ls, NOPASSWD: ALL", ["ops"]),
