@@ -101,48 +101,62 @@ def _object_bodies(statement: str) -> list[tuple[str, str]]:
     return found
 
 
-def _tls(protocol: str, driver: str, mode: str) -> bool:
-    return protocol == "tcp" and driver.lower() in _TLS_DRIVERS and mode == "1"
-
-
-def _forward(target: str, port: str, protocol: str, tls: bool, authmode: str, peers: str) -> dict[str, Any]:
-    """Return one forward; ``authenticated`` says whether TLS also checks who the peer is."""
-    mode = authmode.strip().lower() or "anon"
-    named = mode in _NAMES_PEER or (mode in _NAMES_PEER_WITH_LIST and bool(peers.strip(" ,")))
+def _forward(
+    target: str, port: str, protocol: str, driver: str, mode: str, authmode: str, peers: str
+) -> dict[str, Any]:
+    """Return one forward; its TLS is settled by _settle once the default driver is known."""
     return {
         "target": target,
         "port": int(port),
         "protocol": protocol,
-        "tls": tls,
-        "authmode": mode if tls else "",
-        "authenticated": tls and named,
+        "_tls": (driver, mode, authmode, peers),
     }
 
 
-def _action(params: dict[str, str], state: _State) -> None:
+def _settle(forward: dict[str, Any], default_driver: str) -> dict[str, Any]:
+    """Return a forward with ``tls`` and ``authenticated`` (TLS that also checks who the peer is).
+
+    rsyslog resolves an action without a stream driver to the global default at run time, so the
+    last DefaultNetstreamDriver of the whole configuration applies (checked against rsyslogd).
+    """
+    driver, mode, authmode, peers = forward.pop("_tls")
+    if forward["protocol"] == "relp":
+        tls = mode == "on"
+    else:
+        tls = (
+            forward["protocol"] == "tcp"
+            and (driver or default_driver).lower() in _TLS_DRIVERS
+            and mode == "1"
+        )
+    auth = authmode.strip().lower() or "anon"
+    named = auth in _NAMES_PEER or (auth in _NAMES_PEER_WITH_LIST and bool(peers.strip(" ,")))
+    return {**forward, "tls": tls, "authmode": auth if tls else "", "authenticated": tls and named}
+
+
+def _action(params: dict[str, str], state: _State, arrays: set[str]) -> None:
     kind = params.get("type", "").lower()
+    target, port = params.get("target", ""), params.get("port", "514")
     if kind == "omfwd":
-        protocol = params.get("protocol", "udp").lower()
-        driver = params.get("streamdriver", state.default_driver)
-        tls = _tls(protocol, driver, params.get("streamdrivermode", "0"))
-        authmode = params.get("streamdriverauthmode", "anon")
-        peers = params.get("streamdriverpermittedpeers", "")
+        if "streamdriverpermittedpeers" in arrays:
+            return  # omfwd takes a string only: rsyslogd refuses the action, so nothing is forwarded
         state.forwards.append(
-            _forward(params.get("target", ""), params.get("port", "514"), protocol, tls, authmode, peers)
-        )
+            _forward(
+                target, port, params.get("protocol", "udp").lower(), params.get("streamdriver", ""),
+                params.get("streamdrivermode", "0"), params.get("streamdriverauthmode", "anon"),
+                params.get("streamdriverpermittedpeers", ""),
+            )
+        )  # fmt: skip
     elif kind == "omrelp":
-        tls = params.get("tls", "off").lower() == "on"
+        tls = params.get("tls", "off").lower()
         authmode, peers = params.get("tlsauthmode", "anon"), params.get("tlspermittedpeer", "")
-        state.forwards.append(
-            _forward(params.get("target", ""), params.get("port", "514"), "relp", tls, authmode, peers)
-        )
+        state.forwards.append(_forward(target, port, "relp", "", tls, authmode, peers))
 
 
 def _directive(words: list[str], state: _State, raw: RawFacts) -> None:
     name = words[0].lower()
     value = words[1] if len(words) > 1 else ""
     if name == "$includeconfig":
-        _include(value, state, raw)
+        _include(value, state, raw, legacy=True)
     elif name == "$defaultnetstreamdriver":
         state.default_driver = value
     elif name == "$actionsendstreamdriver":
@@ -160,15 +174,14 @@ def _directive(words: list[str], state: _State, raw: RawFacts) -> None:
 def _legacy_forwards(statement: str, state: _State) -> None:
     for at, _options, host, port in _LEGACY_FWD.findall(statement):
         protocol = "tcp" if at == "@@" else "udp"
-        driver = state.action_driver or state.default_driver
-        tls = _tls(protocol, driver, state.action_mode)
         state.forwards.append(
             _forward(
-                host.strip("[]"), port or "514", protocol, tls, state.action_authmode, state.action_peers
+                host.strip("[]"), port or "514", protocol, state.action_driver, state.action_mode,
+                state.action_authmode, state.action_peers,
             )
-        )
+        )  # fmt: skip
     for host, port in _LEGACY_RELP.findall(statement):
-        state.forwards.append(_forward(host.strip("[]"), port, "relp", False, "", ""))
+        state.forwards.append(_forward(host.strip("[]"), port, "relp", "", "off", "", ""))
 
 
 def _read(item: Item, state: _State, raw: RawFacts) -> None:
@@ -184,7 +197,7 @@ def _read(item: Item, state: _State, raw: RawFacts) -> None:
         for kind, body in objects:
             params = _params(body)
             if kind == "action":
-                _action(params, state)
+                _action(params, state, {k.lower().replace(".", "") for k, _ in _ARRAY.findall(body)})
             elif kind == "global" and "defaultnetstreamdriver" in params:
                 state.default_driver = params["defaultnetstreamdriver"]
             elif (
@@ -197,10 +210,13 @@ def _read(item: Item, state: _State, raw: RawFacts) -> None:
             _legacy_forwards(statement, state)
 
 
-def _include(pattern: str, state: _State, raw: RawFacts) -> None:
-    if pattern.endswith("/"):
-        pattern += "*"
-    for item in raw.glob(pattern):
+def _include(pattern: str, state: _State, raw: RawFacts, legacy: bool = False) -> None:
+    found = raw.glob(pattern + "*" if pattern.endswith("/") else pattern)
+    if legacy and not found and not any(c in pattern for c in "*?["):
+        # rsyslogd stops reading the file at a $IncludeConfig of a missing file or directory
+        # (an empty directory is fine, but the two look alike here): not assessed
+        raise ValueError(f"rsyslog: $IncludeConfig {pattern}: nothing collected there")
+    for item in found:
         _read(item, state, raw)
 
 
@@ -219,7 +235,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         }
     state = _State()
     _read(conf, state, raw)
-    forwards = state.forwards
+    forwards = [_settle(f, state.default_driver) for f in state.forwards]
     return {
         "installed": True,
         "forwards": forwards,

@@ -144,7 +144,7 @@ def test_unterminated_object_raises() -> None:
         ('StreamDriverAuthMode="x509/certvalid" StreamDriverPermittedPeers="log1.example.lg.jp"', True),
         ('StreamDriverAuthMode="x509/fingerprint"', False),
         (
-            'StreamDriverAuthMode="x509/fingerprint" StreamDriverPermittedPeers=["SHA1:AA:BB", "SHA1:CC"]',
+            'StreamDriverAuthMode="x509/fingerprint" StreamDriverPermittedPeers="SHA1:AA:BB"',
             True,
         ),
     ],
@@ -164,3 +164,14 @@ def test_legacy_permitted_peer_directive() -> None:
         "*.* @@log1.example.lg.jp:6514\n"
     )
     assert _facts(**{"tls.conf": conf})["forward_tls_authenticated"] is True
+
+
+def test_omfwd_refuses_a_list_of_permitted_peers() -> None:
+    # rsyslogd 8.2302: "parameter 'streamdriverpermittedpeers' is not a string": the action is dropped
+    conf = 'action(type="omfwd" target="a" protocol="tcp" StreamDriverPermittedPeers=["a", "b"])\n'
+    assert _facts(**{"fwd.conf": conf})["forwards"] == []
+
+
+def test_default_driver_set_after_the_action_still_applies() -> None:
+    conf = 'action(type="omfwd" target="a" protocol="tcp" StreamDriverMode="1")\nglobal(DefaultNetstreamDriver="gtls")\n'
+    assert _facts(**{"fwd.conf": conf})["forward_tls"] is True
