@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -110,15 +111,27 @@ def _conf(raw: RawFacts) -> dict[str, str] | None:
     return out
 
 
+def _version_key(path: str) -> list[tuple[int, int | str]]:
+    """Order file names as `ls -v` does (9-x before 10-x), as augenrules compiles them."""
+    name = path.rsplit("/", 1)[-1]
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name)]
+
+
 def _file_rules(raw: RawFacts) -> list[str] | None:
-    """Return the rules augenrules would load: rules.d/*.rules, else the compiled audit.rules."""
+    """Return the rules augenrules would load: rules.d/*.rules, else the compiled audit.rules.
+
+    augenrules drops lines whose first non-blank character is '#', so a '#' later in a rule
+    (a key such as ``-k id#1``) stays (checked against augenrules in tests/reference).
+    """
     items = [it for it in raw.glob(_RULES_D) if (it.path or "").endswith(".rules")]
+    items.sort(key=lambda it: _version_key(it.path or ""))
     if not items:
         compiled = raw.file(_RULES)
         if compiled is None:
             return None
         items = [compiled] if compiled.exists else []
-    return [line for item in items for line in lines(item) if line.split()[0] in ("-a", "-A", "-w")]
+    found = [line.strip() for item in items for line in item.text.splitlines()]
+    return [line for line in found if line.split(None, 1)[0:1] in (["-a"], ["-A"], ["-w"])]
 
 
 def _status(text: str) -> dict[str, str]:
