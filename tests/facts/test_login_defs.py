@@ -31,3 +31,16 @@ def test_last_value_wins_quotes_and_trailing_words() -> None:
 def test_not_collected_or_absent() -> None:
     assert login_defs.parse(build_raw(), CTX) == {}
     assert login_defs.parse(build_raw(absent=[login_defs.LOGIN_DEFS]), CTX) == {}
+
+
+def test_numbers_as_shadow_reads_them() -> None:
+    text = 'PASS_MAX_DAYS 60 # rule\nPASS_MIN_DAYS 010\nPASS_WARN_AGE 0x0e\nUID_MIN "2000"\nUMASK 027\n'
+    facts = login_defs.parse(build_raw(files={login_defs.LOGIN_DEFS: text}), CTX)
+    # strtol base 0: octal and hex; a trailing comment leaves a value shadow cannot read
+    assert facts == {
+        "pass_max_days": "60 # rule",
+        "pass_min_days": 8,
+        "pass_warn_age": 14,
+        "uid_min": 2000,
+        "umask": "027",
+    }
