@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject
 from scanner.rawfacts import Item, RawFacts
 
 _CONF = "/etc/systemd/journald.conf"
@@ -59,31 +59,32 @@ def _dropins(raw: RawFacts) -> list[Item]:
     return [chosen[name] for name in sorted(chosen)]
 
 
-def _lines(item: Item) -> list[str]:
-    """Return logical lines as systemd reads them: '#' or ';' first is a comment, '\\' continues."""
-    out, pending = [], ""
-    for raw_line in item.text.splitlines():
+def _lines(item: Item) -> list[tuple[int, str]]:
+    """Return (line number, logical line) as systemd reads them: '#' or ';' first is a comment, '\\' continues."""
+    out, pending, start = [], "", 0
+    for number, raw_line in enumerate(item.text.splitlines(), 1):
         line = raw_line.strip()
         if not pending and (not line or line[0] in "#;"):
             continue
+        start = start if pending else number
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
-        out.append(pending + line)
+        out.append((start, pending + line))
         pending = ""
     return out
 
 
-def _journal_section(item: Item) -> dict[str, str]:
-    """Return the key=value settings of the [Journal] section."""
-    out: dict[str, str] = {}
+def _journal_section(item: Item) -> dict[str, tuple[str, int]]:
+    """Return the key=value settings of the [Journal] section, with the line that set each."""
+    out: dict[str, tuple[str, int]] = {}
     section = ""
-    for line in _lines(item):
+    for number, line in _lines(item):
         if line.startswith("["):
             section = line.strip("[]")
         elif section == "Journal" and "=" in line:
             key, value = line.split("=", 1)
-            out[key.strip()] = value.strip()
+            out[key.strip()] = (value.strip(), number)
     return out
 
 
@@ -116,11 +117,19 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         return {}
     defaults = _distro_defaults(conf) if conf.exists else dict(_DEFAULTS)
     settings = dict(defaults)
+    origins: dict[str, dict[str, Any]] = {}
+    facts_of = {
+        "Storage": "storage",
+        "MaxRetentionSec": "max_retention_days",
+        "ForwardToSyslog": "forward_to_syslog",
+    }
     # The main file, then drop-ins in file-name order; later ones win.
     for item in [conf, *_dropins(raw)] if conf.exists else _dropins(raw):
-        settings.update(_journal_section(item))
-    # An empty assignment restores the default.
-    settings = {key: value or defaults[key] for key, value in settings.items() if key in defaults}
+        for key, (value, number) in _journal_section(item).items():
+            if key in defaults:
+                # An empty assignment restores the default.
+                settings[key] = value or defaults[key]
+                origins[facts_of[key]] = {"file": item.path, "line": number}
     storage = settings["Storage"]
     if storage not in _STORAGE:
         raise ValueError(f"journald: unknown Storage={storage!r}")
@@ -130,6 +139,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         # 0 means no time-based limit.
         "max_retention_days": int(retention // 86400) if retention > 0 else None,
         "forward_to_syslog": _bool(settings["ForwardToSyslog"]),
+        ORIGINS: origins,
     }
 
 

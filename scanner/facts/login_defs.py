@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject
 from scanner.rawfacts import RawFacts
 
 LOGIN_DEFS = "/etc/login.defs"
@@ -56,7 +56,8 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     if item is None or not item.exists:
         return {}
     facts: dict[str, Any] = {}
-    for line in item.text.splitlines():
+    origins: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(item.text.splitlines(), 1):
         line = line.rstrip().lstrip(" \t")
         if not line or line.startswith("#"):
             continue
@@ -66,7 +67,8 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         key, rest = match.groups()
         value = rest.lstrip(' \t"').split('"', 1)[0]
         facts[key.lower()] = _value(key, value)
-    return facts
+        origins[key.lower()] = {"file": LOGIN_DEFS, "line": number}
+    return {**facts, ORIGINS: origins} if facts else facts
 
 
 SUBJECT = Subject(name="login_defs", parse=parse, files=(LOGIN_DEFS,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from scanner.facts import Context, Subject, lines
+from scanner.facts import ORIGINS, Context, Subject, lines
 from scanner.rawfacts import Item, RawFacts
 
 # kmod reads these directories; a file in an earlier one hides a same-named file in a later one,
@@ -39,16 +39,17 @@ def _config_files(raw: RawFacts) -> list[Item]:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _commands(item: Item) -> list[list[str]]:
-    """Return the words of each command line as kmod reads them: '\\' continues a line, '#' first is a comment."""
-    out, pending = [], ""
-    for line in item.text.splitlines():
+def _commands(item: Item) -> list[tuple[int, list[str]]]:
+    """Return (line number, words) of each command as kmod reads them: '\\' continues a line, '#' first is a comment."""
+    out, pending, start = [], "", 0
+    for number, line in enumerate(item.text.splitlines(), 1):
+        start = start if pending else number
         if line.endswith("\\"):
             pending += line[:-1]
             continue
         line, pending = pending + line, ""
         if not line.startswith("#") and line.split():
-            out.append(line.split())
+            out.append((start, line.split()))
     return out
 
 
@@ -58,17 +59,21 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     install_disabled: set[str] = set()
     named: set[str] = set()
     install_seen: set[str] = set()
+    origins: dict[str, dict[str, Any]] = {}
     for item in _config_files(raw):
-        for words in _commands(item):
+        for number, words in _commands(item):
             if len(words) < 2 or words[0] not in _NAMED:
                 continue
             name = _norm(words[1])
             named.add(name)
+            where = {"file": item.path, "line": number}
             if words[0] == "blacklist":
                 blacklisted.add(name)
+                origins.setdefault(f"{name}.blacklisted", where)
             elif words[0] == "install" and name not in install_seen:
                 # The first install line of a module is the one modprobe runs.
                 install_seen.add(name)
+                origins[f"{name}.install_disabled"] = where
                 if len(words) > 2 and words[2] in _DISABLING:
                     install_disabled.add(name)
     proc = raw.file("/proc/modules")
@@ -87,7 +92,14 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         out[name] = entry
     if loaded is not None:
         out["loaded_list"] = sorted(loaded)
-    return out
+    for (
+        name
+    ) in named:  # what decided "disabled": the disabling install line, a blacklist, the install that loads
+        install, blacklist = origins.get(f"{name}.install_disabled"), origins.get(f"{name}.blacklisted")
+        decided = install if name in install_disabled else blacklist or install
+        if decided is not None:
+            origins[f"{name}.disabled"] = decided
+    return {**out, ORIGINS: origins} if origins else out
 
 
 SUBJECT = Subject(

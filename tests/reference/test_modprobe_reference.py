@@ -114,7 +114,7 @@ def truth(showconfig: str) -> tuple[set[str], set[str]]:
 def parsed(tree: dict[str, dict[str, str]]) -> tuple[set[str], set[str]]:
     files = {f"{path}/{name}": text for key, paths in DIRS.items() for path in paths for name, text in tree.get(key, {}).items()}  # fmt: skip
     facts = modules.parse(build_raw(files=files), CTX)
-    entries = {k: v for k, v in facts.items() if isinstance(v, dict)}
+    entries = {k: v for k, v in facts.items() if isinstance(v, dict) and k != "_origins"}
     return (
         {k for k, v in entries.items() if v["blacklisted"]},
         {k for k, v in entries.items() if v["install_disabled"]},
