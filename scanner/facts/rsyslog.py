@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject
 from scanner.rawfacts import Item, RawFacts
 
 _CONF = "/etc/rsyslog.conf"
@@ -49,14 +49,15 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def _statements(text: str) -> list[str]:
-    """Return logical statements: one per line, objects like action(...) joined across lines."""
-    out: list[str] = []
-    buffer = ""
-    for raw_line in text.splitlines():
+def _statements(text: str) -> list[tuple[int, str]]:
+    """Return (first line, statement): one per line, objects like action(...) joined across lines."""
+    out: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw_line in enumerate(text.splitlines(), 1):
         line = _strip_comment(raw_line).strip()
         if not line:
             continue
+        start = start if buffer else number
         buffer = f"{buffer} {line}" if buffer else line
         depth = 0
         quoted = False
@@ -68,7 +69,7 @@ def _statements(text: str) -> list[str]:
             elif not quoted and ch == ")":
                 depth -= 1
         if depth <= 0:
-            out.append(buffer)
+            out.append((start, buffer))
             buffer = ""
     if buffer:
         raise ValueError(f"rsyslog: unterminated statement {buffer[:60]!r}")
@@ -189,25 +190,31 @@ def _read(item: Item, state: _State, raw: RawFacts) -> None:
     if item.path in state.seen:
         return
     state.seen.add(item.path or "")
-    for statement in _statements(item.text):
-        if statement.startswith("$"):
-            _directive(statement.split(), state, raw)
-            continue
-        objects = _object_bodies(statement)
-        for kind, body in objects:
-            params = _params(body)
-            if kind == "action":
-                _action(params, state, {k.lower().replace(".", "") for k, _ in _ARRAY.findall(body)})
-            elif kind == "global" and "defaultnetstreamdriver" in params:
-                state.default_driver = params["defaultnetstreamdriver"]
-            elif (
-                kind == "module" and params.get("load", "") == "builtin:omfile" and "filecreatemode" in params
-            ):
-                state.file_create_mode = params["filecreatemode"]
-            elif kind == "include" and "file" in params:
-                _include(params["file"], state, raw)
-        if not _ANY_OBJECT.search(statement):
-            _legacy_forwards(statement, state)
+    for number, statement in _statements(item.text):
+        before = len(state.forwards)
+        _statement(statement, state, raw)
+        for forward in state.forwards[before:]:
+            forward.setdefault("_where", {"file": item.path, "line": number})
+
+
+def _statement(statement: str, state: _State, raw: RawFacts) -> None:
+    """Apply one statement: a legacy directive, objects, or a legacy selector line."""
+    if statement.startswith("$"):
+        _directive(statement.split(), state, raw)
+        return
+    objects = _object_bodies(statement)
+    for kind, body in objects:
+        params = _params(body)
+        if kind == "action":
+            _action(params, state, {k.lower().replace(".", "") for k, _ in _ARRAY.findall(body)})
+        elif kind == "global" and "defaultnetstreamdriver" in params:
+            state.default_driver = params["defaultnetstreamdriver"]
+        elif kind == "module" and params.get("load", "") == "builtin:omfile" and "filecreatemode" in params:
+            state.file_create_mode = params["filecreatemode"]
+        elif kind == "include" and "file" in params:
+            _include(params["file"], state, raw)
+    if not _ANY_OBJECT.search(statement):
+        _legacy_forwards(statement, state)
 
 
 def _include(pattern: str, state: _State, raw: RawFacts, legacy: bool = False) -> None:
@@ -235,7 +242,16 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         }
     state = _State()
     _read(conf, state, raw)
+    wheres = [f.pop("_where", None) for f in state.forwards]
     forwards = [_settle(f, state.default_driver) for f in state.forwards]
+    origins: dict[str, dict[str, Any]] = {}
+    # What decides each fact: the first forward without TLS, or without peer authentication.
+    for key, good in (("forward_tls", "tls"), ("forward_tls_authenticated", "authenticated")):
+        bad = next((w for f, w in zip(forwards, wheres, strict=True) if not f[good] and w), None)
+        if bad or (forwards and wheres[0]):
+            origins[key] = bad or wheres[0]
+    if forwards and wheres[0]:
+        origins["forwarding"] = origins["forwards"] = wheres[0]
     return {
         "installed": True,
         "forwards": forwards,
@@ -245,6 +261,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         # TLS that does not check who the peer is (anon) hands the logs to anyone in the path.
         "forward_tls_authenticated": bool(forwards) and all(f["authenticated"] for f in forwards),
         "file_create_mode": state.file_create_mode.rjust(4, "0"),
+        ORIGINS: origins,
     }
 
 

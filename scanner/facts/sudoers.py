@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject
 from scanner.facts.sudo_power import why_all
 from scanner.rawfacts import RawFacts
 
@@ -48,10 +48,11 @@ def _split(text: str, sep: str) -> list[str]:
     return [*parts, current]
 
 
-def _logical_lines(text: str) -> list[str]:
-    """Return lines with continuations joined and comments dropped (#include and #<uid> are not comments)."""
-    out, pending = [], ""
-    for raw_line in text.splitlines():
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Return (line number, line) with continuations joined and comments dropped (#include and #<uid> are not comments)."""
+    out, pending, start = [], "", 0
+    for number, raw_line in enumerate(text.splitlines(), 1):
+        start = start if pending else number
         line = pending + raw_line
         if line.endswith("\\"):
             pending = line[:-1] + " "
@@ -61,7 +62,7 @@ def _logical_lines(text: str) -> list[str]:
         if not _INCLUDE.match(stripped):
             stripped = re.sub(r"(^|(?<=[\s,!(]))#(?!\d).*$", "", stripped).strip()
         if stripped:
-            out.append(stripped)
+            out.append((start, stripped))
     return out
 
 
@@ -88,7 +89,7 @@ class _Reader:
             if depth == 0:
                 return
             raise ValueError(f"sudoers file {path} is included but does not exist")
-        for line in _logical_lines(item.text):
+        for number, line in _logical_lines(item.text):
             include = _INCLUDE.match(line)
             if include:
                 self._include(path, include.group(1), include.group(2).strip().strip('"'), depth)
@@ -97,7 +98,7 @@ class _Reader:
             elif re.match(r"Defaults([:@>!\s]|$)", line):
                 self.defaults.append(line)
             else:
-                self._rule(line, path)
+                self._rule(line, path, number)
 
     def _include(self, path: str, kind: str, target: str, depth: int) -> None:
         if not target.startswith("/"):  # relative to the including file's folder (sudo 1.9)
@@ -127,7 +128,7 @@ class _Reader:
             values = [i.strip() for i in _split(items, ",") if i.strip()]
             self.aliases[_ALIAS_KINDS[keyword]][name.strip()] = values
 
-    def _rule(self, line: str, path: str) -> None:
+    def _rule(self, line: str, path: str, number: int) -> None:
         m = re.match(r"([^\s,]+(?:\s*,\s*[^\s,]+)*)\s+(.*)", line)
         if m is None or "=" not in m.group(2):
             raise ValueError(f"{path}: cannot read sudoers line {line!r}")
@@ -158,6 +159,7 @@ class _Reader:
                     "nopasswd": nopasswd,
                     "commands": commands,
                     "file": path,
+                    "line": number,
                 }
             )
 
@@ -227,6 +229,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     all_principals: list[str] = []
     nopasswd_all: list[str] = []
     equivalent: list[dict[str, Any]] = []
+    origins: dict[str, dict[str, Any]] = {}
     for rule in reader.rules:
         commands = _expand(rule["commands"], reader.aliases["cmnd"])
         # A negated entry never narrows ALL in practice; a shell, an editor or a wildcard is ALL.
@@ -237,8 +240,13 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
             p for p in _expand(_split(rule["who"], ","), reader.aliases["user"]) if not p.startswith("!")
         ]
         all_principals.extend(principals)
+        where = {"file": rule["file"], "line": rule["line"]}
+        if any(p != "root" for p in principals):  # root's own grant never decides a finding
+            origins.setdefault("all_principals", where)
         if rule["nopasswd"] or no_auth:
             nopasswd_all.extend(principals)
+            if any(p != "root" for p in principals):
+                origins.setdefault("nopasswd_all", where)
         for command, why in whys:
             equivalent.append({"who": rule["who"], "command": command, "why": why, "file": rule["file"]})
     return {
@@ -248,6 +256,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         "all_equivalent": equivalent,
         "defaults": reader.defaults,
         "includes": reader.includes,
+        ORIGINS: origins,
     }
 
 

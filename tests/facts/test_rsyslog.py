@@ -26,6 +26,7 @@ def _facts(main: str = DEBIAN, **dropins: str) -> dict[str, Any]:
 
 def test_debian_default_does_not_forward() -> None:
     assert _facts() == {
+        "_origins": {},
         "installed": True,
         "forwards": [],
         "forwarding": False,
@@ -175,3 +176,15 @@ def test_omfwd_refuses_a_list_of_permitted_peers() -> None:
 def test_default_driver_set_after_the_action_still_applies() -> None:
     conf = 'action(type="omfwd" target="a" protocol="tcp" StreamDriverMode="1")\nglobal(DefaultNetstreamDriver="gtls")\n'
     assert _facts(**{"fwd.conf": conf})["forward_tls"] is True
+
+
+def test_origins_name_the_forward_that_decided() -> None:
+    conf = (
+        'action(type="omfwd" target="a" protocol="tcp" StreamDriver="gtls" StreamDriverMode="1"\n'
+        '       StreamDriverAuthMode="x509/name")\n'
+        "# legacy\n"
+        "*.* @@b:6514\n"
+    )
+    origins = _facts(**{"fwd.conf": conf})["_origins"]
+    assert origins["forwarding"] == {"file": "/etc/rsyslog.d/fwd.conf", "line": 1}
+    assert origins["forward_tls_authenticated"] == {"file": "/etc/rsyslog.d/fwd.conf", "line": 4}

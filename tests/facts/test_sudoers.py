@@ -39,6 +39,7 @@ def test_debian_default() -> None:
             "nopasswd": False,
             "commands": ["ALL"],
             "file": "/etc/sudoers",
+            "line": 47,
         },
         {
             "who": "%sudo",
@@ -47,6 +48,7 @@ def test_debian_default() -> None:
             "nopasswd": False,
             "commands": ["ALL"],
             "file": "/etc/sudoers",
+            "line": 50,
         },
     ]
     assert facts["all_principals"] == ["root", "%sudo"] and facts["nopasswd_all"] == []
@@ -202,3 +204,10 @@ def test_includes_and_errors() -> None:
         parse({sudoers.SUDOERS: "alice\n"})
     assert sudoers.parse(build_raw(), CTX) == {}
     assert sudoers.parse(build_raw(absent=[sudoers.SUDOERS]), CTX)["rules"] == []
+
+
+def test_origins_name_the_rule_that_granted_everything() -> None:
+    files = tree("debian12", **{"60-maint": "# maintenance\n%maint ALL=(root) \\\n  NOPASSWD: /bin/sh\n"})
+    origins = parse(files)["_origins"]
+    assert origins["nopasswd_all"] == {"file": "/etc/sudoers.d/60-maint", "line": 2}
+    assert origins["all_principals"] == {"file": "/etc/sudoers", "line": 50}  # %sudo; root's own never decides
