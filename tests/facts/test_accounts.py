@@ -123,3 +123,10 @@ def test_malformed_input_raises(files: dict[str, str], probes: dict[str, str]) -
 
 def test_not_collected() -> None:
     assert accounts.parse(build_raw(), CTX) == {}
+
+
+def test_origins_name_the_second_uid0_and_the_shared_uid() -> None:
+    origins = parse()["_origins"]
+    lines = (OUT / "passwd").read_text().splitlines()
+    assert lines[origins["uid0"]["line"] - 1].startswith("toor:") and origins["uid0"]["file"] == "/etc/passwd"
+    assert lines[origins["duplicate_uids"]["line"] - 1].split(":")[2] in ("0", "1101")
