@@ -6,7 +6,7 @@ import re
 import shlex
 from typing import Any
 
-from scanner.facts import Context, Subject, lines
+from scanner.facts import ORIGINS, Context, Subject, lines
 from scanner.facts.services import any_active, probe_failed, probe_text
 from scanner.rawfacts import RawFacts
 
@@ -117,8 +117,8 @@ def _version_key(path: str) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name)]
 
 
-def _file_rules(raw: RawFacts) -> list[str] | None:
-    """Return the rules augenrules would load: rules.d/*.rules, else the compiled audit.rules.
+def _file_rules(raw: RawFacts) -> list[tuple[str, dict[str, Any]]] | None:
+    """Return (rule, where it is written) as augenrules would load them: rules.d/*.rules, else audit.rules.
 
     augenrules drops lines whose first non-blank character is '#', so a '#' later in a rule
     (a key such as ``-k id#1``) stays (checked against augenrules in tests/reference).
@@ -130,8 +130,12 @@ def _file_rules(raw: RawFacts) -> list[str] | None:
         if compiled is None:
             return None
         items = [compiled] if compiled.exists else []
-    found = [line.strip() for item in items for line in item.text.splitlines()]
-    return [line for line in found if line.split(None, 1)[0:1] in (["-a"], ["-A"], ["-w"])]
+    found = [
+        (line.strip(), {"file": item.path, "line": number})
+        for item in items
+        for number, line in enumerate(item.text.splitlines(), 1)
+    ]
+    return [(line, where) for line, where in found if line.split(None, 1)[0:1] in (["-a"], ["-A"], ["-w"])]
 
 
 def _status(text: str) -> dict[str, str]:
@@ -160,17 +164,26 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         out["enabled_in_kernel"] = False  # the kernel could not be asked: never assume it audits
     loaded = probe_text(raw, "auditctl-rules")
     rules: list[str] | None
+    wheres: list[dict[str, Any]] = []
     if loaded is not None:
         rules = [line.strip() for line in loaded.splitlines() if line.strip() not in ("", "No rules")]
         out["rules_source"] = "loaded"
     else:
         # A failed auditctl means nothing is known to be loaded: report what the files would load.
-        rules = _file_rules(raw)
+        written = _file_rules(raw)
+        rules = None if written is None else [rule for rule, _ in written]
+        wheres = [where for _, where in written or []]
         if rules is not None:
             out["rules_source"] = "files"
     if rules is not None:
         out["rules"] = rules
         out["covers"] = covers(rules)
+        # The first rule (in a file) that covers each class; loaded rules have no file.
+        out[ORIGINS] = {
+            f"covers.{name}": next(w for r, w in zip(rules, wheres, strict=True) if covers([r])[name])
+            for name, covered in out["covers"].items()
+            if covered and wheres
+        }
     # Unset keys are omitted rather than filled with a default that might pass a check.
     if conf is not None and "max_log_file_action" in conf:
         out["max_log_file_action"] = conf["max_log_file_action"].upper()

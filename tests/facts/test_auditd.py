@@ -34,6 +34,7 @@ def test_this_machine_nothing_loaded() -> None:
     raw = build_raw(files=_files(**{"audit.rules": (OUT / "rules.d-audit.rules").read_text()}), probes=probes)
     facts = parse(raw, CTX)
     assert facts == {
+        "_origins": {},
         "installed": True,
         "active": True,
         "enabled_in_kernel": False,
@@ -141,6 +142,7 @@ def test_rules_that_do_not_cover(rule: str) -> None:
 
 def test_not_installed_and_not_collected() -> None:
     assert parse(build_raw(absent=["/etc/audit/auditd.conf", "/etc/audit/audit.rules"]), CTX) == {
+        "_origins": {},
         "installed": False,
         "rules_source": "files",
         "rules": [],
@@ -153,3 +155,10 @@ def test_not_installed_and_not_collected() -> None:
         },
     }
     assert parse(build_raw(), CTX) == {}
+
+
+def test_origins_name_the_rule_file_line_that_covers_each_class() -> None:
+    rules = "# logins\n-w /var/log/lastlog -p w\n-w /var/log/lastlog -p wa -k logins\n"
+    probes = {"auditctl-rules": FAILED, "auditctl-status": FAILED}
+    facts = parse(build_raw(files=_files(**{"10-x.rules": rules}), probes=probes), CTX)
+    assert facts["_origins"] == {"covers.logon": {"file": "/etc/audit/rules.d/10-x.rules", "line": 3}}
