@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.facts import Context, Subject, lines
+from scanner.facts import ORIGINS, Context, Subject, lines
 from scanner.facts.services import probe_text, units
 from scanner.rawfacts import Item, RawFacts
 
@@ -43,8 +43,10 @@ def _chrony_dir(raw: RawFacts, directories: list[str], suffix: str) -> list[Item
     return [chosen[name] for name in sorted(chosen)]
 
 
-def _chrony_servers(raw: RawFacts) -> list[str] | None:
+def _chrony_servers(raw: RawFacts, where: list[dict[str, Any]] | None = None) -> list[str] | None:
     """Return chrony's sources from its config, following include, confdir and sourcedir.
+
+    ``where`` (when given) receives the file and line of each source, in the same order.
 
     Directive names are case-insensitive and '!', ';', '#' or '%' first on a line starts a comment,
     as chronyd reads them (checked against `chronyd -p` in tests/reference).
@@ -58,19 +60,21 @@ def _chrony_servers(raw: RawFacts) -> list[str] | None:
         # chronyd reads a file again each time it is named; only a loop is an error.
         if depth > _MAX_DEPTH:
             raise ValueError(f"chrony: include nesting deeper than {_MAX_DEPTH} at {item.path}")
-        for line in item.text.splitlines():
+        for number, line in enumerate(item.text.splitlines(), 1):
             words = line.split()
             if not words or words[0][0] in "!;#%":
                 continue
             directive = words[0].lower()
             if directive in _SOURCES and len(words) > 1:
                 servers.append(words[1])
+                if where is not None:
+                    where.append({"file": item.path, "line": number})
             elif directive == "include" and len(words) > 1:
-                found = raw.glob(words[1])
-                if not found and not any(c in words[1] for c in "*?["):
+                matches = raw.glob(words[1])
+                if not matches and not any(c in words[1] for c in "*?["):
                     # chronyd refuses to start on a missing include (a glob may match nothing)
                     raise ValueError(f"chrony: include {words[1]}: no such file (or not collected)")
-                for each in found:
+                for each in matches:
                     read(each, depth + 1)
             elif directive in ("confdir", "sourcedir"):
                 for found in _chrony_dir(raw, words[1:], ".conf" if directive == "confdir" else ".sources"):
@@ -132,11 +136,14 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if service is not None:
         out["service"] = service
-    chrony, timesyncd = _chrony_servers(raw), _timesyncd_servers(raw)
+    where: list[dict[str, Any]] = []
+    chrony, timesyncd = _chrony_servers(raw, where), _timesyncd_servers(raw)
     # ntpd's own configuration is not collected: its sources stay unknown.
     servers = timesyncd if service == "timesyncd" else chrony if chrony is not None else timesyncd
     if servers is not None and service != "ntpd":
         out["servers"] = servers
+        if servers is chrony and where:
+            out[ORIGINS] = {"servers": where[0]}  # the first source chronyd reads
     if tracking is not None:
         out.update(_tracking(tracking))
         return out

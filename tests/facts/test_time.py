@@ -52,7 +52,12 @@ def test_this_machine_nothing_runs() -> None:
         timesync_status=NO_SYSTEMD,
         systemctl_units=NO_SYSTEMD,
     )
-    assert facts == {"service": "none", "servers": ["2.debian.pool.ntp.org"], "synchronized": False}
+    assert facts == {
+        "service": "none",
+        "servers": ["2.debian.pool.ntp.org"],
+        "synchronized": False,
+        "_origins": {"servers": {"file": "/etc/chrony/chrony.conf", "line": 8}},  # the pool line
+    }
 
 
 def test_timesyncd() -> None:
