@@ -210,4 +210,7 @@ def test_origins_name_the_rule_that_granted_everything() -> None:
     files = tree("debian12", **{"60-maint": "# maintenance\n%maint ALL=(root) \\\n  NOPASSWD: /bin/sh\n"})
     origins = parse(files)["_origins"]
     assert origins["nopasswd_all"] == {"file": "/etc/sudoers.d/60-maint", "line": 2}
-    assert origins["all_principals"] == {"file": "/etc/sudoers", "line": 50}  # %sudo; root's own never decides
+    assert origins["all_principals"] == {
+        "file": "/etc/sudoers",
+        "line": 50,
+    }  # %sudo; root's own never decides
