@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.results import Finding, Run, Severity, Status
+from scanner.report.expected import sentence
+from scanner.results import CheckResult, Finding, Run, Severity, Status
 
 # Area key (Finding.area) -> (ja, en). The order here is the order of every summary table.
 AREA_LABELS: dict[str, tuple[str, str]] = {
@@ -128,6 +129,33 @@ def value_text(value: Any) -> str:
     if value is None:
         return "—"
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def expected_text(expected: Any) -> tuple[str, str]:
+    """Return what a check expects as a (ja, en) sentence, not the engine's expression."""
+    return sentence(expected)
+
+
+def origin(check: CheckResult) -> tuple[str, int] | None:
+    """Return (file, line) of the line that decided a check, when the parser recorded one."""
+    where: Any = getattr(check, "origin", None)
+    if isinstance(where, list | tuple) and where and not isinstance(where[0], str | int):
+        where = where[0]
+    if isinstance(where, dict):
+        file, line = where.get("file"), where.get("line")
+    else:
+        file, line = getattr(where, "file", None), getattr(where, "line", None)
+    if not isinstance(file, str) or not file:
+        return None
+    return file, line if isinstance(line, int) and line > 0 else 0
+
+
+def origin_text(check: CheckResult) -> str:
+    """Return ``file:line`` of the deciding line, or an empty string."""
+    where = origin(check)
+    if where is None:
+        return ""
+    return f"{where[0]}:{where[1]}" if where[1] else where[0]
 
 
 def citation_text(citation: dict[str, str]) -> str:
