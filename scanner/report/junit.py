@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from xml.sax.saxutils import escape, quoteattr
 
-from scanner.report.labels import citation_text, expected_text, origin_text, value_text
+from scanner.report.labels import citation_text, expected_text, origin_text, utc_text, value_text
 from scanner.results import Finding, HostResult, Run, Status
 
 _ERRORS = (Status.ERROR, Status.UNREACHABLE)
@@ -96,7 +95,7 @@ def _suite(run: Run, index: int, name: str, host: HostResult | None, suite: _Sui
         "package": f"kijun.{zone}",
         "id": str(index),
         "hostname": (host.address if host else "") or name,
-        "timestamp": _utc((host.collected_at if host else "") or run.started_at),
+        "timestamp": utc_text((host.collected_at if host else "") or run.started_at),
         "tests": str(len(suite.cases)),
         "failures": str(suite.failures),
         "errors": str(suite.errors),
@@ -196,17 +195,6 @@ def _details(f: Finding) -> str:
     if evidence:
         lines.append(f"evidence: {', '.join(evidence)}")
     return "\n".join(lines)
-
-
-def _utc(stamp: str) -> str:
-    """Return an ISO time in UTC without a zone (the Ant XSD allows none); empty or bad → the epoch."""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return "1970-01-01T00:00:00"
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _clean(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from scanner.report.expected import sentence
@@ -156,6 +157,17 @@ def origin_text(check: CheckResult) -> str:
     if where is None:
         return ""
     return f"{where[0]}:{where[1]}" if where[1] else where[0]
+
+
+def utc_text(stamp: str) -> str:
+    """Return an ISO time as UTC ``YYYY-MM-DDTHH:MM:SS`` without a zone (a zone-less time is taken as UTC)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return "1970-01-01T00:00:00"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def citation_text(citation: dict[str, str]) -> str:
