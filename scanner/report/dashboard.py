@@ -69,8 +69,17 @@ class Payload:
             index = self.control_index[f.control_id] = len(self.controls)
             cites = [[c.get("doc", ""), c.get("article", ""), c.get("text", "")] for c in f.citations]
             self.controls.append(
-                [f.control_id, f.area, f.severity.value, f.title_ja, f.title_en]
-                + [f.remediation_ja, f.remediation_en, cites, f.attestation]
+                [
+                    f.control_id,
+                    f.area,
+                    f.severity.value,
+                    f.title_ja,
+                    f.title_en,
+                    f.remediation_ja,
+                    f.remediation_en,
+                    cites,
+                    f.attestation,
+                ]
             )
         return index
 

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from scanner.diff import diff
 from scanner.report import dashboard, labels
 from scanner.report.csv import WAIVER_STATES
-from scanner.results import Run, Severity
+from scanner.results import Run, Severity, Status
 
 _EMBED = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -51,7 +51,7 @@ def render(
     rows = [
         (controls[i], summary.controls[i]) for i in sorted(summary.controls, key=lambda i: controls[i][0])
     ]
-    manual = dashboard.STATUSES.index(dashboard.Status.MANUAL)
+    manual = dashboard.STATUSES.index(Status.MANUAL)
     points = [
         *(trend or []),
         {"run_id": run.run_id, "started_at": run.started_at, "counts": counts, "coverage": coverage},
@@ -117,7 +117,7 @@ def _severities(summary: dashboard.Summary, today: str) -> list[dict[str, Any]]:
 
 def _failing(summary: dashboard.Summary, controls: list[list[Any]], today: str) -> list[dict[str, Any]]:
     """Return the failing controls, worst severity first, then most hosts, with the oldest age."""
-    fail = dashboard.STATUSES.index(dashboard.Status.FAIL)
+    fail = dashboard.STATUSES.index(Status.FAIL)
     rows = [
         {
             "c": controls[i],
