@@ -31,6 +31,16 @@ class Summary:
     controls: dict[int, list[int]] = field(default_factory=dict)  # control index -> counts per status
     oldest: dict[int, str] = field(default_factory=dict)  # control index -> oldest open_since
     severity: dict[Severity, list[Any]] = field(default_factory=dict)  # [fails, hosts set, oldest]
+    blocking: int = 0  # failures at or above fail-on
+
+    def exit_code(self, run: Run, allow_incomplete: bool) -> int:
+        """Return the run's exit code from these counts (as Run.exit_code, without a second pass)."""
+        if self.blocking:
+            return 1
+        incomplete = self.counts[Status.ERROR] or self.counts[Status.UNREACHABLE]
+        if (incomplete or any(not h.assessed for h in run.hosts)) and not allow_incomplete:
+            return 3
+        return 0
 
 
 class Payload:
@@ -157,6 +167,7 @@ def gather(run: Run) -> tuple[Summary, Payload]:
             cell[0] += f.status is Status.FAIL
             cell[1] += 1
         if f.status is Status.FAIL:
+            summary.blocking += f.severity.rank >= run.fail_on.rank
             row = summary.severity.setdefault(f.severity, [0, set(), since])
             row[0] += 1
             row[1].add(f.host)

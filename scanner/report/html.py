@@ -42,7 +42,8 @@ def render(
     >>> Path("report.html").write_text(render(run), encoding="utf-8")
     """
     summary, payload = dashboard.gather(run)
-    code, verdict_ja, verdict_en = labels.exit_meaning(run, allow_incomplete)
+    code = summary.exit_code(run, allow_incomplete)
+    verdict_ja, verdict_en = labels.EXIT_MEANINGS[code]
     coverage = run.coverage()
     counts = {s.value: n for s, n in summary.counts.items()}
     today = run.started_at[:10]
@@ -175,7 +176,7 @@ def _csp(css: str, js: str) -> str:
     """Allow this page's own style and script (by hash), data: images, and nothing else."""
     return (
         f"default-src 'none'; script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; img-src data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "base-uri 'none'; form-action 'none'"
     )
 
 
