@@ -243,3 +243,32 @@ def test_host_without_inventory_entry_still_gets_a_suite(run: Run) -> None:
 
 def test_output_is_stable(run: Run) -> None:
     assert junit.render(run) == junit.render(run)
+
+
+def test_scan_writes_failures_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end through the CLI: the option reaches the file a run folder holds."""
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    ssh = tmp_path / "web01" / "etc" / "ssh"
+    ssh.mkdir(parents=True)
+    (ssh / "sshd_config").write_text("PermitRootLogin yes\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = [
+        "scan",
+        "--root",
+        "web01",
+        "--format",
+        "junit",
+        "--out",
+        "out",
+        "--quiet",
+        "--junit-failures-only",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    root = ET.parse(tmp_path / "out" / "latest" / "junit.xml").getroot()
+    cases = list(root.iter("testcase"))
+    assert cases and all(c.find("failure") is not None or c.find("error") is not None for c in cases)
+    assert "ACC-04" in {c.get("name", "").split()[0] for c in cases}
