@@ -138,14 +138,9 @@ def expected_text(expected: Any) -> tuple[str, str]:
 
 
 def origin(check: CheckResult) -> tuple[str, int] | None:
-    """Return (file, line) of the line that decided a check, when the parser recorded one."""
-    where: Any = getattr(check, "origin", None)
-    if isinstance(where, list | tuple) and where and not isinstance(where[0], str | int):
-        where = where[0]
-    if isinstance(where, dict):
-        file, line = where.get("file"), where.get("line")
-    else:
-        file, line = getattr(where, "file", None), getattr(where, "line", None)
+    """Return (file, line) of the line that decided a check, when the parser recorded one (line 0: unknown)."""
+    where = check.origin or {}
+    file, line = where.get("file"), where.get("line")
     if not isinstance(file, str) or not file:
         return None
     return file, line if isinstance(line, int) and line > 0 else 0

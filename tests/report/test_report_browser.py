@@ -73,8 +73,8 @@ def hostile_run(run: Run) -> Run:
         expected="sshd.permitrootlogin == 'no'",
         message=PAYLOAD,
         evidence=("file:/etc/ssh/sshd_config",),
+        origin={"file": "/etc/ssh/sshd_config.d/50-vendor.conf", "line": 2},
     )
-    object.__setattr__(check, "origin", {"file": "/etc/ssh/sshd_config.d/50-vendor.conf", "line": 2})
     findings = list(run.findings)
     findings[5] = dataclasses.replace(findings[5], message=PAYLOAD, checks=(check,))  # mn-term-01 ACC-04
     return dataclasses.replace(run, findings=tuple(findings))

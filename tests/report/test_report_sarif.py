@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from scanner.cli import main
 from scanner.report import sarif
-from scanner.results import CheckResult, Run, Status
+from scanner.results import Run, Status
 
 SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json").read_text("utf-8"))
 
@@ -24,12 +24,6 @@ SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.js
 def _valid(doc: dict[str, Any]) -> None:
     errors = sorted(jsonschema.Draft7Validator(SCHEMA).iter_errors(doc), key=str)
     assert [f"{list(e.absolute_path)}: {e.message}" for e in errors] == []
-
-
-def _with_origin(check: CheckResult, file: str, line: int) -> CheckResult:
-    """Give a check the provenance the parsers record (checks[].origin)."""
-    object.__setattr__(check, "origin", {"file": file, "line": line})
-    return check
 
 
 def test_schema_fixture_is_a_real_check() -> None:
@@ -100,7 +94,7 @@ def test_fingerprints_stable_and_distinct(run: Run) -> None:
 def test_deciding_line_first_with_start_line(run: Run) -> None:
     """A drop-in that sets the failing value is the first location, not the main file."""
     finding = run.findings[1]  # LOG-02, evidence lists logrotate.conf first
-    check = _with_origin(dataclasses.replace(finding.checks[0]), "/etc/logrotate.d/rsyslog", 7)
+    check = dataclasses.replace(finding.checks[0], origin={"file": "/etc/logrotate.d/rsyslog", "line": 7})
     finding = dataclasses.replace(finding, checks=(check,))
     doc = json.loads(sarif.render(dataclasses.replace(run, findings=(finding,))))
     _valid(doc)
