@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scanner.history import atomic_write  # noqa: E402
-from scanner.report import html  # noqa: E402
+from scanner.report import html, junit  # noqa: E402
 from scanner.results import Finding, Run, Status  # noqa: E402
 
 TARGET_MB, TARGET_LOAD_S = 20.0, 3.0
@@ -122,6 +122,14 @@ def chromium(page: Path) -> dict[str, float]:
             loads.append(time.perf_counter() - started)
             assert ready == "1", "the page's script did not finish"
         load = sorted(loads)[1]
+        floor = []
+        empty = page.parent / "empty.html"
+        empty.write_text("<!DOCTYPE html><title>floor</title><p>floor", encoding="utf-8")
+        for _ in range(3):  # the floor: the same load of an empty page
+            driver.get("about:blank")
+            started = time.perf_counter()
+            driver.get(empty.as_uri())
+            floor.append(time.perf_counter() - started)
         toggle = driver.execute_script(
             "var s=document.getElementById('f-status'), t=performance.now();"
             "s.value='fail'; s.dispatchEvent(new Event('change')); return performance.now()-t;"
@@ -130,7 +138,12 @@ def chromium(page: Path) -> dict[str, float]:
             "var q=document.getElementById('q'), t=performance.now();"
             "q.value='mn-term-07-003'; q.dispatchEvent(new Event('input')); return performance.now()-t;"
         )
-        return {"load": load, "filter_ms": float(toggle), "search_ms": float(search)}
+        return {
+            "load": load,
+            "floor": sorted(floor)[1],
+            "filter_ms": float(toggle),
+            "search_ms": float(search),
+        }
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
@@ -147,7 +160,7 @@ def main() -> None:
         base = base_run(work)
         print(f"base: example ward, {len(base.hosts)} hosts, {len(base.findings)} findings; "
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (shared machine)")  # fmt: skip
-        head = f"{'hosts':>7} {'findings':>9} {'HTML MB':>8} {'stream s':>9} {'render s':>9} {'write s':>8} {'load s':>7} {'filter ms':>10} {'search ms':>10} {'peak RSS MB':>12}"
+        head = f"{'hosts':>7} {'findings':>9} {'HTML MB':>8} {'stream s':>9} {'render s':>9} {'write s':>8} {'load s':>7} {'floor s':>8} {'filter ms':>10} {'search ms':>10} {'peak RSS MB':>12} {'junit MB':>9} {'failures-only MB':>17}"
         print(head)
         for copies in args.copies:
             started = time.perf_counter()
@@ -159,14 +172,16 @@ def main() -> None:
             folder.mkdir()
             m = measure(run, folder)
             c = chromium(folder / "report.html")
+            full = len(junit.render(scaled(base, copies)).encode()) / 1e6
+            failing = len(junit.render(scaled(base, copies), failures_only=True).encode()) / 1e6
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             n = len(run.hosts)
             print(f"{n:>7} {n * len(base.findings) // len(base.hosts):>9} {m['mb']:>8.1f} {stream:>9.2f} {m['render']:>9.2f} {m['write']:>8.2f} "
-                  f"{c['load']:>7.2f} {c['filter_ms']:>10.0f} {c['search_ms']:>10.0f} {rss:>12.0f}")  # fmt: skip
+                  f"{c['load']:>7.2f} {c['floor']:>8.2f} {c['filter_ms']:>10.0f} {c['search_ms']:>10.0f} {rss:>12.0f} {full:>9.1f} {failing:>17.2f}")  # fmt: skip
             before = BEFORE.get(n)
             if before:
                 print(
-                    f"{'':>7} {'before':>9} {before[0]:>8.1f} {'':>9} {'':>8} {before[1]:>7.1f}   (issue 13, old report)"
+                    f"{'':>7} {'before':>9} {before[0]:>8.1f} {'':>9} {'':>8} {before[1]:>7.1f} {'':>8}   (issue 13, old report)"
                 )
         print(
             "stream s: generating the synthetic findings alone; render s includes it (and compiling the template)"
