@@ -122,14 +122,6 @@ def chromium(page: Path) -> dict[str, float]:
             loads.append(time.perf_counter() - started)
             assert ready == "1", "the page's script did not finish"
         load = sorted(loads)[1]
-        floor = []
-        empty = page.parent / "empty.html"
-        empty.write_text("<!DOCTYPE html><title>floor</title><p>floor", encoding="utf-8")
-        for _ in range(3):  # the floor: the same load of an empty page
-            driver.get("about:blank")
-            started = time.perf_counter()
-            driver.get(empty.as_uri())
-            floor.append(time.perf_counter() - started)
         toggle = driver.execute_script(
             "var s=document.getElementById('f-status'), t=performance.now();"
             "s.value='fail'; s.dispatchEvent(new Event('change')); return performance.now()-t;"
