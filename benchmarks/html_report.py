@@ -35,17 +35,6 @@ from scanner.results import Finding, Run, Status  # noqa: E402
 
 TARGET_MB, TARGET_LOAD_S = 20.0, 3.0
 BEFORE = {1008: (94.0, 125.0)}  # issue 13: MB, Chromium load seconds of the old report
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,1800",
-)
 
 
 def base_run(work: Path) -> Run:
@@ -102,16 +91,10 @@ def measure(run: Run, folder: Path) -> dict[str, float]:
 
 def chromium(page: Path) -> dict[str, float]:
     """Open the page in headless Chromium; time until its script is done (median of 3), a filter, a search."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from tests.report.browser import start
 
-    os.environ["SE_OFFLINE"] = "true"
     profile = tempfile.mkdtemp(prefix="kijun-bench-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or ""), options=options)
+    driver = start(profile)
     try:
         loads = []
         for _ in range(3):  # the median of three cold loads (a blank page between them)

@@ -8,52 +8,27 @@ only its own script (CSP by hash) and nothing a host wrote becomes an element or
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from scanner.report import html
 from scanner.results import CheckResult, Run, Status
+from tests.report.browser import start
 
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,2000",
-)
 PAYLOAD = '<img src=x onerror="window.pwned=1">'  # would run if inserted as markup
-
-
-def _binary(*names: str) -> str:
-    found = next((p for n in names if (p := shutil.which(n))), None)
-    assert found, f"{names[0]} not installed (tools/test.sh installs Debian's chromium and chromium-driver)"
-    return found
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    os.environ["SE_OFFLINE"] = "true"  # selenium must not look for drivers on the network
     profile = tempfile.mkdtemp(prefix="kijun-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = _binary("chromium", "chromium-browser")
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(_binary("chromedriver")), options=options)
+    driver = start(profile, logs=True)
     try:
         yield driver
     finally:
