@@ -32,6 +32,7 @@ class Summary:
     oldest: dict[int, str] = field(default_factory=dict)  # control index -> oldest open_since
     severity: dict[Severity, list[Any]] = field(default_factory=dict)  # [fails, hosts set, oldest]
     blocking: int = 0  # failures at or above fail-on
+    changed: list[Finding] = field(default_factory=list)  # what a diff with the previous run reads
 
     def exit_code(self, run: Run, allow_incomplete: bool) -> int:
         """Return the run's exit code from these counts (as Run.exit_code, without a second pass)."""
@@ -152,14 +153,20 @@ class Payload:
         }
 
 
-def gather(run: Run) -> tuple[Summary, Payload]:
-    """Read the findings once and return the summary and the payload."""
+def gather(run: Run, failing_before: frozenset[str] = frozenset()) -> tuple[Summary, Payload]:
+    """Read the findings once and return the summary and the payload.
+
+    Findings that fail now, or whose key failed in the previous run (``failing_before``), are kept
+    in ``Summary.changed``: they are all that a diff with that run looks at.
+    """
     since_map: dict[str, str] = dict(run.envelope.get("open_since") or {})
     summary, payload = Summary(), Payload(run)
     today = run.started_at[:10]
     for f in run.findings:
         since = since_map.get(f.key, today) if f.status is Status.FAIL else ""
         control = payload.add(f, since)
+        if f.status is Status.FAIL or f.key in failing_before:
+            summary.changed.append(f)
         summary.counts[f.status] += 1
         summary.controls.setdefault(control, [0] * len(STATUSES))[_CODE[f.status]] += 1
         if f.status in _ASSESSED:

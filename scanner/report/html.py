@@ -11,6 +11,7 @@ Content-Security-Policy allows only its own script and style (by hash) and nothi
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from functools import cache
@@ -41,7 +42,10 @@ def render(
 
     >>> Path("report.html").write_text(render(run), encoding="utf-8")
     """
-    summary, payload = dashboard.gather(run)
+    before = (
+        frozenset(f.key for f in previous.findings if f.status is Status.FAIL) if previous else frozenset()
+    )
+    summary, payload = dashboard.gather(run, before)
     code = summary.exit_code(run, allow_incomplete)
     verdict_ja, verdict_en = labels.EXIT_MEANINGS[code]
     coverage = run.coverage()
@@ -75,7 +79,10 @@ def render(
             trend=_trend(points),
             control_rows=rows,
             manual=[(c, n[manual]) for c, n in rows if n[manual]],
-            changes=diff(previous, run) if previous is not None else None,
+            # the findings a diff reads were kept in the one pass; the run's stream is not read again
+            changes=diff(previous, dataclasses.replace(run, findings=tuple(summary.changed)))
+            if previous is not None
+            else None,
             max_changes=MAX_CHANGES,
             env=run.envelope,
             waiver_states=WAIVER_STATES,

@@ -201,3 +201,9 @@ def test_changes_against_previous(run: Run) -> None:
     before = dataclasses.replace(run, run_id="20250501T090000-0000", findings=run.findings[:2])
     text = " ".join(_parse(html.render(run, previous=before)).text)
     assert "20250501T090000-0000" in text and "新規" in text
+
+
+def test_diff_from_the_same_single_pass(run: Run) -> None:
+    before = dataclasses.replace(run, run_id="20250501T090000-0000", findings=run.findings[:2])
+    once = dataclasses.replace(run, findings=iter(run.findings))  # type: ignore[arg-type]
+    assert html.render(once, previous=before) == html.render(run, previous=before)
