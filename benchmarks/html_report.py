@@ -96,14 +96,21 @@ def chromium(page: Path) -> dict[str, float]:
     profile = tempfile.mkdtemp(prefix="kijun-bench-chromium-")
     driver = start(profile)
     try:
-        loads = []
+        loads, cpu, script = [], [], []
         for _ in range(3):  # the median of three cold loads (a blank page between them)
             driver.get("about:blank")
+            driver.execute_cdp_cmd("Performance.enable", {})
             started = time.perf_counter()
             driver.get(page.as_uri())  # returns after the load event; the page's script has run by then
             ready = driver.execute_script("return document.documentElement.getAttribute('data-ready')")
             loads.append(time.perf_counter() - started)
             assert ready == "1", "the page's script did not finish"
+            metrics = {
+                m["name"]: m["value"] for m in driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
+            }
+            driver.execute_cdp_cmd("Performance.disable", {})
+            cpu.append(float(metrics.get("ThreadTime", 0.0)))  # the renderer's main-thread CPU seconds
+            script.append(float(metrics.get("ScriptDuration", 0.0)))
         load = sorted(loads)[1]
         toggle = driver.execute_script(
             "var s=document.getElementById('f-status'), t=performance.now();"
@@ -123,6 +130,8 @@ def chromium(page: Path) -> dict[str, float]:
             floor.append(time.perf_counter() - started)
         return {
             "load": load,
+            "cpu": sorted(cpu)[1],
+            "script": sorted(script)[1],
             "floor": sorted(floor)[1],
             "filter_ms": float(toggle),
             "search_ms": float(search),
@@ -143,7 +152,7 @@ def main() -> None:
         base = base_run(work)
         print(f"base: example ward, {len(base.hosts)} hosts, {len(base.findings)} findings; "
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (shared machine)")  # fmt: skip
-        head = f"{'hosts':>7} {'findings':>9} {'HTML MB':>8} {'stream s':>9} {'render s':>9} {'write s':>8} {'load s':>7} {'floor s':>8} {'filter ms':>10} {'search ms':>10} {'peak RSS MB':>12} {'junit MB':>9} {'failures-only MB':>17}"
+        head = f"{'hosts':>7} {'findings':>9} {'HTML MB':>8} {'stream s':>9} {'render s':>9} {'write s':>8} {'load s':>7} {'cpu s':>6} {'js s':>5} {'floor s':>8} {'filter ms':>10} {'search ms':>10} {'peak RSS MB':>12} {'junit MB':>9} {'failures-only MB':>17}"
         print(head)
         for copies in args.copies:
             started = time.perf_counter()
@@ -160,11 +169,11 @@ def main() -> None:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             n = len(run.hosts)
             print(f"{n:>7} {n * len(base.findings) // len(base.hosts):>9} {m['mb']:>8.1f} {stream:>9.2f} {m['render']:>9.2f} {m['write']:>8.2f} "
-                  f"{c['load']:>7.2f} {c['floor']:>8.2f} {c['filter_ms']:>10.0f} {c['search_ms']:>10.0f} {rss:>12.0f} {full:>9.1f} {failing:>17.2f}")  # fmt: skip
+                  f"{c['load']:>7.2f} {c['cpu']:>6.2f} {c['script']:>5.2f} {c['floor']:>8.2f} {c['filter_ms']:>10.0f} {c['search_ms']:>10.0f} {rss:>12.0f} {full:>9.1f} {failing:>17.2f}")  # fmt: skip
             before = BEFORE.get(n)
             if before:
                 print(
-                    f"{'':>7} {'before':>9} {before[0]:>8.1f} {'':>9} {'':>8} {before[1]:>7.1f} {'':>8}   (issue 13, old report)"
+                    f"{'':>7} {'before':>9} {before[0]:>8.1f} {'':>9} {'':>8} {before[1]:>7.1f}   (issue 13, old report)"
                 )
         print(
             "stream s: generating the synthetic findings alone; render s includes it (and compiling the template)"
