@@ -173,8 +173,14 @@ def main() -> None:
             before = BEFORE.get(n)
             if before:
                 print(
-                    f"{'':>7} {'before':>9} {before[0]:>8.1f} {'':>9} {'':>8} {before[1]:>7.1f}   (issue 13, old report)"
+                    f"{'':>7} {'before':>9} {before[0]:>8.1f} {'':>9} {'':>9} {'':>8} {before[1]:>7.1f}"
+                    "   (issue 13, the report kijun wrote before)"
                 )
+        print("load s: wall time to the load event (median of 3); cpu s: the renderer main thread's CPU")
+        print(
+            "  time in that load (DevTools ThreadTime), less sensitive to a busy machine; js s: script time"
+        )
+        print("floor s: the same load of an empty page in the same browser")
         print(
             "stream s: generating the synthetic findings alone; render s includes it (and compiling the template)"
         )
