@@ -77,7 +77,7 @@ def section(envelope: dict[str, Any]) -> str:
         for r in rows
     )
     return (
-        '<h2 id="netdev">ネットワーク機器のルールとプローブ <span class="en">Device rules and probes per zone pair</span></h2>'
+        '<h2>ネットワーク機器のルールとプローブ <span class="en">Device rules and probes per zone pair</span></h2>'
         "<table><tr><th>機器 <span class='en'>Device</span></th><th>ゾーン <span class='en'>Zones</span></th>"
         "<th>管理策 <span class='en'>Control</span></th><th>許可するルール <span class='en'>Permitting rules</span></th>"
         f"<th>プローブ <span class='en'>Probes</span></th></tr>{body}</table>"

@@ -30,4 +30,4 @@ def test_the_example_ward_netdev_scan_fails_on_its_devices_rules(tmp_path: Path)
     result = CliRunner().invoke(main, ["scan", str(WARD), "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 1
     html = next(tmp_path.glob("2*/report.html")).read_text(encoding="utf-8")
-    assert 'id="netdev"' in html and "7 (vendor-maint-rdp)" in html
+    assert '<section id="netdev"><h2>' in html and "7 (vendor-maint-rdp)" in html
