@@ -116,6 +116,9 @@ def test_never_succeeded() -> None:
         {**STATUS, "last_success": "2026-11-21T02:00:41"},  # no offset
         {**STATUS, "copies": [{"last_success": NOW}]},  # copy without host
         ["not", "an", "object"],
+        {**STATUS, "last_success": "2099-11-21T02:00:41+09:00"},  # after the collection (issue 9)
+        {**STATUS, "copies": [{"host": "dc-backup2", "last_success": "2026-11-21T15:00:00+09:00"}]},
+        {**STATUS, "restore_test": {"date": "2026-11-22", "result": "success"}},
     ],
 )
 def test_bad_status_raises(status: Any) -> None:
