@@ -48,6 +48,9 @@ def _load(
             inv = local_host()
         else:
             inv = load_inventory(Path(inventory) if inventory else content.example_inventory())
+        from scanner.netdev.scan import check_inventory  # a device kijun cannot read stops here
+
+        check_inventory(inv)
         pack = load_pack(profile or inv.profile or "base")
         folder = Path(waivers) if waivers else inv.waivers_dir
         return inv, pack, load_waivers(folder, pack)
@@ -72,6 +75,25 @@ def _record_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--risk-scales",
             type=click.Path(exists=True, dir_okay=False),
             help="YAML risk scales for the リスク登録簿.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _junit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the JUnit options of the commands that write reports."""
+    options = [
+        click.option(
+            "--junit-failures-only",
+            is_flag=True,
+            help="junit.xml lists only failures and errors, and only hosts that have one (big scans).",
+        ),
+        click.option(
+            "--junit-not-applicable",
+            is_flag=True,
+            help="junit.xml also lists not_applicable controls (as skipped).",
         ),
     ]
     for option in reversed(options):
@@ -187,6 +209,7 @@ main.add_command(attest)
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
 @_record_options
+@_junit_options
 @click.option(
     "--attestations",
     type=click.Path(exists=True, file_okay=False),
@@ -230,6 +253,8 @@ def scan(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
     attestations: str | None,
     attestation_key: tuple[str, ...],
     quiet: bool,
@@ -257,7 +282,10 @@ def scan(
         from scanner.collect import hostkeys
 
         hostkeys.trust_on_first_use = True
-    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    key = _private_key(sign_key)
+    render = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
+    )
 
     options = runmod.Options(
         mode=mode,
@@ -652,7 +680,16 @@ def _compare(out: Path, old: Any, old_folder: Path, new: Any, new_folder: Path) 
     help="Where to look up a run id.",
 )
 @click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
-def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scales: str | None) -> None:
+@_junit_options
+def report(
+    run: str,
+    formats: tuple[str, ...],
+    out: str,
+    reports: str,
+    risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
+) -> None:
     """Re-render a run (folder, results.json or run id) into report files."""
     from scanner import history
 
@@ -671,7 +708,9 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
         _bad_input(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
         )
-    files = history.outputs(formats, _scales(risk_scales))(result, prev)
+    files = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, folder.parent
+    )(result, prev)
     for rel, data in files.items():
         history.atomic_write(target / rel, data)
         click.echo(f"wrote {target / rel}")
@@ -699,6 +738,7 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
     help="Mode of the merged run (default: the bundles' common mode).",
 )
 @_record_options
+@_junit_options
 def merge(
     bundles: tuple[str, ...],
     trust: tuple[str, ...],
@@ -709,12 +749,17 @@ def merge(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
 ) -> None:
     """Verify signed zone bundles and merge them into one run for the whole 区."""
     from scanner import history
     from scanner import merge as mergemod
 
-    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    key = _private_key(sign_key)
+    render = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
+    )
     try:
         merged = mergemod.merge(
             [Path(b) for b in bundles], _public_keys(trust), mode, operator, operator_role

@@ -24,6 +24,9 @@ from scanner.attest import apply as apply_attestations
 from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
+from scanner.netdev import redact as netdev_redact
+from scanner.netdev.device import CONFIG_PATH, SHOW_ITEM
+from scanner.netdev.scan import check_inventory, scan_devices
 from scanner.policy import Pack
 from scanner.probes import scan_probes
 from scanner.rawfacts import RawFacts
@@ -108,6 +111,8 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
             check = pack.checks[cid]
             if check.platform in (host.os, "any"):
                 out |= check.subjects
+    if host.os == "network":
+        out.add("netdev")  # the device's configuration, judged by scanner/netdev
     return out
 
 
@@ -120,9 +125,11 @@ def fetch(
     try:
         if host.transport == "ssh":
             from scanner.collect import ssh
+            from scanner.netdev import ssh as device_ssh
 
             jump = inventory.host(host.jump) if host.jump else None
-            raw: RawFacts | CollectError = ssh.collect(host, plan, timeout, jump_host=jump)
+            collect = device_ssh.collect if host.os == "network" else ssh.collect  # a show command, no sh
+            raw: RawFacts | CollectError = collect(host, plan, timeout, jump_host=jump)
         else:
             raw = transport_for(host)(host, plan, timeout)
     except CollectError as exc:
@@ -147,6 +154,8 @@ def assess(
             **base, status=got.status, message=got.message, timings={"collect": round(spent, 3)}
         )
         return Collected(host, None, result)
+    if host.os == "network":  # device configs carry password hashes and keys: never into evidence
+        got = netdev_redact.raw_facts(got, (f"file:{CONFIG_PATH}", SHOW_ITEM))
     started = time.monotonic()
     facts = factsmod.build(got, factsmod.Context(host, inventory), subjects_for(pack, host) | {"host"})
     timings = {"collect": round(spent, 3), "parse": round(time.monotonic() - started, 3)}
@@ -176,8 +185,14 @@ def judge(
     today: date,
     attestations: tuple[Attestation, ...] = (),
 ) -> list[Finding]:
-    """Evaluate one collected host, apply its waivers and its 自己点検 attestations (both per host)."""
+    """Evaluate one collected host, apply its waivers and its 自己点検 attestations (both per host).
+
+    A network device's findings are returned as the engine gives them: ``tail`` judges the device
+    against the zone probes and applies waivers and attestations then.
+    """
     found = engine.evaluate_host(pack, item.host, item.facts, item.result.message)
+    if item.host.os == "network":
+        return found
     found = apply(found, {item.host.name: item.host}, waivers, pack, today)
     return apply_attestations(found, list(attestations), today)
 
@@ -196,6 +211,7 @@ def scan(
 
     >>> run, raws = scan(load(Path("inventories/example-ward")), load_pack(), [], Options())  # doctest: +SKIP
     """
+    check_inventory(inventory)  # bad device entries stop the scan before any host is touched
     started = now_jst()
     time_sync = timesync.state()  # the scanner's own clock, as the run starts
     hosts, excluded = scope(select(inventory, options.limit), pack)
@@ -211,16 +227,38 @@ def scan(
     order = {h.name: i for i, h in enumerate(hosts)}
     done.sort(key=lambda c: order[c.host.name])
     today = options.today or started.date()
-    findings: list[Finding] = []
-    for item in done:
-        findings.extend(judge(pack, item, waivers, today, options.attestations))
+    judged = {item.host.name: judge(pack, item, waivers, today, options.attestations) for item in done}
+    devices = [
+        Device(c.host, c.raw, c.result.message, judged[c.host.name]) for c in done if c.host.os == "network"
+    ]
     facts = {c.host.name: c.facts for c in done if c.facts}
-    extra, probe_raws = tail(inventory, pack, options, waivers, hosts, today, facts)
-    findings.extend(extra)
-    parts = Parts(started, time_sync, hosts, excluded, today)
+    end = tail(inventory, pack, options, waivers, hosts, today, facts, devices)
+    findings = [f for c in done for f in end.kept.get(c.host.name, judged[c.host.name])] + end.extra
+    parts = Parts(started, time_sync, hosts, excluded, today, end.netdev)
     results = tuple(c.result for c in done)
     run = finish(inventory, pack, options, waivers, parts, results, tuple(findings), findings)
+    probe_raws = end.raws
     return run, {**{c.host.name: c.raw for c in done if c.raw is not None}, **probe_raws}
+
+
+@dataclass(frozen=True)
+class Device:
+    """A network device as collected: its raw facts (None: not collected), why not, its engine findings."""
+
+    host: Host
+    raw: RawFacts | None
+    why: str
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What comes after the hosts: devices' findings kept in place, the findings appended, raw facts."""
+
+    kept: dict[str, list[Finding]]  # device host → its findings that stay in its place
+    extra: list[Finding]  # organization, zone probes, then the devices' judged NET findings
+    raws: dict[str, RawFacts]
+    netdev: dict[str, Any]
 
 
 def tail(
@@ -231,14 +269,23 @@ def tail(
     hosts: list[Host],
     today: date,
     host_facts: dict[str, factsmod.Facts],
-) -> tuple[list[Finding], dict[str, RawFacts]]:
-    """Return the findings after the hosts': organization-level controls and the zone probes."""
-    findings = engine.evaluate_organization(pack)
+    devices: list[Device],
+) -> Tail:
+    """Organization-level controls, the zone probes and the network devices (judged against the probes)."""
+    org = engine.evaluate_organization(pack)
     # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts.
     probed, probe_raws = scan_probes(inventory, pack, options, host_facts)
-    findings.extend(probed)
-    findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
-    return apply_attestations(findings, list(options.attestations), today), probe_raws
+    # Network devices (os: network): NET findings from their own rules, cross-checked with the probes.
+    collected = [(d.host, d.raw, d.why) for d in devices]
+    judged, table = scan_devices(inventory, pack, options.zone_policy, collected, probed)
+    replaced = {(f.host, f.control_id) for f in judged}
+    kept = [f for d in devices for f in d.findings if (f.host, f.control_id) not in replaced]
+    found = apply(kept + org + probed + judged, {h.name: h for h in hosts}, waivers, pack, today)
+    found = apply_attestations(found, list(options.attestations), today)
+    in_place: dict[str, list[Finding]] = {d.host.name: [] for d in devices}
+    for f in found[: len(kept)]:
+        in_place[f.host].append(f)
+    return Tail(in_place, found[len(kept) :], probe_raws, table)
 
 
 @dataclass(frozen=True)
@@ -250,6 +297,7 @@ class Parts:
     hosts: list[Host]
     excluded: list[dict[str, str]]
     today: date
+    netdev: dict[str, Any] = field(default_factory=dict)  # network devices: zone pairs, rules beside probes
 
 
 def finish(
@@ -290,6 +338,8 @@ def finish(
         "areas": pack.areas,
         "roles": pack.profile.roles,
     }
+    if parts.netdev:
+        envelope["netdev"] = parts.netdev
     return Run(
         run_id=run_id,
         started_at=parts.started.isoformat(),

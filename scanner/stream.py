@@ -10,6 +10,7 @@ whatever order the hosts finish in. Memory holds the host results and the tally,
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -24,10 +25,24 @@ from scanner.evidence import raw_bytes
 from scanner.facts import Facts
 from scanner.history import safe_name
 from scanner.inventory import Inventory
+from scanner.netdev.scan import check_inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity, Status, Tally, WaiverRef
-from scanner.run import Options, Parts, Progress, assess, fetch, finish, judge, now_jst, scope, select, tail
+from scanner.run import (
+    Device,
+    Options,
+    Parts,
+    Progress,
+    assess,
+    fetch,
+    finish,
+    judge,
+    now_jst,
+    scope,
+    select,
+    tail,
+)
 from scanner.waivers import Waiver
 
 SPOOL = ".findings.spool"
@@ -45,6 +60,7 @@ class Outcome:
     tally: Tally
     waivers: list[WaiverRef] = field(default_factory=list)
     network: dict[str, Any] | None = None
+    device: Device | None = None  # a network device: judged at the end, against the zone probes
 
 
 def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outcome:
@@ -64,6 +80,9 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
     if item.facts is not None and state["probe"]:
         seen = item.facts.tree.get("network", {})
         network = {k: seen[k] for k in _PROBED if isinstance(seen, dict) and k in seen}
+    if host.os == "network":
+        device = Device(host, item.raw, item.result.message, findings)
+        return Outcome(index, item.result, b"", Tally(), [], network, device)
     refs = [f.waiver for f in findings if f.waiver]
     return Outcome(index, item.result, lines, Tally.of(findings), refs, network)
 
@@ -88,6 +107,7 @@ def scan(
 
     The Run's findings are a FindingLog over ``folder/findings.jsonl``.
     """
+    check_inventory(inventory)  # bad device entries stop the scan before any host is touched
     started = now_jst()
     time_sync = timesync.state()
     hosts, excluded = scope(select(inventory, options.limit), pack)
@@ -113,13 +133,24 @@ def scan(
     network = {
         r.name: Facts(tree={"network": n}) for r, n in zip(results, outcomes.network, strict=True) if n
     }
-    extra, probe_raws = tail(inventory, pack, options, waivers, hosts, parts.today, network)
+    devices = [d for d in outcomes.devices if d is not None]
+    end = tail(inventory, pack, options, waivers, hosts, parts.today, network, devices)
+    parts = dataclasses.replace(parts, netdev=end.netdev)
     base = {r.name: compact.host_base(r) for r in results}
+    count, extra = outcomes.count, end.extra
     with (folder / compact.FINDINGS).open("wb") as out, (folder / SPOOL).open("rb") as spool:
-        for offset, size in outcomes.chunks:
+        for i, (offset, size) in enumerate(outcomes.chunks):
+            device = outcomes.devices[i]
+            if device is not None:  # its findings stay in its place; the judged NET ones come last
+                kept = end.kept[device.host.name]
+                count += compact.write_lines(out, kept, catalog, base)
+                _merge(outcomes.tally, Tally.of(kept))
+                outcomes.fails[i] = [f for f in kept if f.status is Status.FAIL]
+                outcomes.waivers[i] = [f.waiver for f in kept if f.waiver]
+                continue
             spool.seek(offset)
             out.write(spool.read(size))
-        count = outcomes.count + compact.write_lines(out, extra, catalog, base)
+        count += compact.write_lines(out, extra, catalog, base)
     (folder / SPOOL).unlink()
     outcomes.tally.fails = [f for fails in outcomes.fails for f in fails]  # in inventory order
     for f in extra:
@@ -128,7 +159,7 @@ def scan(
     log.__dict__["tally"] = outcomes.tally
     waived = [_touched(r) for refs in outcomes.waivers for r in refs] + [f for f in extra if f.waiver]
     _STATE.clear()
-    return finish(inventory, pack, options, waivers, parts, results, log, waived), probe_raws
+    return finish(inventory, pack, options, waivers, parts, results, log, waived), end.raws
 
 
 def _touched(ref: WaiverRef) -> Finding:
@@ -143,6 +174,7 @@ class _Collected:
     chunks: list[tuple[int, int]]
     fails: list[list[Finding]]
     waivers: list[list[WaiverRef]]
+    devices: list[Device | None]
     tally: Tally = field(default_factory=Tally)
     count: int = 0
 
@@ -158,7 +190,9 @@ def _run_all(
 ) -> _Collected:
     total = len(hosts)
     blank = HostResult("", "", "", "", "")
-    out = _Collected([blank] * total, [None] * total, [(0, 0)] * total, [[]] * total, [[]] * total)
+    out = _Collected(
+        [blank] * total, [None] * total, [(0, 0)] * total, [[]] * total, [[]] * total, [None] * total
+    )
     if total == 0:
         (folder / SPOOL).write_bytes(b"")
         return out
@@ -192,6 +226,7 @@ def _run_all(
                         room.release()
                     out.results[value.index] = value.result
                     out.network[value.index] = value.network
+                    out.devices[value.index] = value.device
                     out.chunks[value.index] = (spool.tell(), len(value.lines))
                     spool.write(value.lines)
                     out.count += value.lines.count(b"\n")
