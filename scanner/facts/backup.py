@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from scanner.facts import Context, Subject, elapsed, lines, restic
+from scanner.facts import ORIGINS, Context, Subject, elapsed, lines, restic
 from scanner.facts.services import probe_text
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
@@ -184,7 +184,25 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     jobs = ([_status_job(status, ctx, now)] if status else []) + (
         [_restic_job(raw, ctx, now)] if with_restic else []
     )
-    return {**out, **_worst(jobs)} if jobs else out
+    facts = {**out, **_worst(jobs)} if jobs else out
+    if status and item is not None:
+        facts[ORIGINS] = _origins(item.text)
+    return facts
+
+
+def _origins(text: str) -> dict[str, dict[str, Any]]:
+    """Return the status file lines that set the ages: its last_success, copies and restore_test keys."""
+    keys = {
+        "latest_age_hours": '"last_success"',
+        "offsite_age_hours": '"copies"',
+        "restore_test_age_days": '"restore_test"',
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        for fact, key in keys.items():
+            if key in line and fact not in out:
+                out[fact] = {"file": _STATUS, "line": number}
+    return out
 
 
 SUBJECT = Subject(

@@ -124,3 +124,14 @@ def test_never_succeeded() -> None:
 def test_bad_status_raises(status: Any) -> None:
     with pytest.raises(ValueError):
         _facts(status)
+
+
+def test_origins_name_the_status_file_lines() -> None:
+    raw = build_raw(
+        collected_at=NOW, files={"/var/lib/kijun/backup-status.json": json.dumps(STATUS, indent=2)}
+    )
+    origins = parse(raw, Context(HOSTS[0], INV))["_origins"]
+    lines = json.dumps(STATUS, indent=2).splitlines()
+    assert origins["latest_age_hours"]["file"] == "/var/lib/kijun/backup-status.json"
+    assert '"last_success"' in lines[origins["latest_age_hours"]["line"] - 1]
+    assert '"restore_test"' in lines[origins["restore_test_age_days"]["line"] - 1]
