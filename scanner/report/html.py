@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner.diff import diff
+from scanner.netdev.report import section
 from scanner.report import dashboard, labels
 from scanner.report.csv import WAIVER_STATES
 from scanner.results import Run, Severity, Status
@@ -86,6 +87,7 @@ def render(
             env=run.envelope,
             waiver_states=WAIVER_STATES,
             data=Markup(_embed(run, payload)),
+            netdev=Markup(section(run.envelope)),  # escaped by scanner/netdev/report.py
         )
     )
 
