@@ -202,11 +202,12 @@ kj_probe() {
   kj_begin probe "$1" "$3" "$4"
   printf '%sDATA stdout\n' "$K"
   # stdout streams (encoded) to fd 6; rc comes back through fd 3 once it is done, and only then is
-  # printed, so it cannot interleave; stderr is captured whole (the scanner keeps its first 4 KiB).
+  # printed, so it cannot interleave; stderr is captured (the scanner keeps its first 4 KiB) with
+  # quoted words masked and secrets redacted: a daemon's error quotes the line of a file it choked on.
   kj_e=$(
     { kj_r=$( { { kj_run "$2" 2>&5 3>&- 5>&- 6>&-; echo "$?" >&3; } | kj_enc >&6; } 3>&1 )
       printf 'rc %s\n' "$kj_r" >&6
-    } 5>&1 | kj_enc
+    } 5>&1 | sed -e 's/"[^"]*"/"..."/g' -e "s/'[^']*'/'...'/g" @SED@ | kj_enc
   )
   if [ -n "$kj_e" ]; then printf '%sDATA stderr\n%s\n' "$K" "$kj_e"; fi
   kj_end
