@@ -133,7 +133,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     prefix = f"{where}: " if where else ""
     instance = error.instance
     if error.validator == "additionalProperties" and isinstance(instance, dict):
-        known = set(error.schema.get("properties", {}))
+        known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         extra = [excerpt(k) for k in instance if k not in known][:3]
         return f"{prefix}unexpected key(s): {', '.join(extra)}"
     if error.validator == "enum":
