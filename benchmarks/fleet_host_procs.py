@@ -12,7 +12,6 @@ before/after comparison). Forks include subshells; execs count only the ones tha
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 import resource
 import shutil
@@ -21,28 +20,40 @@ import sys
 import tempfile
 from pathlib import Path
 
+_BUILD = (
+    "import dataclasses, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/benchmarks']\n"
+    "import fleet_ssh\n"
+    "from scanner.collect.script import build_script\n"
+    "plan = fleet_ssh.full_plan(False)\n"
+    "plan = plan if sys.argv[2] == '1' else dataclasses.replace(plan, probes=())\n"
+    "sys.stdout.write(build_script(plan, '0123456789abcdef0123456789abcdef'))\n"
+)
+
+
+def _script(checkout: Path, probes: bool) -> bytes:
+    """Return the fleet plan's script as the checkout builds it (in a child that imports that checkout)."""
+    argv = [sys.executable, "-c", _BUILD, str(checkout), "1" if probes else "0"]
+    return subprocess.run(argv, capture_output=True, check=True, cwd=checkout).stdout
+
 
 def measure(checkout: Path, probes: bool) -> dict[str, float]:
     """Run the checkout's script under strace and return forks, execs, output bytes and CPU seconds."""
-    code = (
-        "import dataclasses, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/benchmarks']\n"
-        "import fleet_ssh\n"
-        "from scanner.collect.script import build_script\n"
-        "plan = fleet_ssh.full_plan(False)\n"
-        "plan = plan if sys.argv[2] == '1' else dataclasses.replace(plan, probes=())\n"
-        "sys.stdout.write(build_script(plan, '0123456789abcdef0123456789abcdef'))\n"
-    )
-    script = subprocess.run(
-        [sys.executable, "-c", code, str(checkout), "1" if probes else "0"],
-        capture_output=True,
-        check=True,
-        cwd=checkout,
-    ).stdout
+    script = _script(checkout, probes)
     with tempfile.TemporaryDirectory() as tmp:
         trace = Path(tmp) / "trace"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(
-            ["strace", "-f", "-qq", "-e", "trace=execve,clone,clone3,fork,vfork", "-o", str(trace), "sh", "-s"],
+            [
+                "strace",
+                "-f",
+                "-qq",
+                "-e",
+                "trace=execve,clone,clone3,fork,vfork",
+                "-o",
+                str(trace),
+                "sh",
+                "-s",
+            ],
             input=script,
             capture_output=True,
             check=True,
@@ -59,17 +70,7 @@ def measure(checkout: Path, probes: bool) -> dict[str, float]:
 
 def cpu(checkout: Path, probes: bool, runs: int) -> float:
     """Return the CPU seconds per run of the script without strace (the host's own cost)."""
-    code = (
-        "import dataclasses, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/benchmarks']\n"
-        "import fleet_ssh\n"
-        "from scanner.collect.script import build_script\n"
-        "plan = fleet_ssh.full_plan(False)\n"
-        "plan = plan if sys.argv[2] == '1' else dataclasses.replace(plan, probes=())\n"
-        "sys.stdout.write(build_script(plan, '0123456789abcdef0123456789abcdef'))\n"
-    )
-    script = subprocess.run(
-        [sys.executable, "-c", code, str(checkout), "1" if probes else "0"], capture_output=True, check=True
-    ).stdout
+    script = _script(checkout, probes)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     for _ in range(runs):
         subprocess.run(["sh", "-s"], input=script, capture_output=True, check=True)
