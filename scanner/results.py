@@ -147,6 +147,7 @@ class Finding:
     remediation_en: str = ""
     waiver: WaiverRef | None = None
     attestation: str = ""  # for manual controls: what must be attested
+    attested: dict[str, Any] | None = None  # the 自己点検 answer that decided a manual control
 
     @property
     def key(self) -> str:
@@ -170,6 +171,7 @@ class Finding:
             "remediation": {"ja": self.remediation_ja, "en": self.remediation_en},
             "waiver": self.waiver.to_json() if self.waiver else None,
             "attestation": self.attestation,
+            "attested": self.attested,
         }
 
     @classmethod
@@ -194,6 +196,7 @@ class Finding:
             remediation_en=data["remediation"]["en"],
             waiver=WaiverRef.from_json(data["waiver"]) if data["waiver"] else None,
             attestation=data["attestation"],
+            attested=data.get("attested"),
         )
 
 
