@@ -162,19 +162,22 @@ def gather(run: Run, failing_before: frozenset[str] = frozenset()) -> tuple[Summ
     since_map: dict[str, str] = dict(run.envelope.get("open_since") or {})
     summary, payload = Summary(), Payload(run)
     today = run.started_at[:10]
+    fail_on = run.fail_on.rank
     for f in run.findings:
-        since = since_map.get(f.key, today) if f.status is Status.FAIL else ""
+        status = f.status
+        failed = status is Status.FAIL
+        since = since_map.get(f.key, today) if failed else ""
         control = payload.add(f, since)
-        if f.status is Status.FAIL or f.key in failing_before:
+        if failed or (failing_before and f.key in failing_before):
             summary.changed.append(f)
-        summary.counts[f.status] += 1
-        summary.controls.setdefault(control, [0] * len(STATUSES))[_CODE[f.status]] += 1
-        if f.status in _ASSESSED:
+        summary.counts[status] += 1
+        summary.controls.setdefault(control, [0] * len(STATUSES))[_CODE[status]] += 1
+        if status in _ASSESSED:
             cell = summary.area_zone.setdefault((f.area, f.zone), [0, 0])
-            cell[0] += f.status is Status.FAIL
+            cell[0] += failed
             cell[1] += 1
-        if f.status is Status.FAIL:
-            summary.blocking += f.severity.rank >= run.fail_on.rank
+        if failed:
+            summary.blocking += f.severity.rank >= fail_on
             row = summary.severity.setdefault(f.severity, [0, set(), since])
             row[0] += 1
             row[1].add(f.host)

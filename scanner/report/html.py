@@ -26,9 +26,8 @@ from scanner.report import dashboard, labels
 from scanner.report.csv import WAIVER_STATES
 from scanner.results import Run, Severity, Status
 
-_EMBED = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-)
+# What a data block must not hold as such; the JSON \u escapes keep the meaning.
+_EMBED = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 MAX_CHANGES = 200  # rows per change list; the counts are always complete
 
 
@@ -102,7 +101,10 @@ def _embed(run: Run, payload: dashboard.Payload) -> str:
         "areas": {a: labels.area_label(a) for a in {c[1] for c in payload.controls}},
         "sevja": {s.value: labels.SEVERITY_JA[s] for s in Severity},
     }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).translate(_EMBED)
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in _EMBED:  # str.replace per character: far faster than str.translate here
+        text = text.replace(raw, escaped)
+    return text
 
 
 def _severities(summary: dashboard.Summary, today: str) -> list[dict[str, Any]]:

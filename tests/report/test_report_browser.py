@@ -7,7 +7,9 @@ only its own script (CSP by hash) and nothing a host wrote becomes an element or
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -147,3 +149,22 @@ def test_no_csp_violation_or_script_error(browser: WebDriver, hostile_run: Run, 
     _open(browser, hostile_run, tmp_path, "#host/mn-term-01")
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+def test_print_shows_the_summary_without_the_controls(browser: WebDriver, run: Run, tmp_path: Path) -> None:
+    """As an auditor prints it: the verdict and tables stay, the search form and pager go."""
+    _open(browser, run, tmp_path)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert browser.find_element(By.ID, "verdict").is_displayed()
+        assert browser.find_element(By.ID, "heat").is_displayed()
+        assert not browser.find_element(By.ID, "filters").is_displayed()
+        assert not browser.find_element(By.ID, "next").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
+    boxes = {
+        (round(float(w)), round(float(h)))
+        for w, h in re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)
+    }
+    assert boxes == {(595, 842)}  # A4 (210 x 297 mm) from the print stylesheet's @page, not Letter

@@ -108,31 +108,41 @@ def test_deciding_line_first_with_start_line(run: Run) -> None:
     assert "set in /etc/logrotate.d/rsyslog:7" in result["message"]["text"]
 
 
-def test_root_scan_uris_are_relative_to_where_kijun_ran(
+def test_root_scan_points_at_the_deciding_line_in_the_repository(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """End to end: `kijun scan --root hosts/web01` points code scanning at hosts/web01/etc/ssh/..."""
+    """End to end: `kijun scan --root hosts/web01` with a drop-in that wins over the main file.
+
+    The first location is the drop-in's line, relative to where kijun ran (hosts/web01/...), so
+    code scanning annotates the repository's own file; the main file, which says the opposite,
+    comes second.
+    """
     ssh = tmp_path / "hosts" / "web01" / "etc" / "ssh"
-    ssh.mkdir(parents=True)
-    (ssh / "sshd_config").write_text("Port 22\nPermitRootLogin yes\n", encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(
-        main, ["scan", "--root", "hosts/web01", "--format", "sarif", "--out", "out", "--quiet"]
+    (ssh / "sshd_config.d").mkdir(parents=True)
+    (ssh / "sshd_config").write_text(
+        "Include /etc/ssh/sshd_config.d/*.conf\nPort 22\nPermitRootLogin no\n", encoding="utf-8"
     )
+    (ssh / "sshd_config.d" / "50-vendor.conf").write_text("# vendor\nPermitRootLogin yes\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["scan", "--root", "hosts/web01", "--format", "sarif", "--out", "out", "--quiet"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     doc = json.loads((tmp_path / "out" / "latest" / "results.sarif").read_text("utf-8"))
     _valid(doc)
     by_rule = {r["ruleId"]: r for r in doc["runs"][0]["results"]}
-    root_login = by_rule["sshd-root-login-disabled"]
-    uri = root_login["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert uri == {"uri": "hosts/web01/etc/ssh/sshd_config"}
+    first, second = (loc["physicalLocation"] for loc in by_rule["sshd-root-login-disabled"]["locations"])
+    assert first == {
+        "artifactLocation": {"uri": "hosts/web01/etc/ssh/sshd_config.d/50-vendor.conf"},
+        "region": {"startLine": 2},
+    }
+    assert second == {"artifactLocation": {"uri": "hosts/web01/etc/ssh/sshd_config"}}
     uris = [
         loc["physicalLocation"]["artifactLocation"]["uri"]
         for r in by_rule.values()
         for loc in r["locations"]
         if "physicalLocation" in loc
     ]
-    assert uris and all((tmp_path / u).exists() for u in uris)  # only files that are in the folder
+    assert all((tmp_path / u).exists() for u in uris)  # only files that are in the folder
 
 
 def test_hosts_elsewhere_keep_the_host_root_base(run: Run) -> None:
