@@ -67,7 +67,17 @@ def for_device(
             f"(interfaces: {', '.join(device.interfaces) or 'none'}): its rules were not judged"
         )
         return failed(host, pack, Status.ERROR, why)
-    out = []
+    out = [
+        control_finding(
+            pack.controls[cid],
+            host,
+            pack,
+            Status.NOT_APPLICABLE,
+            message=f"{device.name} connects no zone pair that {cid} judges",
+        )
+        for cid in CONTROLS
+        if cid in pack.controls and cid not in by_control
+    ]
     for cid in sorted(by_control):
         checks = by_control[cid] + ([understood] if understood else [])
         status = combine(checks)

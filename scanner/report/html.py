@@ -184,9 +184,9 @@ def _trend(points: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _csp(css: str, js: str) -> str:
-    """Allow this page's own style and script (by hash), data: images, and nothing else."""
+    """Allow this page's own style and script (by hash) and nothing else."""
     return (
-        f"default-src 'none'; script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; img-src data:; "
+        f"default-src 'none'; script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; "
         "base-uri 'none'; form-action 'none'"
     )
 

@@ -55,6 +55,9 @@ def test_the_ward_with_a_fortigate_an_rtx_and_a_catalyst_gets_net_findings_namin
         ("rtx-kita-01", "NET-03"): Status.PASS,
         ("rtx-kita-01", "NET-05"): Status.NOT_APPLICABLE,
     }
+    assert (
+        ward_run[("cat-core-01", "NET-01")].message == "cat-core-01 connects no zone pair that NET-01 judges"
+    )
     fw = ward_run[("fw-01", "NET-03")].message
     edit7 = line_of("fw-01", "    edit 7")
     assert fw.startswith(f"fw-01 7 (vendor-maint-rdp) (fw-01:/running-config:{edit7}) permits lgwan")
