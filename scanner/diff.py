@@ -79,10 +79,15 @@ def _change(key: str, old: Finding | None, new: Finding | None) -> Change:
 def _coverage(old: Run, new: Run) -> dict[str, Any]:
     """Return both coverages and which hosts entered, left, or changed collection status."""
     before = {h.name: h.status for h in old.hosts}
-    after = {h.name: h.status for h in new.hosts}
+    return _coverage_of(old.coverage(), new.coverage(), before, {h.name: h.status for h in new.hosts})
+
+
+def _coverage_of(
+    old: dict[str, Any], new: dict[str, Any], before: dict[str, str], after: dict[str, str]
+) -> dict[str, Any]:
     return {
-        "old": old.coverage(),
-        "new": new.coverage(),
+        "old": old,
+        "new": new,
         "hosts_added": sorted(set(after) - set(before)),
         "hosts_removed": sorted(set(before) - set(after)),
         "hosts_status_changed": [
@@ -136,17 +141,7 @@ def from_history(db: Any, old_id: str, new_id: str) -> Diff:
     for c in cov.values():
         c["ratio"] = round(c["assessed"] / c["in_scope"], 4) if c["in_scope"] else 0.0
     before_h, after_h = ledger.host_statuses(db, old_id), ledger.host_statuses(db, new_id)
-    coverage = {
-        "old": cov[old_id],
-        "new": cov[new_id],
-        "hosts_added": sorted(set(after_h) - set(before_h)),
-        "hosts_removed": sorted(set(before_h) - set(after_h)),
-        "hosts_status_changed": [
-            {"host": n, "old": before_h[n], "new": after_h[n]}
-            for n in sorted(set(before_h) & set(after_h))
-            if before_h[n] != after_h[n]
-        ],
-    }
+    coverage = _coverage_of(cov[old_id], cov[new_id], before_h, after_h)
     before, after, names = ledger.statuses(db, old_id), ledger.statuses(db, new_id), ledger.titles(db)
     out = Diff(old_id, new_id, coverage=coverage)
     for key in sorted(set(before) | set(after), key=lambda k: f"{k[0]}/{k[1]}"):
