@@ -14,6 +14,8 @@ from scanner.rawfacts import RawFacts
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    if ctx.host.os != "network":
+        return {}  # only firewalls and routers have a rule model (kijun facts asks every subject)
     model = device.parse(raw, ctx.host)
     return {"file": model.file, **model.to_json()}
 
