@@ -83,8 +83,10 @@ printf '%sSTART 1\n%sEUID %s\n' "$K" "$K" "$(id -u 2>/dev/null)"
 if kj_has nmap; then
   printf '%sTOOL nmap\n' "$K"
   kj_begin nmap-version; kj_e=$(nmap -V 2>&1 1>&6); kj_end "$kj_e" $?
-  if [ -n "$T" ]; then
-    kj_begin nmap-zone-matrix; kj_e=$(nmap @MATRIX@ $T 2>&1 1>&6); kj_end "$kj_e" $?
+  if [ "$(id -u 2>/dev/null)" = 0 ]; then
+@ROOTRUNS@
+  else
+@USERRUNS@
   fi
   if [ -n "$S" ]; then
     kj_begin nmap-zone-sweep; kj_e=$(nmap @SWEEPARGS@ $S 2>&1 1>&6); kj_end "$kj_e" $?
@@ -130,16 +132,26 @@ class Timing:
     min_rate: int = 500  # probes per second nmap keeps up (0: nmap's own pace)
     connect_timeout_s: int = 3
     sweep_max_addresses: int = 65536
+    full_sweep_rate: int = 5000  # probes per second of the full TCP sweep (its --min-rate and --max-rate)
+    full_sweep_budget_s: int = 600  # the sweep's --host-timeout: a target not done by then is unknown
 
 
-def matrix_args(ports: Sequence[int], timing: Timing) -> list[str]:
-    """Return the nmap options of the matrix run: connect scan, no ping, no DNS, every port listed."""
+def matrix_args(
+    ports: Sequence[int], timing: Timing, scan: str = "-sT", family: int = 4, sport: int = 0
+) -> list[str]:
+    """Return the nmap options of a matrix run: no ping, no DNS, every port listed, reasons.
+
+    ``scan`` is ``-sT`` (connect, any user), ``-sS`` (SYN, root: a router's ICMP unreachable reads
+    as filtered, not as the host's reset) or ``-sU``; ``sport`` a fixed source port (``-g``).
+    """
     return [
+        *(["-6"] if family == 6 else []),
         "-n",
         "-Pn",
-        "-sT",
+        scan,
         "-v",  # without it nmap folds ports sharing a state into <extraports>
         "--reason",
+        *(["-g", str(sport)] if sport else []),
         "--max-retries",
         str(timing.max_retries),
         "--host-timeout",
@@ -153,6 +165,17 @@ def matrix_args(ports: Sequence[int], timing: Timing) -> list[str]:
         ",".join(str(p) for p in sorted(set(ports))),
         "-oX",
         "-",
+    ]
+
+
+def full_args(timing: Timing, scan: str, family: int) -> list[str]:
+    """Return the nmap options of the full TCP sweep: every port, at the policy's rate, within its budget."""
+    rate = str(timing.full_sweep_rate)
+    return [
+        *(["-6"] if family == 6 else []),
+        *("-n", "-Pn", scan, "--reason", "--max-retries", str(timing.max_retries)),
+        *("--host-timeout", f"{timing.full_sweep_budget_s}s", "--max-rtt-timeout", f"{timing.max_rtt_timeout_ms}ms"),
+        *("--min-rate", rate, "--max-rate", rate, "-p", "1-65535", "-oX", "-"),
     ]
 
 
@@ -189,8 +212,63 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
+@dataclass(frozen=True)
+class Runs:
+    """What a probe script runs beyond the TCP matrix (UDP, source ports and the sweep need root)."""
+
+    udp: Sequence[int] = ()
+    deep: Sequence[str] = ()  # addresses of deep pairs (NET-01): source-port probes, full sweep
+    sports: Sequence[int] = ()
+    full: bool = False
+
+
+def _families(addresses: Sequence[str]) -> list[tuple[int, str, list[str]]]:
+    """Split addresses by family: (family, section suffix, addresses), IPv4 first; nmap needs -6 apart."""
+    out = []
+    for family, suffix in ((4, ""), (6, "6")):
+        group = [a for a in addresses if ipaddress.ip_address(a).version == family]
+        if group:
+            out.append((family, suffix, group))
+    return out
+
+
+def _nmap_runs(
+    addresses: list[str], ports: list[int], timing: Timing, runs: Runs, root: bool
+) -> list[tuple[str, list[str], list[str]]]:
+    """Return (section, nmap options, addresses) of every nmap run, as root or not."""
+    scan = "-sS" if root else "-sT"
+    deep = [a for a in addresses if a in set(_ips(runs.deep))]
+    out = []
+    for family, suffix, group in _families(addresses):
+        name = "nmap-syn-matrix" if root else "nmap-zone-matrix"
+        out.append((name + suffix, matrix_args(ports, timing, scan, family), group))
+        if root and runs.udp:
+            out.append((f"nmap-udp-matrix{suffix}", matrix_args(runs.udp, timing, "-sU", family), group))
+    for family, suffix, group in _families(deep):
+        for sport in runs.sports if root else ():
+            out.append((f"nmap-sport-{sport}{suffix}", matrix_args(ports, timing, scan, family, sport), group))
+        if runs.full:
+            out.append((f"nmap-full-sweep{suffix}", full_args(timing, scan, family), group))
+    return out
+
+
+def _lines(runs: list[tuple[str, list[str], list[str]]], note: str = "") -> str:
+    out = [
+        f"    kj_begin {name}; kj_e=$(nmap {shlex.join(args)} {shlex.join(group)} 2>&1 1>&6); kj_end \"$kj_e\" $?"
+        for name, args, group in runs
+    ]
+    if note:
+        out.append(f"    kj_begin not-root; printf '%s\\n' {shlex.quote(note)}; kj_end '' 0")
+    return "\n".join(out) or "    :"
+
+
 def build(
-    targets: Sequence[str], ports: Sequence[int], sweep: Sequence[str], timing: Timing, nonce: str
+    targets: Sequence[str],
+    ports: Sequence[int],
+    sweep: Sequence[str],
+    timing: Timing,
+    nonce: str,
+    runs: Runs = Runs(),
 ) -> tuple[str, dict[str, str]]:
     """Return the probe script and the command line of each section (for the evidence).
 
@@ -201,9 +279,14 @@ def build(
         raise ValueError("bad nonce")
     addresses, cidrs = _ips(targets), _ips(sweep, networks=True)
     port_list = sorted({int(p) for p in ports})
-    if any(not 0 < p < 65536 for p in port_list):
-        raise ValueError(f"bad port in {port_list}")
-    matrix = matrix_args(port_list, timing)
+    udp = sorted({int(p) for p in runs.udp})
+    if any(not 0 < p < 65536 for p in [*port_list, *udp, *runs.sports]):
+        raise ValueError(f"bad port in {port_list} {udp} {list(runs.sports)}")
+    runs = Runs(udp, _ips(runs.deep), sorted({int(p) for p in runs.sports}), runs.full)
+    as_root = _nmap_runs(addresses, port_list, timing, runs, True)
+    as_user = _nmap_runs(addresses, port_list, timing, runs, False)
+    skipped = [w for w, on in (("UDP", udp), ("source-port", runs.sports and runs.deep)) if on]
+    note = f"not root: {' and '.join(skipped)} probes not run (they need raw sockets)" if skipped else ""
     sweeping = sweep_args(timing)
     wait = str(int(timing.connect_timeout_s))
     script = (
@@ -214,18 +297,20 @@ def build(
         .replace("@SWEEP@", shlex.quote(" ".join(cidrs)))
         .replace("@WAIT@", wait)
         .replace("@CAP@", str(int(timing.sweep_max_addresses)))
-        .replace("@MATRIX@", shlex.join(matrix))
+        .replace("@ROOTRUNS@", _lines(as_root) if port_list else "    :")
+        .replace("@USERRUNS@", _lines(as_user, note) if port_list else "    :")
         .replace("@SWEEPARGS@", shlex.join(sweeping))
         .replace("@PYTHON@", PYTHON)
     )
     commands = {
         "nmap-version": "nmap -V",
-        "nmap-zone-matrix": shlex.join(["nmap", *matrix, *addresses]),
+        **{name: shlex.join(["nmap", *args, *group]) for name, args, group in [*as_root, *as_user]},
         "nmap-zone-sweep": shlex.join(["nmap", *sweeping, *cidrs]),
         "tcp-connect-matrix": f"nc -z -v -n -w {wait} <address> <port> | python3 connect() timeout {wait}s: "
         + f"{len(addresses)} addresses x ports {','.join(str(p) for p in port_list)}",
         "tcp-connect-sweep": f"python3 connect() to tcp/22,80,443,445 of {' '.join(cidrs)}",
         "sweep-unsupported": "nc cannot sweep",
+        "not-root": "(a note: the probe did not run as root)",
     }
     return script, commands
 
