@@ -216,4 +216,6 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
     body = _items("file", plan.files) + _items("stat", plan.stats)
     for name in plan.probes:
         body.append(f"kj_probe {quote(name)} {quote(PROBES[name])}")
+    for name, command in plan.generated:
+        body.append(f"kj_probe {quote(name)} {quote(command)}")
     return head + "\n".join(body) + "\n" + _POSTLUDE

@@ -95,7 +95,9 @@ class _Pair:
         number = port if proto == "tcp" else 0  # flows declare tcp ports; udp only leaves through the proxy
         return bool(self.policy.allowed(self.me, self.vantage.zone, target.name, target.zone, number))
 
-    def judge(self, target: Target, label: str, proto: str, port: int, verdict: str, state: str, why: str) -> None:
+    def judge(
+        self, target: Target, label: str, proto: str, port: int, verdict: str, state: str, why: str
+    ) -> None:
         if verdict == "path" and not self.allowed(target, proto, port):
             self.paths.append(_flow(self.vantage, target, label, state, why))
         elif verdict == "unknown":
@@ -146,7 +148,7 @@ def _pair(
     """Return the check of one zone pair: no path except the declared flows."""
     pair = _Pair(vantage, policy, seen)
     for target in (t for t in plan.targets if t.zone == dest and t.judged_by):
-        pair.tcp(target, plan.ports)
+        pair.tcp(target, list(target.ports) or plan.ports)
         pair.udp(target, plan.udp)
         if target.deep:
             pair.deep(target, plan)

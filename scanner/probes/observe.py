@@ -112,7 +112,10 @@ def nmap_ports(
     found: dict[tuple[str, int], tuple[str, str]] = {}
     for addr, info in result["scan"].items():
         for port, detail in info.get(proto, {}).items():
-            found[(str(ipaddress.ip_address(addr)), int(port))] = (str(detail["state"]), str(detail["reason"]))
+            found[(str(ipaddress.ip_address(addr)), int(port))] = (
+                str(detail["state"]),
+                str(detail["reason"]),
+            )
     for key, sender in _senders(root, proto).items():
         if key in found:
             found[key] = (found[key][0], f"{found[key][1]} from {sender}")
@@ -211,7 +214,9 @@ def _section(seen: Observed, section: Section, ports: Sequence[int], udp: Sequen
         seen.items.setdefault(kind, item)
 
 
-def read(output: Output, ports: Sequence[int], probing: bool, sweeping: bool, udp: Sequence[int] = ()) -> Observed:
+def read(
+    output: Output, ports: Sequence[int], probing: bool, sweeping: bool, udp: Sequence[int] = ()
+) -> Observed:
     """Turn a vantage's framed output into observations; problems are recorded, never guessed over."""
     seen = Observed(tool=output.tool)
     sections = output.sections

@@ -37,6 +37,7 @@ class Target:
     judged_by: str = ""  # the control judging vantage zone → this zone ("" for a pure witness)
     witness: bool = False
     deep: bool = False  # a deep pair (NET-01): source-port probes, full sweep when asked
+    ports: tuple[int, ...] = ()  # the tcp ports probed on this target ((): the plan's list)
 
     @property
     def family(self) -> int:
@@ -149,7 +150,9 @@ def plan_for(
     """
     facts = facts or {}
     probe = policy.probe
-    plan = Plan(full=full or bool(probe["full_sweep"]), sports=sorted({int(p) for p in probe["source_ports"]}))
+    plan = Plan(
+        full=full or bool(probe["full_sweep"]), sports=sorted({int(p) for p in probe["source_ports"]})
+    )
     ports = {int(p) for p in probe["ports"]}
     udp = {int(p) for p in probe["udp_ports"]}
     deep = set(probe["deep_controls"])
@@ -176,7 +179,10 @@ def plan_for(
             control = control if control in pack.controls else ""
             # Ports a declared flow allows from this vantage to this host: they must answer (witnesses).
             flows = {
-                p for f in policy.flows for p in f.ports if policy.allowed(me, vantage.zone, host.name, zone, p)
+                p
+                for f in policy.flows
+                for p in f.ports
+                if policy.allowed(me, vantage.zone, host.name, zone, p)
             }
             if control:
                 plan.judged.setdefault(control, set()).add(zone)
@@ -202,9 +208,9 @@ def plan_for(
             )
             ports |= set(canary.ports)
     if probe["sweep"] and vantage.sweep and "INV-01" in pack.controls:
-        zone = inventory.zones.get(vantage.zone)
+        home = inventory.zones.get(vantage.zone)
         plan.sweep = [
-            c for c in (zone.cidrs if zone else ()) if ipaddress.ip_network(c, strict=False).version == 4
+            c for c in (home.cidrs if home else ()) if ipaddress.ip_network(c, strict=False).version == 4
         ]
     plan.ports, plan.udp = sorted(ports), sorted(udp)
     return plan

@@ -174,7 +174,12 @@ def full_args(timing: Timing, scan: str, family: int) -> list[str]:
     return [
         *(["-6"] if family == 6 else []),
         *("-n", "-Pn", scan, "--reason", "--max-retries", str(timing.max_retries)),
-        *("--host-timeout", f"{timing.full_sweep_budget_s}s", "--max-rtt-timeout", f"{timing.max_rtt_timeout_ms}ms"),
+        *(
+            "--host-timeout",
+            f"{timing.full_sweep_budget_s}s",
+            "--max-rtt-timeout",
+            f"{timing.max_rtt_timeout_ms}ms",
+        ),
         *("--min-rate", rate, "--max-rate", rate, "-p", "1-65535", "-oX", "-"),
     ]
 
@@ -246,7 +251,9 @@ def _nmap_runs(
             out.append((f"nmap-udp-matrix{suffix}", matrix_args(runs.udp, timing, "-sU", family), group))
     for family, suffix, group in _families(deep):
         for sport in runs.sports if root else ():
-            out.append((f"nmap-sport-{sport}{suffix}", matrix_args(ports, timing, scan, family, sport), group))
+            out.append(
+                (f"nmap-sport-{sport}{suffix}", matrix_args(ports, timing, scan, family, sport), group)
+            )
         if runs.full:
             out.append((f"nmap-full-sweep{suffix}", full_args(timing, scan, family), group))
     return out
@@ -254,7 +261,7 @@ def _nmap_runs(
 
 def _lines(runs: list[tuple[str, list[str], list[str]]], note: str = "") -> str:
     out = [
-        f"    kj_begin {name}; kj_e=$(nmap {shlex.join(args)} {shlex.join(group)} 2>&1 1>&6); kj_end \"$kj_e\" $?"
+        f'    kj_begin {name}; kj_e=$(nmap {shlex.join(args)} {shlex.join(group)} 2>&1 1>&6); kj_end "$kj_e" $?'
         for name, args, group in runs
     ]
     if note:
