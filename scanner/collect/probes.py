@@ -74,6 +74,8 @@ PROBES: dict[str, str] = {
 # fixed; only validated addresses and port numbers go in, each quoted. Lines: "tcp <addr> <port>
 # <state> <reason>" (python3) or "nc <addr> <port> <rc> <message>" (nc), as the zone probe's fallback.
 EGRESS = "egress-connect"
+# The name is known (the framing accepts its record); the command that runs is generated per host.
+PROBES[EGRESS] = "echo 'kijun: egress-connect runs only with targets from the scanner' >&2; exit 64"
 _EGRESS_PY = """\
 import errno, socket, sys
 from concurrent.futures import ThreadPoolExecutor

@@ -89,6 +89,14 @@ def generated(
     return out
 
 
+def _refused(found: tuple[str, str]) -> tuple[str, str]:
+    """Read a refused connect as not assessed: a target's reset and a router's ICMP port-unreachable look alike."""
+    state, why = found
+    if state != "closed":
+        return found
+    return "refused", f"{why}: a reset from the target or a router's ICMP port-unreachable (a connect cannot tell)"
+
+
 def _never(script: str, timeout: float) -> bytes:
     raise RuntimeError("the egress probe runs inside the collector")
 
@@ -109,7 +117,7 @@ def findings(
         try:
             if item.rc != 0:
                 raise ValueError(f"exit {item.rc}: {(item.stderr or '').strip()[-300:]}")
-            seen.ports = observe.fallback_ports(item.text)
+            seen.ports = {k: _refused(v) for k, v in observe.fallback_ports(item.text).items()}
         except ValueError as exc:
             seen.matrix_error = f"the egress probe on {host.name} failed: {exc}"
         vantage = Vantage(

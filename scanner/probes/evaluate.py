@@ -109,6 +109,7 @@ class _Pair:
         for port in ports:
             state, why = _state(self.seen, target, port)
             verdict = "path" if state in PATH_STATES else "blocked" if state == "filtered" else "unknown"
+            verdict = "unassessed" if state == "refused" else verdict  # the egress probe's connect
             self.judge(target, target_label("tcp", port), "tcp", port, verdict, state, why)
 
     def udp(self, target: Target, ports: list[int]) -> None:
@@ -211,9 +212,9 @@ def _proxy(vantage: Vantage, plan: Plan, seen: Observed, policy: ZonePolicy) -> 
     here = [t for t in plan.targets if t.name in ports and t.zone == vantage.zone]
     if not here:
         return None
-    states = {t.name: _state(seen, t, ports[t.name]) for t in here}
-    good = [n for n, (s, _) in states.items() if s == "open"]
-    observed = {f"{n}:{ports[n]}": s for n, (s, _) in states.items()}
+    states = {(t.name, t.address): _state(seen, t, ports[t.name]) for t in here}
+    good = [n for (n, _), (s, _) in states.items() if s == "open"]
+    observed = {f"{n} {a}:{ports[n]}": s for (n, a), (s, _) in states.items()}
     cid, expected = "probe-egress-proxy-reachable", "the declared proxy port is open"
     ja, en = "宣言されたプロキシに到達できる", "The declared proxy answers"
     if good:

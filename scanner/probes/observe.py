@@ -7,6 +7,7 @@ ICMP unreachable: blocked) or ``unknown`` (anything else; never read as blocked)
 from __future__ import annotations
 
 import ipaddress
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -166,7 +167,7 @@ def fallback_ports(text: str) -> dict[tuple[str, int], tuple[str, str]]:
     return found
 
 
-MATRICES = ("nmap-syn-matrix", "nmap-syn-matrix6", "nmap-zone-matrix", "nmap-zone-matrix6")
+MATRICES = ("nmap-syn-matrix", "nmap-syn-matrix-v6", "nmap-zone-matrix", "nmap-zone-matrix-v6")
 
 
 def _kind(name: str) -> tuple[str, int]:
@@ -176,16 +177,46 @@ def _kind(name: str) -> tuple[str, int]:
     if name.startswith("nmap-udp-matrix"):
         return "udp", 0
     if name.startswith("nmap-sport-"):
-        return "sport", int(name.removeprefix("nmap-sport-").rstrip("6").rstrip("-") or 0)
+        return "sport", int(name.removeprefix("nmap-sport-").removesuffix("-v6"))
     if name.startswith("nmap-full-sweep"):
         return "full", 0
     return "", 0
+
+
+_NO_ROUTE = re.compile(r"failed to determine route to (\S+)")
+
+
+def unrouted(stderr: str) -> list[str]:
+    """Return the targets nmap dropped because the vantage has no route to them (raw-socket scans)."""
+    out = []
+    for found in _NO_ROUTE.findall(stderr):
+        try:
+            out.append(str(ipaddress.ip_address(found)))
+        except ValueError:
+            continue
+    return out
+
+
+def _no_route(seen: Observed, section: Section, ports: Sequence[int], udp: Sequence[int]) -> None:
+    """Record the targets the vantage has no route to as blocked there (nmap lists no result for them)."""
+    kind, sport = _kind(section.name)
+    why = ("filtered", "no route from the vantage")
+    for address in unrouted(section.stderr):
+        if kind == "tcp":
+            seen.ports.update({(address, p): why for p in ports})
+        elif kind == "udp":
+            seen.udp.update({(address, p): why for p in udp})
+        elif kind == "sport":
+            seen.sport.setdefault(sport, {}).update({(address, p): why for p in ports})
+        elif kind == "full":
+            seen.full_done.add(address)
 
 
 def _section(seen: Observed, section: Section, ports: Sequence[int], udp: Sequence[int]) -> None:
     """Read one run's section into ``seen``; a broken run is an error of its kind, never a guess."""
     kind, sport = _kind(section.name)
     item = f"probe:{section.name}"
+    _no_route(seen, section, ports, udp)
     try:
         if section.rc != 0:
             raise ValueError(f"exit {section.rc}: {section.stderr.strip()[-300:]}")

@@ -22,7 +22,7 @@ from scanner.collect import CollectError
 from scanner.facts import Facts
 from scanner.inventory import Inventory
 from scanner.policy import Pack
-from scanner.probes import observe, script
+from scanner.probes import observe, routes, script
 from scanner.probes.evaluate import evaluate, known_addresses
 from scanner.probes.plan import Plan, plan_for
 from scanner.probes.vantage import Vantage, option
@@ -135,6 +135,7 @@ def probe_findings(
     full = bool(option(options, "full_sweep", False)) or option(options, "mode", "") == "audit"
     plans = [(v, plan_for(v, zone_policy, inventory, pack, trees, full)) for v in vantages]
     plans = [(v, p) for v, p in plans if p.judged or p.sweep]
+    plans += routes.plans(inventory, pack, zone_policy, trees)  # what My Number hosts' own routes reach
     if not plans:
         return [], {}
     for vantage, plan in plans:

@@ -68,6 +68,8 @@ with ThreadPoolExecutor(64) as pool:
 
 _SCRIPT = r"""#!/bin/sh
 # kijun zone probe (generated): it connects only to the addresses below and writes no file.
+# One function, parsed whole before it runs: `sh -s` reads the script from stdin, which it closes.
+main() {
 exec 6>&1 </dev/null
 LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"; export PATH
@@ -118,6 +120,8 @@ else
   printf '%sTOOL none\n' "$K"
 fi
 printf '%sDONE\n' "$K"
+}
+main
 """
 
 
@@ -230,7 +234,7 @@ class Runs:
 def _families(addresses: Sequence[str]) -> list[tuple[int, str, list[str]]]:
     """Split addresses by family: (family, section suffix, addresses), IPv4 first; nmap needs -6 apart."""
     out = []
-    for family, suffix in ((4, ""), (6, "6")):
+    for family, suffix in ((4, ""), (6, "-v6")):
         group = [a for a in addresses if ipaddress.ip_address(a).version == family]
         if group:
             out.append((family, suffix, group))
