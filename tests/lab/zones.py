@@ -213,7 +213,16 @@ def _network(lab: ZoneLab) -> None:
         for zone in OCTET:
             # A My Number host has no route beyond the zones (NET-01's host side); the rest reach all.
             if zone != spec.zone and not (spec.zone == "mynumber" and zone in zonespec.BEYOND):
-                run("ip", "-n", ns, "route", "add", zonespec.cidr(p, zone), "via", zonespec.address(p, spec.zone, 1))
+                run(
+                    "ip",
+                    "-n",
+                    ns,
+                    "route",
+                    "add",
+                    zonespec.cidr(p, zone),
+                    "via",
+                    zonespec.address(p, spec.zone, 1),
+                )
                 via = zonespec.address6(p, spec.zone, 1)
                 run("ip", "-n", ns, "-6", "route", "add", zonespec.cidr6(p, zone), "via", via)
     mine = f"kj{lab.id}s"

@@ -167,7 +167,11 @@ def inventory(prefix: str, specs: list[Spec]) -> dict[str, Any]:
         "name": "kijun-zone-lab",
         "description": "Network-namespace zone lab for the separation probes (tests only).",
         "zones": {
-            z: {"label_ja": LABELS[z][0], "label_en": LABELS[z][1], "cidrs": [cidr(prefix, z), cidr6(prefix, z)]}
+            z: {
+                "label_ja": LABELS[z][0],
+                "label_en": LABELS[z][1],
+                "cidrs": [cidr(prefix, z), cidr6(prefix, z)],
+            }
             for z in LABELS
         },
         "defaults": {"user": USER, "transport": "ssh", "become": True},
@@ -196,7 +200,7 @@ def zone_policy(prefix: str, specs: list[Spec]) -> dict[str, Any]:
             "max_rtt_timeout_ms": 300,
             "connect_timeout_s": 2,
             "egress_probe": True,
-            "full_sweep_rate": 10000,
+            "full_sweep_rate": 25000,
             "full_sweep_budget_s": 120,
         },
         "flows": [
