@@ -200,8 +200,8 @@ def zone_policy(prefix: str, specs: list[Spec]) -> dict[str, Any]:
             "max_rtt_timeout_ms": 300,
             "connect_timeout_s": 2,
             "egress_probe": True,
-            "full_sweep_rate": 25000,
-            "full_sweep_budget_s": 120,
+            "full_sweep_rate": 10000,
+            "full_sweep_budget_s": 60,
         },
         "flows": [
             {
