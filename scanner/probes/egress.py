@@ -94,7 +94,10 @@ def _refused(found: tuple[str, str]) -> tuple[str, str]:
     state, why = found
     if state != "closed":
         return found
-    return "refused", f"{why}: a reset from the target or a router's ICMP port-unreachable (a connect cannot tell)"
+    return (
+        "refused",
+        f"{why}: a reset from the target or a router's ICMP port-unreachable (a connect cannot tell)",
+    )
 
 
 def _never(script: str, timeout: float) -> bytes:

@@ -183,7 +183,9 @@ def test_kijun_scan_writes_the_probe_evidence(zlab: ZoneLab, tmp_path: Path) -> 
     # The vantage collects as root (sudo): a SYN scan with reasons, UDP, and source port 53 towards NET-01.
     matrix = evidence["items"]["probe:nmap-syn-matrix"]
     assert matrix["cmd"].startswith("nmap -n -Pn -sS -v --reason --max-retries 1 --host-timeout 30s")
-    assert {"probe:nmap-udp-matrix", "probe:nmap-sport-53", "probe:nmap-syn-matrix-v6"} <= set(evidence["items"])
+    assert {"probe:nmap-udp-matrix", "probe:nmap-sport-53", "probe:nmap-syn-matrix-v6"} <= set(
+        evidence["items"]
+    )
     assert "<nmaprun" in matrix["stdout"] and evidence["collector"]["tool_version"] == "7.93"
     assert evidence["collector"]["transport"] == "ssh" and evidence["collector"]["euid"] == "0"
 
