@@ -24,6 +24,12 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scanner.probes.nmapargs import Runs as Runs
+from scanner.probes.nmapargs import Timing as Timing
+from scanner.probes.nmapargs import full_args as full_args
+from scanner.probes.nmapargs import matrix_args as matrix_args
+from scanner.probes.nmapargs import nmap_runs, sweep_args
+
 _NONCE = re.compile(r"[0-9a-f]{16,64}")
 
 # The fallback connect prober (no single quote inside: it is passed as one sh word).
@@ -125,90 +131,6 @@ main
 """
 
 
-@dataclass(frozen=True)
-class Timing:
-    """The nmap timing a zone policy sets (recorded in the command line, so in the evidence)."""
-
-    max_retries: int = 1
-    host_timeout_s: int = 60
-    initial_rtt_timeout_ms: int = 250
-    max_rtt_timeout_ms: int = 600
-    min_rate: int = 500  # probes per second nmap keeps up (0: nmap's own pace)
-    connect_timeout_s: int = 3
-    sweep_max_addresses: int = 65536
-    full_sweep_rate: int = 5000  # probes per second of the full TCP sweep (its --min-rate and --max-rate)
-    full_sweep_budget_s: int = 600  # the sweep's --host-timeout: a target not done by then is unknown
-
-
-def matrix_args(
-    ports: Sequence[int], timing: Timing, scan: str = "-sT", family: int = 4, sport: int = 0
-) -> list[str]:
-    """Return the nmap options of a matrix run: no ping, no DNS, every port listed, reasons.
-
-    ``scan`` is ``-sT`` (connect, any user), ``-sS`` (SYN, root: a router's ICMP unreachable reads
-    as filtered, not as the host's reset) or ``-sU``; ``sport`` a fixed source port (``-g``).
-    """
-    return [
-        *(["-6"] if family == 6 else []),
-        "-n",
-        "-Pn",
-        scan,
-        "-v",  # without it nmap folds ports sharing a state into <extraports>
-        "--reason",
-        *(["-g", str(sport)] if sport else []),
-        "--max-retries",
-        str(timing.max_retries),
-        "--host-timeout",
-        f"{timing.host_timeout_s}s",
-        "--initial-rtt-timeout",
-        f"{timing.initial_rtt_timeout_ms}ms",
-        "--max-rtt-timeout",
-        f"{timing.max_rtt_timeout_ms}ms",
-        *_rate(timing),
-        "-p",
-        ",".join(str(p) for p in sorted(set(ports))),
-        "-oX",
-        "-",
-    ]
-
-
-def full_args(timing: Timing, scan: str, family: int) -> list[str]:
-    """Return the nmap options of the full TCP sweep: every port, at the policy's rate, within its budget."""
-    rate = str(timing.full_sweep_rate)
-    return [
-        *(["-6"] if family == 6 else []),
-        *("-n", "-Pn", scan, "--reason", "--max-retries", str(timing.max_retries)),
-        *(
-            "--host-timeout",
-            f"{timing.full_sweep_budget_s}s",
-            "--max-rtt-timeout",
-            f"{timing.max_rtt_timeout_ms}ms",
-        ),
-        *("--min-rate", rate, "--max-rate", rate, "-p", "1-65535", "-oX", "-"),
-    ]
-
-
-def sweep_args(timing: Timing) -> list[str]:
-    """Return the nmap options of the INV-01 sweep (host discovery only; up hosts are listed)."""
-    return [
-        "-n",
-        "-sn",
-        "--max-retries",
-        str(timing.max_retries),
-        "--host-timeout",
-        f"{timing.host_timeout_s}s",
-        *_rate(timing),
-        "-oX",
-        "-",
-    ]
-
-
-def _rate(timing: Timing) -> list[str]:
-    # Dropped probes read to nmap as congestion, and it slows down on exactly the filtered ports a
-    # separated zone is made of; a floor on the rate keeps a 100-host matrix from taking minutes.
-    return ["--min-rate", str(timing.min_rate)] if timing.min_rate else []
-
-
 def _ips(values: Sequence[str], networks: bool = False) -> list[str]:
     out = []
     for value in values:
@@ -219,48 +141,6 @@ def _ips(values: Sequence[str], networks: bool = False) -> list[str]:
 
 def new_nonce() -> str:
     return secrets.token_hex(16)
-
-
-@dataclass(frozen=True)
-class Runs:
-    """What a probe script runs beyond the TCP matrix (UDP, source ports and the sweep need root)."""
-
-    udp: Sequence[int] = ()
-    deep: Sequence[str] = ()  # addresses of deep pairs (NET-01): source-port probes, full sweep
-    sports: Sequence[int] = ()
-    full: bool = False
-
-
-def _families(addresses: Sequence[str]) -> list[tuple[int, str, list[str]]]:
-    """Split addresses by family: (family, section suffix, addresses), IPv4 first; nmap needs -6 apart."""
-    out = []
-    for family, suffix in ((4, ""), (6, "-v6")):
-        group = [a for a in addresses if ipaddress.ip_address(a).version == family]
-        if group:
-            out.append((family, suffix, group))
-    return out
-
-
-def _nmap_runs(
-    addresses: list[str], ports: list[int], timing: Timing, runs: Runs, root: bool
-) -> list[tuple[str, list[str], list[str]]]:
-    """Return (section, nmap options, addresses) of every nmap run, as root or not."""
-    scan = "-sS" if root else "-sT"
-    deep = [a for a in addresses if a in set(_ips(runs.deep))]
-    out = []
-    for family, suffix, group in _families(addresses):
-        name = "nmap-syn-matrix" if root else "nmap-zone-matrix"
-        out.append((name + suffix, matrix_args(ports, timing, scan, family), group))
-        if root and runs.udp:
-            out.append((f"nmap-udp-matrix{suffix}", matrix_args(runs.udp, timing, "-sU", family), group))
-    for family, suffix, group in _families(deep):
-        for sport in runs.sports if root else ():
-            out.append(
-                (f"nmap-sport-{sport}{suffix}", matrix_args(ports, timing, scan, family, sport), group)
-            )
-        if runs.full:
-            out.append((f"nmap-full-sweep{suffix}", full_args(timing, scan, family), group))
-    return out
 
 
 def _lines(runs: list[tuple[str, list[str], list[str]]], note: str = "") -> str:
@@ -279,7 +159,7 @@ def build(
     sweep: Sequence[str],
     timing: Timing,
     nonce: str,
-    runs: Runs = Runs(),
+    runs: Runs | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Return the probe script and the command line of each section (for the evidence).
 
@@ -288,14 +168,15 @@ def build(
     """
     if not _NONCE.fullmatch(nonce):
         raise ValueError("bad nonce")
+    runs = runs or Runs()
     addresses, cidrs = _ips(targets), _ips(sweep, networks=True)
     port_list = sorted({int(p) for p in ports})
     udp = sorted({int(p) for p in runs.udp})
     if any(not 0 < p < 65536 for p in [*port_list, *udp, *runs.sports]):
         raise ValueError(f"bad port in {port_list} {udp} {list(runs.sports)}")
     runs = Runs(udp, _ips(runs.deep), sorted({int(p) for p in runs.sports}), runs.full)
-    as_root = _nmap_runs(addresses, port_list, timing, runs, True)
-    as_user = _nmap_runs(addresses, port_list, timing, runs, False)
+    as_root = nmap_runs(addresses, port_list, timing, runs, True)
+    as_user = nmap_runs(addresses, port_list, timing, runs, False)
     skipped = [w for w, on in (("UDP", udp), ("source-port", runs.sports and runs.deep)) if on]
     note = f"not root: {' and '.join(skipped)} probes not run (they need raw sockets)" if skipped else ""
     sweeping = sweep_args(timing)
