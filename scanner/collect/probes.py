@@ -76,10 +76,9 @@ PROBES: dict[str, str] = {
 EGRESS = "egress-connect"
 # The name is known (the framing accepts its record); the command that runs is generated per host.
 PROBES[EGRESS] = "echo 'kijun: egress-connect runs only with targets from the scanner' >&2; exit 64"
-_EGRESS_PY = """\
-import errno, socket, sys
-from concurrent.futures import ThreadPoolExecutor
-wait, args = float(sys.argv[1]), sys.argv[2:]
+# One TCP connect, classified (shared with the zone probe's python3 fallback, scanner/probes/script.py);
+# no single quote inside: it travels as one sh word.
+CONNECT_ONE = """\
 def one(job):
     a, p = job[0], int(job[1])
     s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
@@ -97,10 +96,20 @@ def one(job):
     finally:
         s.close()
     return a, p, r
+"""
+_EGRESS_PY = (
+    """\
+import errno, socket, sys
+from concurrent.futures import ThreadPoolExecutor
+wait, args = float(sys.argv[1]), sys.argv[2:]
+"""
+    + CONNECT_ONE
+    + """\
 with ThreadPoolExecutor(32) as pool:
     for a, p, (state, why) in pool.map(one, list(zip(args[0::2], args[1::2]))):
         print("tcp", a, p, state, why)
 """
+)
 
 
 def egress_command(pairs: list[tuple[str, int]], timeout_s: int) -> str:

@@ -24,6 +24,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scanner.collect.probes import CONNECT_ONE
 from scanner.probes.nmapargs import Runs as Runs
 from scanner.probes.nmapargs import Timing as Timing
 from scanner.probes.nmapargs import full_args as full_args
@@ -33,27 +34,14 @@ from scanner.probes.nmapargs import nmap_runs, sweep_args
 _NONCE = re.compile(r"[0-9a-f]{16,64}")
 
 # The fallback connect prober (no single quote inside: it is passed as one sh word).
-PYTHON = """\
+PYTHON = (
+    """\
 import errno, ipaddress, socket, sys
 from concurrent.futures import ThreadPoolExecutor
 mode, wait, arg = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-def one(job):
-    a, p = job
-    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(wait)
-    try:
-        s.connect((a, p))
-        r = ("open", "syn-ack")
-    except socket.timeout:
-        r = ("filtered", "no-response")
-    except ConnectionRefusedError:
-        r = ("closed", "conn-refused")
-    except OSError as e:
-        blocked = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM)
-        r = ("filtered" if e.errno in blocked else "unknown", errno.errorcode.get(e.errno or 0, "error"))
-    finally:
-        s.close()
-    return a, p, r
+"""
+    + CONNECT_ONE
+    + """\
 if mode == "matrix":
     jobs = [(a, int(p)) for a in sys.argv[4:] for p in arg.split(",")]
 else:
@@ -71,6 +59,7 @@ with ThreadPoolExecutor(64) as pool:
             up[a] = why
             print("up", a, why)
 """
+)
 
 _SCRIPT = r"""#!/bin/sh
 # kijun zone probe (generated): it connects only to the addresses below and writes no file.
