@@ -15,6 +15,7 @@ import click
 
 from scanner import __version__, content
 from scanner import facts as factsmod
+from scanner.cli_attest import attest
 from scanner.errors import LoadError, LoadErrors
 from scanner.inventory import Inventory, local_host, single_host
 from scanner.inventory import load as load_inventory
@@ -76,10 +77,32 @@ def _record_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _junit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the JUnit options of the commands that write reports."""
+    options = [
+        click.option(
+            "--junit-failures-only",
+            is_flag=True,
+            help="junit.xml lists only failures and errors, and only hosts that have one (big scans).",
+        ),
+        click.option(
+            "--junit-not-applicable",
+            is_flag=True,
+            help="junit.xml also lists not_applicable controls (as skipped).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kijun")
 def main() -> None:
     """kijun (基準): 情報セキュリティ対策基準 compliance scanner / policy-as-code for municipalities."""
+
+
+main.add_command(attest)
 
 
 @main.command()
@@ -162,6 +185,18 @@ def main() -> None:
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
 @_record_options
+@_junit_options
+@click.option(
+    "--attestations",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of 自己点検 attestations (`kijun attest`; default: <inventory>/attestations).",
+)
+@click.option(
+    "--attestation-key",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Public key: accept only attestations it signed (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the run folder.")
 def scan(
     inventory: str | None,
@@ -189,10 +224,15 @@ def scan(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
+    attestations: str | None,
+    attestation_key: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward)."""
     inv, pack, loaded = _load(inventory, root, local, profile, waivers)
+    attested = _attestations(inv, pack, attestations, attestation_key, bool(root or local))
     if snapshots:
         from scanner.collect.bulk import with_snapshots
 
@@ -207,7 +247,10 @@ def scan(
         from scanner.collect import hostkeys
 
         hostkeys.trust_on_first_use = True
-    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    key = _private_key(sign_key)
+    render = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
+    )
 
     options = runmod.Options(
         mode=mode,
@@ -223,6 +266,7 @@ def scan(
         zone_policy=zone_policy or "",
         egress_probe=egress_probe,
         full_sweep=full_sweep,
+        attestations=attested,
     )
     if probe:
         from scanner.probes import for_inventory, vantages_for
@@ -241,6 +285,32 @@ def scan(
         click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))
     click.echo(f"report: {folder}")
     sys.exit(result.exit_code(allow_incomplete))
+
+
+def _attestations(
+    inv: Inventory, pack: Pack, folder: str | None, trusted: tuple[str, ...], scanned_tree: bool
+) -> tuple[Any, ...]:
+    """Load 自己点検 attestations (the option's folder, else the inventory's), or exit 2.
+
+    A scanned tree (--root, --local) is what is judged, never where its own answers come from.
+    """
+    from scanner import attest as attestmod
+
+    if not folder and scanned_tree:
+        return ()
+    from scanner.evidence import role_titles
+
+    path = Path(folder) if folder else inv.base_dir / "attestations"
+    try:
+        loaded = attestmod.load(path, _public_keys(trusted) if trusted else None)
+    except LoadError as exc:
+        _bad_input(exc)
+    titles = role_titles(pack.profile.roles)
+    for item in loaded:
+        if titles and item.role not in titles:
+            why = f"role {item.role!r} is not a role of this profile ({', '.join(titles)})"
+            _bad_input(LoadError(str(path), None, f"{item.key} ({item.source}): {why}"))
+    return tuple(loaded)
 
 
 _not_assessed: list[str] = []
@@ -490,7 +560,16 @@ def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool) -> None:
     help="Where to look up a run id.",
 )
 @click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
-def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scales: str | None) -> None:
+@_junit_options
+def report(
+    run: str,
+    formats: tuple[str, ...],
+    out: str,
+    reports: str,
+    risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
+) -> None:
     """Re-render a run (folder, results.json or run id) into report files."""
     from scanner import history
     from scanner.report import json as json_report
@@ -510,7 +589,9 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
         _bad_input(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
         )
-    files = history.outputs(formats, _scales(risk_scales))(result, prev)
+    files = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, folder.parent
+    )(result, prev)
     if not formats or "json" in formats:
         files["results.json"] = json_report.render(result)
     for rel, data in files.items():
@@ -537,6 +618,7 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
     help="Mode of the merged run (default: the bundles' common mode).",
 )
 @_record_options
+@_junit_options
 def merge(
     bundles: tuple[str, ...],
     trust: tuple[str, ...],
@@ -547,12 +629,17 @@ def merge(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
 ) -> None:
     """Verify signed zone bundles and merge them into one run for the whole 区."""
     from scanner import history
     from scanner import merge as mergemod
 
-    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    key = _private_key(sign_key)
+    render = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
+    )
     try:
         merged = mergemod.merge(
             [Path(b) for b in bundles], _public_keys(trust), mode, operator, operator_role

@@ -20,6 +20,8 @@ from typing import Any
 
 from scanner import __version__, engine, timesync
 from scanner import facts as factsmod
+from scanner.attest import Attestation
+from scanner.attest import apply as apply_attestations
 from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
@@ -53,6 +55,7 @@ class Options:
     zone_policy: str = ""
     egress_probe: bool = False  # each collected host probes the zones it must not reach (opt-in)
     full_sweep: bool = False  # every TCP port of NET-01 pairs (always in --mode audit)
+    attestations: tuple[Attestation, ...] = ()  # 自己点検 answers for manual controls
 
 
 @dataclass
@@ -205,6 +208,7 @@ def scan(
     findings.extend(probed)
     today = options.today or started.date()
     findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
+    findings = apply_attestations(findings, list(options.attestations), today)
     finished = now_jst()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     envelope: dict[str, Any] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from scanner.inventory import Host, Inventory
@@ -25,6 +26,15 @@ class Context:
 
 
 Parse = Callable[[RawFacts, Context], dict[str, Any]]
+
+# The reserved key a parser may put in its subtree: {"<fact path relative to the subject>":
+# {"file": "/etc/ssh/sshd_config.d/50-vendor.conf", "line": 2}}. build() moves it to Facts.origins.
+ORIGINS = "_origins"
+
+
+def origin(file: str, line: int) -> dict[str, Any]:
+    """Return an origin record: where a fact was set."""
+    return {"file": file, "line": line}
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,17 @@ class Facts:
     tree: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[str]] = field(default_factory=dict)
+    # Where a fact was set: full dotted fact path -> {"file": path, "line": n} (from "_origins").
+    origins: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def origin_of(self, path: str) -> dict[str, Any] | None:
+        """Return where a fact was set: its own origin, else that of its longest dotted prefix."""
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self.origins.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        return None
 
 
 def needed_items(subjects: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
@@ -126,11 +147,45 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
     for name in sorted(subjects if subjects is not None else SUBJECTS):
         subject = SUBJECTS[name]
         facts.evidence[name] = subject.evidence(raw)
+        cut = truncated(raw, facts.evidence[name])
+        if cut:  # a cut file may hide its last lines (a NOPASSWD rule, a uid 0 user): never parse it
+            facts.errors[name] = cut
+            continue
         try:
-            facts.tree[name] = subject.parse(raw, ctx)
+            tree = subject.parse(raw, ctx)
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
+            continue
+        origins = tree.pop(ORIGINS, None) if isinstance(tree, dict) else None
+        for rel, where in (origins or {}).items():
+            facts.origins[f"{name}.{rel}" if rel else name] = dict(where)
+        facts.tree[name] = tree
     return facts
+
+
+def truncated(raw: RawFacts, ids: list[str]) -> str:
+    """Return an error naming the first item among ``ids`` whose content was cut, else ''.
+
+    >>> truncated(raw, ["file:/etc/sudoers"])  # doctest: +SKIP
+    'truncated at 4194304 bytes: /etc/sudoers'
+    """
+    for item_id in ids:
+        item = raw.items.get(item_id)
+        if item is not None and item.truncated:
+            return f"truncated at {len(item.data)} bytes: {item.path or item.id}"
+    return ""
+
+
+def elapsed(since: datetime, now: datetime, what: str) -> float:
+    """Return the seconds from ``since`` to ``now``; a time after the collection is an error, not a young age.
+
+    >>> elapsed(datetime(2099, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), "x")  # doctest: +SKIP
+    ValueError: x 2099-01-01T00:00:00+00:00 is after the collection time 2026-01-01T00:00:00+00:00
+    """
+    seconds = (now - since).total_seconds()
+    if seconds < 0:
+        raise ValueError(f"{what} {since.isoformat()} is after the collection time {now.isoformat()}")
+    return seconds
 
 
 def lines(item: Item | None) -> list[str]:
