@@ -91,6 +91,7 @@ _MODULES = (
     "windows",
     "declared",
     "proxy",
+    "netdev",
 )
 
 
@@ -176,16 +177,23 @@ def truncated(raw: RawFacts, ids: list[str]) -> str:
     return ""
 
 
+# Files and logs keep changing while a host is collected (the clock is read when collection
+# starts); a time later than that by more than this is a wrong clock or an edited file.
+SKEW_SECONDS = 900
+
+
 def elapsed(since: datetime, now: datetime, what: str) -> float:
-    """Return the seconds from ``since`` to ``now``; a time after the collection is an error, not a young age.
+    """Return the seconds from ``since`` to ``now`` (0 within the collection's own minutes).
+
+    A time after the collection by more than SKEW_SECONDS is an error, not a young age:
 
     >>> elapsed(datetime(2099, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), "x")  # doctest: +SKIP
     ValueError: x 2099-01-01T00:00:00+00:00 is after the collection time 2026-01-01T00:00:00+00:00
     """
     seconds = (now - since).total_seconds()
-    if seconds < 0:
+    if seconds < -SKEW_SECONDS:
         raise ValueError(f"{what} {since.isoformat()} is after the collection time {now.isoformat()}")
-    return seconds
+    return max(seconds, 0.0)
 
 
 def lines(item: Item | None) -> list[str]:
