@@ -7,6 +7,7 @@ the steps together, each of which lives in its own module.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import os
 import secrets
@@ -28,7 +29,7 @@ from scanner.netdev import redact as netdev_redact
 from scanner.netdev.device import CONFIG_PATH, SHOW_ITEM
 from scanner.netdev.scan import check_inventory, scan_devices
 from scanner.policy import Pack
-from scanner.probes import scan_probes
+from scanner.probes import egress_probes, scan_probes
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity
 from scanner.waivers import Waiver, apply, summary
@@ -55,6 +56,8 @@ class Options:
     probe: bool = True  # zone probes run only from declared or named vantages
     vantages: tuple[str, ...] = ()
     zone_policy: str = ""
+    egress_probe: bool = False  # each collected host probes the zones it must not reach (opt-in)
+    full_sweep: bool = False  # every TCP port of NET-01 pairs (always in --mode audit)
     attestations: tuple[Attestation, ...] = ()  # 自己点検 answers for manual controls
     workers: int = 0  # processes that parse and evaluate (0: one per core)
 
@@ -117,11 +120,14 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
 
 
 def fetch(
-    host: Host, pack: Pack, inventory: Inventory, timeout: float
+    host: Host, pack: Pack, inventory: Inventory, timeout: float, generated: tuple[tuple[str, str], ...] = ()
 ) -> tuple[RawFacts | CollectError, float]:
-    """Collect one host's raw facts (I/O only); return them or the CollectError, and the seconds spent."""
+    """Collect one host's raw facts (I/O only); return them or the CollectError, and the seconds spent.
+
+    ``generated`` are probes made for this host (the opt-in egress probe) that its collector runs too.
+    """
     started = time.monotonic()
-    plan = plan_for(subjects_for(pack, host) - {"host"})
+    plan = dataclasses.replace(plan_for(subjects_for(pack, host) - {"host"}), generated=generated)
     try:
         if host.transport == "ssh":
             from scanner.collect import ssh
@@ -174,8 +180,10 @@ def assess(
     return Collected(host, got, result, facts)
 
 
-def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Collected:
-    return assess(host, pack, inventory, *fetch(host, pack, inventory, timeout))
+def _collect(
+    host: Host, pack: Pack, inventory: Inventory, timeout: float, generated: tuple[tuple[str, str], ...] = ()
+) -> Collected:
+    return assess(host, pack, inventory, *fetch(host, pack, inventory, timeout, generated))
 
 
 def judge(
@@ -215,10 +223,13 @@ def scan(
     started = now_jst()
     time_sync = timesync.state()  # the scanner's own clock, as the run starts
     hosts, excluded = scope(select(inventory, options.limit), pack)
+    egress = egress_probes(inventory, pack, options)  # opt-in; a bad zones.yaml stops here
     done: list[Collected] = []
     workers = max(1, min(options.parallel, len(hosts) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_collect, h, pack, inventory, options.timeout) for h in hosts]
+        futures = [
+            pool.submit(_collect, h, pack, inventory, options.timeout, egress.get(h.name, ())) for h in hosts
+        ]
         for future in as_completed(futures):
             item = future.result()
             done.append(item)
@@ -232,13 +243,13 @@ def scan(
         Device(c.host, c.raw, c.result.message, judged[c.host.name]) for c in done if c.host.os == "network"
     ]
     facts = {c.host.name: c.facts for c in done if c.facts}
-    end = tail(inventory, pack, options, waivers, hosts, today, facts, devices)
+    raws = {c.host.name: c.raw for c in done if c.raw is not None}
+    end = tail(inventory, pack, options, waivers, hosts, today, facts, devices, raws)
     findings = [f for c in done for f in end.kept.get(c.host.name, judged[c.host.name])] + end.extra
     parts = Parts(started, time_sync, hosts, excluded, today, end.netdev)
     results = tuple(c.result for c in done)
     run = finish(inventory, pack, options, waivers, parts, results, tuple(findings), findings)
-    probe_raws = end.raws
-    return run, {**{c.host.name: c.raw for c in done if c.raw is not None}, **probe_raws}
+    return run, {**raws, **end.raws}
 
 
 @dataclass(frozen=True)
@@ -270,11 +281,16 @@ def tail(
     today: date,
     host_facts: dict[str, factsmod.Facts],
     devices: list[Device],
+    host_raws: dict[str, RawFacts],
 ) -> Tail:
-    """Organization-level controls, the zone probes and the network devices (judged against the probes)."""
+    """Organization-level controls, the zone probes and the network devices (judged against the probes).
+
+    ``host_facts`` and ``host_raws`` need only what the probes read (see scanner/stream.py).
+    """
     org = engine.evaluate_organization(pack)
-    # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts.
-    probed, probe_raws = scan_probes(inventory, pack, options, host_facts)
+    # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts;
+    # the egress results the collectors brought back (opt-in) are judged too.
+    probed, probe_raws = scan_probes(inventory, pack, options, host_facts, host_raws)
     # Network devices (os: network): NET findings from their own rules, cross-checked with the probes.
     collected = [(d.host, d.raw, d.why) for d in devices]
     judged, table = scan_devices(inventory, pack, options.zone_policy, collected, probed)

@@ -21,12 +21,14 @@ from typing import Any
 
 from scanner import compact, timesync
 from scanner.collect import CollectError
+from scanner.collect.probes import EGRESS
 from scanner.evidence import raw_bytes
 from scanner.facts import Facts
 from scanner.history import safe_name
 from scanner.inventory import Inventory
 from scanner.netdev.scan import check_inventory
 from scanner.policy import Pack
+from scanner.probes import egress_probes
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity, Status, Tally, WaiverRef
 from scanner.run import (
@@ -46,7 +48,12 @@ from scanner.run import (
 from scanner.waivers import Waiver
 
 SPOOL = ".findings.spool"
-_PROBED = ("addresses", "routes", "listening")  # the network facts the zone probes read
+# What the zone probes read of a host's facts (scanner/probes/plan.py, routes.py, evaluate.py).
+_PROBED = {
+    "network": ("addresses", "routes", "routes_outside_zones", "listening"),
+    "proxy": ("endpoints",),
+    "time": ("servers",),
+}
 _STATE: dict[str, Any] = {}  # set before the pool forks: the workers inherit it
 
 
@@ -59,7 +66,8 @@ class Outcome:
     lines: bytes
     tally: Tally
     waivers: list[WaiverRef] = field(default_factory=list)
-    network: dict[str, Any] | None = None
+    network: dict[str, Any] | None = None  # the facts the zone probes read
+    egress: RawFacts | None = None  # the egress probe's item (opt-in), what the probes judge of the raw facts
     device: Device | None = None  # a network device: judged at the end, against the zone probes
 
 
@@ -68,7 +76,7 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
     state = _STATE
     host, pack, inventory = state["hosts"][index], state["pack"], state["inventory"]
     if got is None:
-        got, spent = fetch(host, pack, inventory, state["timeout"])
+        got, spent = fetch(host, pack, inventory, state["timeout"], state["egress"].get(host.name, ()))
     item = assess(host, pack, inventory, got, spent)
     findings = judge(pack, item, state["waivers"], state["today"], state["attestations"])
     if item.raw is not None:
@@ -76,15 +84,25 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
         path.write_bytes(raw_bytes(item.raw))
     encoder = compact.Encoder(state["catalog"], {host.name: compact.host_base(item.result)})
     lines = b"".join(encoder.line(f) for f in findings)
-    network = None
-    if item.facts is not None and state["probe"]:
-        seen = item.facts.tree.get("network", {})
-        network = {k: seen[k] for k in _PROBED if isinstance(seen, dict) and k in seen}
+    network = _probed(item.facts.tree) if item.facts is not None and state["probe"] else None
+    egress = None
+    if item.raw is not None and f"probe:{EGRESS}" in item.raw.items:
+        kept = {f"probe:{EGRESS}": item.raw.items[f"probe:{EGRESS}"]}
+        egress = RawFacts(item.raw.host, item.raw.collected_at, item.raw.collector, kept)
     if host.os == "network":
         device = Device(host, item.raw, item.result.message, findings)
-        return Outcome(index, item.result, b"", Tally(), [], network, device)
+        return Outcome(index, item.result, b"", Tally(), [], network, egress, device)
     refs = [f.waiver for f in findings if f.waiver]
-    return Outcome(index, item.result, lines, Tally.of(findings), refs, network)
+    return Outcome(index, item.result, lines, Tally.of(findings), refs, network, egress)
+
+
+def _probed(tree: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for subject, keys in _PROBED.items():
+        seen = tree.get(subject)
+        if isinstance(seen, dict):
+            out[subject] = {k: seen[k] for k in keys if k in seen}
+    return out
 
 
 def _start(workers: int) -> ProcessPoolExecutor:
@@ -125,16 +143,16 @@ def scan(
         timeout=options.timeout,
         folder=folder,
         catalog=catalog,
+        egress=egress_probes(inventory, pack, options),  # opt-in; a bad zones.yaml stops here
         probe=options.probe,
     )
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(hosts)))
     outcomes = _run_all(hosts, pack, inventory, options, workers, folder, progress)
     results = tuple(outcomes.results)
-    network = {
-        r.name: Facts(tree={"network": n}) for r, n in zip(results, outcomes.network, strict=True) if n
-    }
+    network = {r.name: Facts(tree=n) for r, n in zip(results, outcomes.network, strict=True) if n}
+    egress = {r.name: e for r, e in zip(results, outcomes.egress, strict=True) if e is not None}
     devices = [d for d in outcomes.devices if d is not None]
-    end = tail(inventory, pack, options, waivers, hosts, parts.today, network, devices)
+    end = tail(inventory, pack, options, waivers, hosts, parts.today, network, devices, egress)
     parts = dataclasses.replace(parts, netdev=end.netdev)
     base = {r.name: compact.host_base(r) for r in results}
     count, extra = outcomes.count, end.extra
@@ -171,6 +189,7 @@ def _touched(ref: WaiverRef) -> Finding:
 class _Collected:
     results: list[HostResult]
     network: list[dict[str, Any] | None]
+    egress: list[RawFacts | None]
     chunks: list[tuple[int, int]]
     fails: list[list[Finding]]
     waivers: list[list[WaiverRef]]
@@ -188,10 +207,16 @@ def _run_all(
     folder: Path,
     progress: Progress | None,
 ) -> _Collected:
-    total = len(hosts)
+    total, egress = len(hosts), _STATE["egress"]
     blank = HostResult("", "", "", "", "")
     out = _Collected(
-        [blank] * total, [None] * total, [(0, 0)] * total, [[]] * total, [[]] * total, [None] * total
+        results=[blank] * total,
+        network=[None] * total,
+        egress=[None] * total,
+        chunks=[(0, 0)] * total,
+        fails=[[]] * total,
+        waivers=[[]] * total,
+        devices=[None] * total,
     )
     if total == 0:
         (folder / SPOOL).write_bytes(b"")
@@ -200,7 +225,9 @@ def _run_all(
     with _start(workers) as procs, ThreadPoolExecutor(max(1, min(options.parallel, total))) as threads:
 
         def collected(index: int) -> Future[Outcome]:
-            got, spent = fetch(hosts[index], pack, inventory, options.timeout)
+            got, spent = fetch(
+                hosts[index], pack, inventory, options.timeout, egress.get(hosts[index].name, ())
+            )
             room.acquire()
             return procs.submit(_work, index, got, spent)
 
@@ -226,6 +253,7 @@ def _run_all(
                         room.release()
                     out.results[value.index] = value.result
                     out.network[value.index] = value.network
+                    out.egress[value.index] = value.egress
                     out.devices[value.index] = value.device
                     out.chunks[value.index] = (spool.tell(), len(value.lines))
                     spool.write(value.lines)
