@@ -47,7 +47,7 @@ def _load(
             inv = load_inventory(Path(inventory) if inventory else content.example_inventory())
         pack = load_pack(profile or inv.profile or "base")
         folder = Path(waivers) if waivers else inv.waivers_dir
-        return inv, pack, load_waivers(folder, pack)
+        return inv, pack, load_waivers(folder, pack, inv.zones)
     except (LoadError, LoadErrors) as exc:
         _bad_input(exc)
 
@@ -368,6 +368,8 @@ def _scales(path: str | None) -> Any:
         return None
     try:
         return tables.load_scales(Path(path))
+    except LoadError as exc:
+        _bad_input(exc)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         _bad_input(ValueError(f"{path}: not valid risk scales ({exc})"))
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -22,7 +23,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from scanner import evidence
+from scanner import evidence, safeio
+from scanner.errors import LoadError
 from scanner.report import json as json_report
 from scanner.results import Run, Status
 
@@ -148,8 +150,8 @@ def _fsync_tree(root: Path) -> None:
 
 def _manifest(folder: Path) -> dict[str, Any]:
     try:
-        doc = json.loads((folder / evidence.MANIFEST).read_bytes())
-    except (OSError, ValueError):
+        doc = safeio.load_json(folder / evidence.MANIFEST, safeio.RUN_LIMIT)
+    except LoadError:
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -166,11 +168,30 @@ def runs(out: Path) -> list[Path]:
     return [p for _, p in sorted(found, key=lambda mp: (str(mp[0].get("created_at", "")), mp[1].name))]
 
 
-def previous(out: Path, run: Run) -> Path | None:
-    """Return the newest complete run in ``out`` of the same scope as ``run`` (not ``run`` itself)."""
+def _warn(message: str) -> None:
+    sys.stderr.write(f"kijun: warning: {message}\n")
+
+
+def previous_run(out: Path, run: Run, warn: Callable[[str], None] = _warn) -> tuple[Run, Path] | None:
+    """Return the newest readable run in ``out`` of the same scope as ``run``; unreadable ones are skipped.
+
+    One corrupt earlier run must not stop every later scan in the folder: it is named in a warning
+    and the run before it is used instead.
+    """
     want = evidence.scope_of(run)
     earlier = [p for p in runs(out) if p.name != run.run_id and _manifest(p).get("scope") == want]
-    return earlier[-1] if earlier else None
+    for folder in reversed(earlier):
+        try:
+            return load_run(folder)[0], folder
+        except ValueError as exc:
+            warn(f"{exc}; skipped as a previous run / 読めない過去の実行をスキップしました")
+    return None
+
+
+def previous(out: Path, run: Run, warn: Callable[[str], None] = _warn) -> Path | None:
+    """Return the newest readable run folder in ``out`` of the same scope as ``run`` (not ``run`` itself)."""
+    found = previous_run(out, run, warn)
+    return found[1] if found else None
 
 
 def load_run(ref: str | Path, out: Path = Path("reports")) -> tuple[Run, Path]:
@@ -180,14 +201,14 @@ def load_run(ref: str | Path, out: Path = Path("reports")) -> tuple[Run, Path]:
         path = out / str(ref)
     if path.is_dir():
         path = path / evidence.RESULTS
+    if not path.exists():
+        raise ValueError(f"{ref}: no such run (not a folder with results.json, nor a run id in {out})")
     try:
-        return Run.from_json(json.loads(path.read_bytes())), path.parent
-    except FileNotFoundError:
-        raise ValueError(
-            f"{ref}: no such run (not a folder with results.json, nor a run id in {out})"
-        ) from None
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: not a kijun results document ({exc})") from None
+        return Run.from_json(safeio.load_json(path, safeio.RUN_LIMIT)), path.parent
+    except LoadError as exc:
+        raise ValueError(str(exc)) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: not a kijun results document ({type(exc).__name__}: {exc})") from None
 
 
 def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
@@ -202,7 +223,7 @@ def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
     }
     link: dict[str, Any] = {}
     if prev is not None and prev_folder is not None:
-        data = (prev_folder / evidence.MANIFEST).read_bytes()
+        data = safeio.read_bytes(prev_folder / evidence.MANIFEST, safeio.RUN_LIMIT)
         link = {
             "run_id": prev.run_id,
             "started_at": prev.started_at,
@@ -219,8 +240,8 @@ def record(
     key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Chain a run to the previous run of its scope, render its outputs (with that run) and write it."""
-    before = previous(out, run)
-    prev = load_run(before)[0] if before else None
+    found = previous_run(out, run)
+    prev, before = found if found else (None, None)
     chained = chain(run, prev, before)
     return write_run(out, chained, raws, lambda r: render(r, prev), key)
 

@@ -10,7 +10,6 @@ raw facts are carried over byte for byte, with each source's signed manifest bes
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from scanner import __version__, evidence, timesync
+from scanner import __version__, evidence, safeio, timesync
 from scanner.report.labels import STATUS_ORDER
 from scanner.results import Finding, Run, Severity
 from scanner.run import JST
@@ -54,7 +53,7 @@ def _load(folder: Path, trusted: list[Ed25519PublicKey]) -> _Source:
     if not verdict.ok:
         more = f" (and {len(verdict.problems) - 1} more problems)" if len(verdict.problems) > 1 else ""
         raise MergeError(f"{folder}/{verdict.problems[0]}{more}; bundle refused")
-    run = Run.from_json(json.loads((folder / evidence.RESULTS).read_bytes()))
+    run = Run.from_json(safeio.load_json(folder / evidence.RESULTS, safeio.RUN_LIMIT))
     return _Source(folder, run, verdict.fingerprint)
 
 
