@@ -16,8 +16,8 @@ import click
 from scanner import __version__, content
 from scanner import facts as factsmod
 from scanner.errors import LoadError, LoadErrors
+from scanner.inventories import load as load_inventory
 from scanner.inventory import Inventory, local_host, single_host
-from scanner.inventory import load as load_inventory
 from scanner.policy import Pack, load_pack
 from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
