@@ -19,6 +19,7 @@ from scanner.errors import LoadError, LoadErrors
 from scanner.inventories import load as load_inventory
 from scanner.inventory import Inventory, local_host, single_host
 from scanner.policy import Pack, load_pack
+from scanner.preflight import output_problem, seconds
 from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 
@@ -119,7 +120,9 @@ def main() -> None:
     type=click.Choice(["scheduled", "self-inspection", "audit", "ci", "on-demand"]),
 )
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
+@click.option(
+    "--timeout", default=120.0, show_default=True, callback=seconds, help="Seconds per host (0 < s ≤ 86400)."
+)
 @click.option(
     "--snapshots",
     type=click.Path(exists=True, file_okay=False),
@@ -219,6 +222,8 @@ def scan(
             _bad_input(exc)
     if not runmod.select(inv, limit):
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+    if problem := output_problem(Path(out), len(inv.hosts)):
+        _bad_input(ValueError(problem))
     progress = _progress if sys.stderr.isatty() and not quiet else None
     result, raws = runmod.scan(inv, pack, loaded, options, progress)
     evidence = {name: raw_bytes(raw) for name, raw in raws.items()}
@@ -421,6 +426,10 @@ def evidence_verify(run: str, key_files: tuple[str, ...], out: str) -> None:
     verdict = verify(folder.resolve(), _public_keys(key_files))
     for problem in verdict.problems:
         click.echo(f"{folder}/{problem}", err=True)
+    if verdict.malformed:
+        _bad_input(
+            ValueError(f"{folder}: not a kijun run folder (its manifest is missing or of the wrong shape)")
+        )
     if not verdict.ok:
         click.echo(
             f"改ざんまたは不整合を検出 / verification FAILED: {folder} ({len(verdict.problems)} problems)",
@@ -575,7 +584,9 @@ def windows_collector() -> None:
 @click.option("--profile", help="Profile (decides which facts are collected).")
 @click.option("--limit", multiple=True, help="Hosts: a name glob, or key=value[,key=value].")
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
+@click.option(
+    "--timeout", default=120.0, show_default=True, callback=seconds, help="Seconds per host (0 < s ≤ 86400)."
+)
 @click.option("--trust-on-first-use", "tofu", is_flag=True, help="Accept and record unknown SSH host keys.")
 def collect(
     inventory: str | None,
@@ -594,6 +605,8 @@ def collect(
     hosts, _excluded = runmod.scope(runmod.select(inv, limit), pack)
     if not hosts:
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+    if problem := output_problem(Path(out), len(hosts)):
+        _bad_input(ValueError(problem))
     if tofu:
         from scanner.collect import hostkeys
 

@@ -141,6 +141,7 @@ class Verdict:
     signed: bool = False
     fingerprint: str = ""
     authenticated: bool = False  # the signature matched a key the caller expected
+    malformed: bool = False  # the manifest is missing, unreadable or not of kijun's shape: not a run
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -269,12 +270,14 @@ def verify(folder: Path, expected: list[Ed25519PublicKey] | None = None) -> Verd
     verdict = Verdict(folder)
     if not (folder / MANIFEST).exists():
         verdict.problems.append(f"{MANIFEST}: missing (not a complete kijun run)")
+        verdict.malformed = True
         return verdict
     try:
         data = safeio.read_bytes(folder / MANIFEST, safeio.RUN_LIMIT)
         doc = safeio.parse_json(data, folder / MANIFEST)
     except LoadError as exc:
         verdict.problems.append(f"{MANIFEST}: unreadable ({exc.message})")
+        verdict.malformed = True
         return verdict
     if (
         not isinstance(doc, dict)
@@ -282,6 +285,7 @@ def verify(folder: Path, expected: list[Ed25519PublicKey] | None = None) -> Verd
         or not isinstance(doc.get("files"), dict)
     ):
         verdict.problems.append(f"{MANIFEST}: not a kijun manifest")
+        verdict.malformed = True
         return verdict
     verdict.run_id = str(doc.get("run_id", ""))
     try:
@@ -291,4 +295,5 @@ def verify(folder: Path, expected: list[Ed25519PublicKey] | None = None) -> Verd
     except (AttributeError, TypeError, KeyError, ValueError) as exc:
         # A document of the wrong shape (a list where an object belongs, ...) is a problem, not a crash.
         verdict.problems.append(f"{MANIFEST}: not of the shape kijun writes ({type(exc).__name__}: {exc})")
+        verdict.malformed = True
     return verdict
