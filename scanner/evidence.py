@@ -219,6 +219,7 @@ def _check_files(folder: Path, listed: dict[str, Any], verdict: Verdict) -> None
             verdict.problems.append(f"{rel}: listed in {MANIFEST} but missing")
         elif not isinstance(entry, dict):
             verdict.problems.append(f"{MANIFEST}: entry of {rel!r} is not an object (not a kijun manifest)")
+            verdict.malformed = True
         elif not (folder / rel).is_symlink():
             try:
                 digest = file_sha256(folder / rel)

@@ -23,12 +23,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # A key that would hold a credential itself (``password_env``, the name of a variable, is fine).
 SECRET_KEY = re.compile(
-    r"pass(word|wd|phrase)?$|(^|_)pw$|secret|token|private_?key|api_?key|credential|パスワード|暗証番号",
+    r"pass(word|wd|phrase)?|pw$|secret|token|private_?key|api_?key|credential|パスワード|暗証番号",
+    re.IGNORECASE,
+)
+# A key about a credential, not holding one: パスワード有効期限, password_expiry, 認証方式, ...
+ABOUT_SECRET = re.compile(
+    r"期限|期日|日付|変更|更新|有効|ポリシー|方式|要素|桁|長さ|expir|date|policy|_age|method|length|hint|_env$",
     re.IGNORECASE,
 )
 # A value that carries one: ``password=...``, ``pw: ...``, ``https://user:pw@host``, a crypt(3) hash.
 SECRET_VALUE = re.compile(
-    r"(pass(word|wd)?|pwd|パスワード|暗証番号)\s*[:=：]\s*\S"
+    r"(?<![a-z])(pass(word|wd)?|pwd?|パスワード|暗証番号)\s*[:=：]\s*\S"
     r"|://[^/\s:@]+:[^/\s@]+@"
     r"|^\$(1|2[abxy]?|5|6|7|y|gy)\$\S{8,}",
     re.IGNORECASE,
@@ -70,6 +75,11 @@ def text_problem(text: str, what: str) -> str:
     return ""
 
 
+def is_secret_key(key: str) -> bool:
+    """Tell whether a key or column header names a credential itself (not a rule about one)."""
+    return bool(SECRET_KEY.search(key)) and not ABOUT_SECRET.search(key)
+
+
 def secret_in(value: Any, where: str = "vars") -> str:
     """Return the dotted place of the first credential nested in a value ("" when none).
 
@@ -79,7 +89,7 @@ def secret_in(value: Any, where: str = "vars") -> str:
     if isinstance(value, dict):
         for key, sub in value.items():
             place = f"{where}.{key}"
-            if SECRET_KEY.search(str(key)) and not str(key).endswith("_env"):
+            if is_secret_key(str(key)):
                 return place
             if found := secret_in(sub, place):
                 return found

@@ -20,7 +20,7 @@ from typing import Any
 
 from scanner import safeio
 from scanner.errors import LoadError
-from scanner.inputcheck import SECRET_VALUE
+from scanner.inputcheck import SECRET_VALUE, is_secret_key
 from scanner.inventory import SITE_KINDS, TRANSPORTS, Host, Inventory, Site, Zone, build_host
 from scanner.register_words import (  # re-exported: facts.declared reads the method vocabulary here
     CATEGORIES,
@@ -37,13 +37,6 @@ from scanner.yamlsrc import Node
 __all__ = ["CATEGORIES", "METHOD_CATEGORIES", "load_csv", "method"]
 
 _SPLIT = re.compile(r"[;,、・+/|]")
-# A column that would hold a credential itself; a column about one (パスワード有効期限, 認証方式) is fine.
-_SECRET_HEADER = re.compile(
-    r"pass(word|wd|phrase)?|パスワード|暗証番号|secret|token|credential|api_?key|private_?key|(^|_)(pw|pin)$"
-)
-_ABOUT_SECRET = re.compile(
-    r"期限|期日|日付|変更|更新|有効|ポリシー|方式|要素|桁|長さ|expir|date|policy|age|method|length|hint"
-)
 
 
 def _read(path: Path) -> str:
@@ -68,11 +61,7 @@ def _header(row: list[str], path: Path, words: Words) -> dict[int, str]:
     columns: dict[int, str] = {}
     for i, cell in enumerate(row):
         key = normalize(cell)
-        if (
-            _SECRET_HEADER.search(key)
-            and not _ABOUT_SECRET.search(key)
-            and words.columns.get(key) != "ignore"
-        ):
+        if (is_secret_key(key) or key.endswith("pin")) and words.columns.get(key) != "ignore":
             raise LoadError(
                 str(path),
                 1,
