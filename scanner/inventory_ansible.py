@@ -207,7 +207,10 @@ def load_ansible(path: Path) -> Inventory:
     built = []
     for host, hostvars in hosts:
         entry = _entry(host.name, hostvars, sorted(g.name for g in host.get_groups()), path)
-        where, line = _origin(hostvars.get("kijun_zone", host.name), path)
+        anchor = next(
+            (hostvars[k] for k in ("kijun_zone", "kijun_role", "ansible_host") if k in hostvars), None
+        )
+        where, line = _origin(anchor, path)
         node = Node(entry)
         node.line, node.key_lines = line or 0, {}
         for field, keys in FIELDS.items():  # point each field's error at the line that set it
@@ -215,7 +218,14 @@ def load_ansible(path: Path) -> Inventory:
             file, at = _origin(hostvars[key], path) if key else ("", None)
             if at and file == where:
                 node.key_lines[field] = at
-        built.append(build_host(entry, Path(where), base, zones, sites, line or 0, node))
+        try:
+            built.append(build_host(entry, Path(where), base, zones, sites, line or 0, node))
+        except LoadError as exc:
+            if "(set it on the host" in exc.message:  # say it in Ansible's terms
+                exc.message = (
+                    exc.message.split(" (")[0] + " (set kijun_zone and kijun_role as host or group vars)"
+                )
+            raise
     if not built:
         raise LoadError(str(path), None, "the Ansible inventory has no hosts")
     waivers = base / "waivers"

@@ -123,7 +123,9 @@ class Words:
         key = normalize(text)
         found = self.roles.get(key) or ROLE_WORDS.get(key) or (key if key in ROLES else "")
         if not found:
-            raise ValueError(f"unknown role {text!r} (one of {', '.join(ROLES)}); {self._hint('roles', text)}")
+            raise ValueError(
+                f"unknown role {text!r} (one of {', '.join(ROLES)}); {self._hint('roles', text)}"
+            )
         return found
 
     def os_of(self, text: str) -> str:
