@@ -77,7 +77,10 @@ def _check_tree(source: Path) -> None:
             for name in files:
                 seen += 1
                 path = Path(folder) / name
-                info = path.stat()
+                try:
+                    info = path.stat()
+                except OSError as exc:
+                    raise LoadError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
                 if seen > MAX_FILES or not stat.S_ISREG(info.st_mode) or info.st_size > CONFIG_LIMIT:
                     why = (
                         "too many files"
