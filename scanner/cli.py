@@ -15,6 +15,7 @@ import click
 
 from scanner import __version__, content
 from scanner import facts as factsmod
+from scanner.cli_attest import attest
 from scanner.errors import LoadError, LoadErrors
 from scanner.inventories import load as load_inventory
 from scanner.inventory import Inventory, local_host, single_host
@@ -81,6 +82,9 @@ def _record_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(__version__, prog_name="kijun")
 def main() -> None:
     """kijun (基準): 情報セキュリティ対策基準 compliance scanner / policy-as-code for municipalities."""
+
+
+main.add_command(attest)
 
 
 @main.command()
@@ -155,6 +159,17 @@ def main() -> None:
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
 @_record_options
+@click.option(
+    "--attestations",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of 自己点検 attestations (`kijun attest`; default: <inventory>/attestations).",
+)
+@click.option(
+    "--attestation-key",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Public key: accept only attestations it signed (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the run folder.")
 def scan(
     inventory: str | None,
@@ -180,10 +195,13 @@ def scan(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    attestations: str | None,
+    attestation_key: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Scan hosts against the 対策基準 and write reports/<run-id>/ (default: the example ward)."""
     inv, pack, loaded = _load(inventory, root, local, profile, waivers)
+    attested = _attestations(inv, pack, attestations, attestation_key, bool(root or local))
     if snapshots:
         from scanner.collect.bulk import with_snapshots
 
@@ -212,6 +230,7 @@ def scan(
         probe=probe,
         vantages=vantages,
         zone_policy=zone_policy or "",
+        attestations=attested,
     )
     if probe:
         from scanner.probes import for_inventory, vantages_for
@@ -232,6 +251,32 @@ def scan(
         click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))
     click.echo(f"report: {folder}")
     sys.exit(result.exit_code(allow_incomplete))
+
+
+def _attestations(
+    inv: Inventory, pack: Pack, folder: str | None, trusted: tuple[str, ...], scanned_tree: bool
+) -> tuple[Any, ...]:
+    """Load 自己点検 attestations (the option's folder, else the inventory's), or exit 2.
+
+    A scanned tree (--root, --local) is what is judged, never where its own answers come from.
+    """
+    from scanner import attest as attestmod
+
+    if not folder and scanned_tree:
+        return ()
+    from scanner.evidence import role_titles
+
+    path = Path(folder) if folder else inv.base_dir / "attestations"
+    try:
+        loaded = attestmod.load(path, _public_keys(trusted) if trusted else None)
+    except LoadError as exc:
+        _bad_input(exc)
+    titles = role_titles(pack.profile.roles)
+    for item in loaded:
+        if titles and item.role not in titles:
+            why = f"role {item.role!r} is not a role of this profile ({', '.join(titles)})"
+            _bad_input(LoadError(str(path), None, f"{item.key} ({item.source}): {why}"))
+    return tuple(loaded)
 
 
 _not_assessed: list[str] = []

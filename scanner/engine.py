@@ -54,7 +54,27 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
         out.expected,
         out.message,
         evidence,
+        origin=check_origin(check.condition, facts),
     )
+
+
+def facts_read(condition: Any) -> list[str]:
+    """Return the fact paths a condition reads, in the order they appear."""
+    if isinstance(condition, dict):
+        own = [condition["fact"]] if isinstance(condition.get("fact"), str) else []
+        return own + [p for k, v in condition.items() if k != "fact" for p in facts_read(v)]
+    if isinstance(condition, list):
+        return [p for item in condition for p in facts_read(item)]
+    return []
+
+
+def check_origin(condition: dict[str, Any], facts: Facts) -> dict[str, Any] | None:
+    """Return where the first fact a check reads that has a known origin was set."""
+    for path in facts_read(condition):
+        found = facts.origin_of(path)
+        if found is not None:
+            return found
+    return None
 
 
 def combine(results: list[CheckResult]) -> Status:

@@ -66,6 +66,7 @@ class CheckResult:
     expected: Any = None
     message: str = ""
     evidence: tuple[str, ...] = ()  # raw-fact item ids
+    origin: dict[str, Any] | None = None  # {"file", "line"} where the fact the check reads was set
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class CheckResult:
             "expected": self.expected,
             "message": self.message,
             "evidence": list(self.evidence),
+            "origin": dict(self.origin) if self.origin is not None else None,
         }
 
     @classmethod
@@ -90,6 +92,7 @@ class CheckResult:
             expected=data["expected"],
             message=data["message"],
             evidence=tuple(data["evidence"]),
+            origin=dict(data["origin"]) if data.get("origin") else None,
         )
 
 
@@ -144,6 +147,7 @@ class Finding:
     remediation_en: str = ""
     waiver: WaiverRef | None = None
     attestation: str = ""  # for manual controls: what must be attested
+    attested: dict[str, Any] | None = None  # the 自己点検 answer that decided a manual control
 
     @property
     def key(self) -> str:
@@ -167,6 +171,7 @@ class Finding:
             "remediation": {"ja": self.remediation_ja, "en": self.remediation_en},
             "waiver": self.waiver.to_json() if self.waiver else None,
             "attestation": self.attestation,
+            "attested": self.attested,
         }
 
     @classmethod
@@ -191,6 +196,7 @@ class Finding:
             remediation_en=data["remediation"]["en"],
             waiver=WaiverRef.from_json(data["waiver"]) if data["waiver"] else None,
             attestation=data["attestation"],
+            attested=data.get("attested"),
         )
 
 

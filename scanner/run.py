@@ -19,6 +19,8 @@ from typing import Any
 
 from scanner import __version__, engine, timesync
 from scanner import facts as factsmod
+from scanner.attest import Attestation
+from scanner.attest import apply as apply_attestations
 from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
@@ -50,6 +52,7 @@ class Options:
     probe: bool = True  # zone probes run only from declared or named vantages
     vantages: tuple[str, ...] = ()
     zone_policy: str = ""
+    attestations: tuple[Attestation, ...] = ()  # 自己点検 answers for manual controls
 
 
 @dataclass
@@ -193,6 +196,7 @@ def scan(
     findings.extend(probed)
     today = options.today or started.date()
     findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
+    findings = apply_attestations(findings, list(options.attestations), today)
     finished = now_jst()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     envelope: dict[str, Any] = {

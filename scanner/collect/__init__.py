@@ -35,6 +35,8 @@ class Plan:
     files: tuple[str, ...] = ()
     stats: tuple[str, ...] = ()
     probes: tuple[str, ...] = ()
+    # (dialect, config file): read on the host and collect what it includes (scanner/collect/follow.py).
+    follow: tuple[tuple[str, str], ...] = ()
 
 
 class Transport(Protocol):
@@ -50,10 +52,14 @@ def plan_for(subject_names: Iterable[str]) -> Plan:
     ('sshd-T',)
     """
     # Imported here: parsers may import scanner.collect.probes, which loads this package first.
+    from scanner.collect.follow import widen
     from scanner.facts import needed_items
 
     files, stats, probes = needed_items(subject_names)
-    return Plan(files=tuple(sorted(files)), stats=tuple(sorted(stats)), probes=tuple(sorted(probes)))
+    files, follow = widen(files)
+    return Plan(
+        files=tuple(sorted(files)), stats=tuple(sorted(stats)), probes=tuple(sorted(probes)), follow=follow
+    )
 
 
 def _unavailable(message: str) -> Transport:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.collect import CollectError, Plan
+from scanner.collect.follow import MAX_FILES, patterns
 from scanner.collect.framing import Meta, file_item
 from scanner.collect.script import DENIED_CONTENT, MAX_BYTES, is_glob
 from scanner.inventory import Host
@@ -129,20 +130,44 @@ def item(root: Path, kind: str, path: str, from_glob: bool, limit: int = MAX_BYT
     return file_item(kind, path, meta, data, limit=limit, truncated=truncated, sha256=digest)
 
 
+def _follow(root: Path, dialect: str, start: str, items: dict[str, Item], limit: int) -> None:
+    """Collect what a config includes, and what those include, as the script's kj_follow does."""
+    queue, seen = [start], set[str]()
+    while queue and len(seen) < MAX_FILES:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        found = items.get(f"file:{path}")
+        if found is None or found.kind != "file" or not found.exists:
+            continue
+        for pattern in patterns(found.text, dialect):
+            glob = is_glob(pattern)
+            for match in expand(root, pattern) if glob else [pattern]:
+                new = item(root, "file", match, glob, limit)
+                if new is not None:
+                    items.setdefault(new.id, new)
+                    queue.append(match)
+
+
 def gather(root: Path, plan: Plan, host_name: str, limit: int = MAX_BYTES) -> RawFacts:
     """Return the raw facts of a plan read under root (no probes)."""
     if not root.is_dir():
         raise CollectError("error", f"{root}: not a directory")
     items: dict[str, Item] = {}
-    for kind, patterns in (("file", plan.files), ("stat", plan.stats)):
-        for pattern in patterns:
+    for kind, globs in (("file", plan.files), ("stat", plan.stats)):
+        for pattern in globs:
             glob = is_glob(pattern)
             for path in expand(root, pattern) if glob else [pattern]:
                 found = item(root, kind, path, glob, limit)
                 if found is not None:
                     items.setdefault(found.id, found)
+    for dialect, start in plan.follow:
+        _follow(root, dialect, start, items, limit)
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     collector = {"name": "kijun-files", "version": __version__, "root": str(root)}
+    if plan.follow:
+        collector["follow"] = " ".join(sorted({d for d, _ in plan.follow}))
     return RawFacts(host=host_name, collected_at=now, collector=collector, items=items)
 
 

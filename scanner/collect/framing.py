@@ -25,7 +25,7 @@ _META_KEYS = {
     "probe": {"rc"},
 }
 _BLOCKS = {"file": {"content"}, "stat": set(), "probe": {"stdout", "stderr"}}
-_HEADER_KEYS = {"time", "enc", "limit", "euid", "node"}
+_HEADER_KEYS = {"time", "enc", "limit", "euid", "node", "follow"}
 _ALPHABET = {"base64": re.compile(r"^[A-Za-z0-9+/=]*$"), "hex": re.compile(r"^[0-9a-f]*$")}
 _MODE = re.compile(r"^[0-7]{1,4}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -290,5 +290,5 @@ def _assemble(
         if item is not None:
             items.setdefault(item.id, item)
     when = host_time(header["time"]) if header.get("time") else collected_at
-    extra = {k: header[k] for k in ("euid", "node") if header.get(k)}
+    extra = {k: header[k] for k in ("euid", "node", "follow") if header.get(k) not in (None, "", "-")}
     return RawFacts(host=host, collected_at=when, collector={**collector, **extra}, items=items)

@@ -20,6 +20,7 @@ import re
 import secrets
 
 from scanner.collect import Plan
+from scanner.collect.follow import DIRECTIVES, MAX_FILES, SSHD_DIR
 from scanner.collect.probes import PROBES
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -106,6 +107,48 @@ kj_item() {
   fi
   kj_end
 }
+# Follow a config's includes as its daemon does: every named file becomes an ordinary item.
+NL='
+'
+kj_glob() {
+  case "$1" in *[*?[]*) kj_gm=1;; *) kj_gm=0;; esac
+  kj_gi=$IFS; IFS=
+  for kj_g in $1; do
+    IFS=$kj_gi
+    case "$kj_g" in *"$NL"*) continue;; esac
+    if [ "$kj_gm" = 1 ] && [ ! -f "$kj_g" ]; then continue; fi
+    kj_item file "$kj_g" "$kj_gm"
+    kj_fq=$kj_fq$kj_g$NL
+  done
+  IFS=$kj_gi
+}
+kj_follow() {
+  kj_fd=$1 kj_fq=$2$NL kj_fs=$NL kj_fc=0
+  while [ -n "$kj_fq" ]; do
+    kj_f=${kj_fq%%"$NL"*}; kj_fq=${kj_fq#*"$NL"}
+    case "$kj_fs" in *"$NL$kj_f$NL"*) continue;; esac
+    kj_fs=$kj_fs$kj_f$NL; kj_fc=$((kj_fc + 1))
+    [ "$kj_fc" -le @MAXFOLLOW@ ] || break
+    [ -f "$kj_f" ] && [ -r "$kj_f" ] || continue
+    while IFS= read -r kj_fl || [ -n "$kj_fl" ]; do
+      kj_fl=${kj_fl#"${kj_fl%%[! 	]*}"}
+      kj_fw=${kj_fl%%[ 	=]*}
+      case "$kj_fd:$kj_fw" in
+@DIRECTIVES@
+        *) continue;;
+      esac
+      kj_fr=${kj_fl#"$kj_fw"}; kj_fr=${kj_fr#"${kj_fr%%[! 	]*}"}; kj_fr=${kj_fr#=}
+      set -f; set -- $kj_fr; set +f
+      for kj_fa; do
+        case "$kj_fa" in \#*) break;; esac
+        case "$kj_fa" in \"*\"|\'*\') kj_fa=${kj_fa#?}; kj_fa=${kj_fa%?};; esac
+        case "$kj_fd:$kj_fa" in sshd:/*|chrony:/*) ;; sshd:~*|sshd:|chrony:*) continue;; sshd:*) kj_fa=@SSHDIR@/$kj_fa;; esac
+        if [ -n "$kj_fx" ]; then kj_fa=${kj_fa%/}$kj_fx; fi
+        kj_glob "$kj_fa"
+      done
+    done <"$kj_f"
+  done
+}
 kj_run() { if [ "$KT" = 1 ]; then timeout -k 5 "$T" sh -c "$1"; else sh -c "$1"; fi; }
 kj_cut() { head -c @STDERR@; cat >/dev/null; }
 kj_probe() {
@@ -122,8 +165,8 @@ kj_probe() {
   kj_end
 }
 printf '%sSTART 1\n' "$K"
-printf 'time %s\nenc %s\nlimit %s\neuid %s\nnode %s\n' \
-  "$(date +%Y-%m-%dT%H:%M:%S%z 2>/dev/null)" "$KE" "$M" "$(id -u 2>/dev/null)" "$(uname -n 2>/dev/null)"
+printf 'time %s\nenc %s\nlimit %s\neuid %s\nnode %s\nfollow %s\n' \
+  "$(date +%Y-%m-%dT%H:%M:%S%z 2>/dev/null)" "$KE" "$M" "$(id -u 2>/dev/null)" "$(uname -n 2>/dev/null)" "@FOLLOW@"
 """
 
 _POSTLUDE = """printf '%sDONE %s\\n' "$K" "$kj_n"
@@ -193,6 +236,20 @@ def _items(kind: str, patterns: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def _caseless(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+def _directives() -> str:
+    """Return the case arms that set kj_fx (the suffix) for each directive that names more files."""
+    arms = [
+        f"        {dialect}:{_caseless(keyword)}) kj_fx={quote(suffix) if suffix else ''};;"
+        for dialect, table in DIRECTIVES.items()
+        for keyword, suffix in table.items()
+    ]
+    return "\n".join(arms)
+
+
 def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeout: int = 60) -> str:
     """Return the collector script for a plan: one POSIX sh program, run as ``sh -s``.
 
@@ -212,8 +269,16 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
         .replace("@TIMEOUT@", str(probe_timeout))
         .replace("@STDERR@", str(STDERR_BYTES))
         .replace("@DENIED@", "|".join(_word(p) for p in DENIED_CONTENT))
+        .replace("@MAXFOLLOW@", str(MAX_FILES))
+        .replace("@SSHDIR@", SSHD_DIR)
+        .replace("@DIRECTIVES@", _directives())
+        .replace("@FOLLOW@", " ".join(sorted({d for d, _ in plan.follow})) or "-")
     )
     body = _items("file", plan.files) + _items("stat", plan.stats)
+    for dialect, start in plan.follow:
+        if dialect not in DIRECTIVES:
+            raise ValueError(f"unknown dialect to follow: {dialect}")
+        body.append(f"kj_follow {dialect} {shell_glob(start)}")
     for name in plan.probes:
         body.append(f"kj_probe {quote(name)} {quote(PROBES[name])}")
     return head + "\n".join(body) + "\n" + _POSTLUDE

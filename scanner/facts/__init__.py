@@ -26,6 +26,15 @@ class Context:
 
 Parse = Callable[[RawFacts, Context], dict[str, Any]]
 
+# The reserved key a parser may put in its subtree: {"<fact path relative to the subject>":
+# {"file": "/etc/ssh/sshd_config.d/50-vendor.conf", "line": 2}}. build() moves it to Facts.origins.
+ORIGINS = "_origins"
+
+
+def origin(file: str, line: int) -> dict[str, Any]:
+    """Return an origin record: where a fact was set."""
+    return {"file": file, "line": line}
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -100,6 +109,17 @@ class Facts:
     tree: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[str]] = field(default_factory=dict)
+    # Where a fact was set: full dotted fact path -> {"file": path, "line": n} (from "_origins").
+    origins: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def origin_of(self, path: str) -> dict[str, Any] | None:
+        """Return where a fact was set: its own origin, else that of its longest dotted prefix."""
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self.origins.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        return None
 
 
 def needed_items(subjects: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
@@ -127,9 +147,14 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
         subject = SUBJECTS[name]
         facts.evidence[name] = subject.evidence(raw)
         try:
-            facts.tree[name] = subject.parse(raw, ctx)
+            tree = subject.parse(raw, ctx)
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
+            continue
+        origins = tree.pop(ORIGINS, None) if isinstance(tree, dict) else None
+        for rel, where in (origins or {}).items():
+            facts.origins[f"{name}.{rel}" if rel else name] = dict(where)
+        facts.tree[name] = tree
     return facts
 
 

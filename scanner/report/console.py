@@ -197,6 +197,9 @@ def _finding_details(f: Finding) -> list[str]:
                     f" / 期待 expected {value_text(c.expected)}"
                 )
             )
+            if c.origin:
+                where = f"{c.origin.get('file')}:{c.origin.get('line')}"
+                lines.append(_clean(f"        {where} で設定 / set in {where}"))
     if f.message:
         lines.append(_clean(f"      {f.message}"))
     if f.waiver and not f.waiver.applied:

@@ -29,6 +29,10 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     widths: list[int] = field(default_factory=list)
+    inputs: dict[str, list[str] | str] = field(default_factory=dict)  # column → choices, or "date"/"text"
+    hidden: tuple[str, ...] = ()  # columns a reader needs and a person does not (kept hidden)
+    answer_columns: tuple[str, ...] = ()  # input columns open only on the rows below
+    answer_rows: frozenset[int] = frozenset()  # row indexes that take an answer (manual controls)
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,48 @@ def _zone(f: Finding) -> str:
     return zone_label(f.zone)[0] if f.zone else ""
 
 
+ANSWER = "回答 answer (要確認のみ manual only)"
+KEY = "キー key"
 SELF_HEADERS = [
     "ホスト host", "システム system", "ゾーン zone", "管理策 control", "表題 title", "重要度 severity", "状態 status",
     "観測値 observed", "証跡 evidence", "是正方法 remediation", "是正責任者 owner role", "例外措置 waiver",
-    "対応状況 action taken", "課長確認 sign-off (課長)", "確認日 date"
+    "対応状況 action taken", "課長確認 sign-off (課長)", "確認日 date", ANSWER, "回答者 attested by",
+    "役職 role", "回答日 attested on", "有効期限 valid until", KEY
 ]  # fmt: skip
-SELF_WIDTHS = [16, 18, 14, 9, 36, 8, 14, 48, 36, 48, 20, 14, 24, 16, 12]
+SELF_WIDTHS = [16, 18, 14, 9, 36, 8, 14, 48, 36, 48, 20, 14, 24, 16, 12, 16, 16, 20, 12, 12, 24]
+ACTIONS = ["未着手 open", "対応中 in progress", "完了 done", "例外措置申請 waiver requested"]
+ANSWERS = {"適合 pass": "pass", "不適合 fail": "fail", "該当なし not applicable": "not_applicable"}
+
+
+ATTESTED = "回答による attested"
+ANSWER_COLUMNS = (ANSWER, "回答者 attested by", "役職 role", "回答日 attested on", "有効期限 valid until")
+
+
+def _answered(f: Finding) -> list[str]:
+    """Return the answer cells of a row: the attestation in force, for renewal, or blanks."""
+    if not f.attested:
+        return ["", "", "", "", ""]
+    a = f.attested
+    label = next((k for k, v in ANSWERS.items() if v == a.get("answer")), "")
+    return [label, str(a.get("attested_by", "")), str(a.get("role", "")), str(a.get("attested_on", "")),
+            str(a.get("valid_until", ""))]  # fmt: skip
+
+
+def self_inputs(run: Run) -> dict[str, list[str] | str]:
+    """Return what a person fills in a 自己点検票: choice lists, dates and names."""
+    roles: list[str | Any] = []
+    for value in run.envelope.get("roles", {}).values():
+        roles += value if isinstance(value, list) else [value]
+    return {
+        "対応状況 action taken": ACTIONS,
+        "課長確認 sign-off (課長)": "text",
+        "確認日 date": "date",
+        ANSWER: list(ANSWERS),
+        "回答者 attested by": "text",
+        "役職 role": [str(r) for r in dict.fromkeys(roles)] or "text",
+        "回答日 attested on": "date",
+        "有効期限 valid until": "date",
+    }
 
 
 def self_inspection(run: Run) -> dict[str, Table]:
@@ -146,12 +186,25 @@ def self_inspection(run: Run) -> dict[str, Table]:
         if f.status is Status.NOT_APPLICABLE:
             continue
         system = info.get(f.host, {}).get("system", "")
-        status = f"{f.status.label_ja} ({f.status.value})"
+        status = f"{f.status.label_ja} ({f.status.value})" + (f" {ATTESTED}" if f.attested else "")
         out.setdefault(owner_of(f), []).append(
             [f.host, system, _zone(f), f.control_id, f.title_ja, SEVERITY_JA[f.severity], status, observed(f),
-             evidence_ref(run, f, info), f.remediation_ja, role, f.waiver.id if f.waiver else "", "", "", ""]
+             evidence_ref(run, f, info), f.remediation_ja, role, f.waiver.id if f.waiver else "", "", "", "",
+             *_answered(f), f.key]
         )  # fmt: skip
-    return {o: Table(f"自己点検票 {o}", SELF_HEADERS, rows, SELF_WIDTHS) for o, rows in sorted(out.items())}
+    inputs = self_inputs(run)
+    return {
+        o: Table(
+            f"自己点検票 {o}", SELF_HEADERS, rows, SELF_WIDTHS, inputs, (KEY,), ANSWER_COLUMNS,
+            frozenset(i for i, r in enumerate(rows) if answerable(str(r[6]))),
+        )
+        for o, rows in sorted(out.items())
+    }  # fmt: skip
+
+
+def answerable(status: str) -> bool:
+    """Say whether a 自己点検 row takes an answer: a manual control, or one decided by an earlier answer."""
+    return "(manual)" in status or ATTESTED in status
 
 
 RISK_HEADERS = [

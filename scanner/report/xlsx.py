@@ -13,8 +13,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -30,6 +31,9 @@ _THIN = Side(style="thin", color="B0B7C3")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _PERCENT = ("網羅率", "適合率")
 _SIGN = ("課長確認", "確認日", "部長承認", "承認日", "対応状況")
+_ANSWER_FILL = PatternFill("solid", fgColor="E2F0D9")
+_OPEN = Protection(locked=False)
+LISTS = "選択肢"  # the hidden sheet that holds the choice lists of the input columns
 _UNSAFE_NAME = re.compile(r"[\\/:*?\[\]\x00-\x1f]")
 
 
@@ -101,11 +105,88 @@ def _sheet(ws: Worksheet, run: Run, table: tables.Table) -> None:
     ws.freeze_panes = f"A{head + 1}"
     last = max(head, head + len(table.rows))
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(table.headers))}{last}"
+    _inputs(ws, table, head)
+    _page(ws, run, table)
     ws.print_title_rows = f"{head}:{head}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+def _choices(ws: Worksheet, name: str, values: list[str]) -> str:
+    """Write a choice list to the hidden lists sheet and return a formula naming its range."""
+    wb = ws.parent
+    assert wb is not None  # a sheet kijun just made belongs to its workbook
+    lists = wb[LISTS] if LISTS in wb.sheetnames else wb.create_sheet(LISTS)
+    lists.sheet_state = "hidden"
+    col = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value is not None else 1
+    letter = get_column_letter(col)
+    lists.cell(row=1, column=col, value=_text(name))
+    for i, value in enumerate(values, start=2):
+        lists.cell(row=i, column=col, value=_text(value)).data_type = "s"
+    return f"'{LISTS}'!${letter}$2:${letter}${len(values) + 1}"
+
+
+def _inputs(ws: Worksheet, table: tables.Table, head: int) -> None:
+    """Open the columns a person fills (with choice lists and date checks), protect the rest, hide keys."""
+    if not table.inputs:
+        return
+    first, last = head + 1, head + max(len(table.rows), 1)
+    for name, kind in table.inputs.items():
+        col = table.headers.index(name) + 1
+        letter = get_column_letter(col)
+        if isinstance(kind, list):
+            rule = DataValidation(type="list", formula1=_choices(ws, name, kind), allow_blank=True)
+            rule.error, rule.errorTitle = "一覧から選んでください / choose from the list", name
+        elif kind == "date":
+            rule = DataValidation(
+                type="date", operator="between", formula1="DATE(2000,1,1)", formula2="DATE(2100,12,31)",
+                allow_blank=True,
+            )  # fmt: skip
+            rule.error, rule.errorTitle = "日付 YYYY-MM-DD を入力してください / enter a date", name
+        else:
+            rule = None
+        if rule is not None:
+            rule.showErrorMessage = True
+            ws.add_data_validation(rule)
+            rule.add(f"{letter}{first}:{letter}{last}")
+        answer = name in table.answer_columns
+        for i in range(len(table.rows)):
+            if answer and i not in table.answer_rows:
+                continue  # a machine verdict takes no answer: the cell stays locked
+            cell = ws.cell(row=head + 1 + i, column=col)
+            cell.protection = _OPEN
+            if answer:
+                cell.fill = _ANSWER_FILL
+    for name in table.hidden:
+        ws.column_dimensions[get_column_letter(table.headers.index(name) + 1)].hidden = True
+    # Computed columns are protected (no password: it prevents slips, not attackers; the signature
+    # of `kijun attest` is what makes answers trustworthy). Filtering, sorting and widths stay allowed.
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False
+    ws.protection.sort = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def _page(ws: Worksheet, run: Run, table: tables.Table) -> None:
+    """A4 pages with the ward and the sheet in the header, page numbers and the run in the footer."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ward = _text(str(run.municipality.get("name_ja", "")) or run.profile).replace("&", "&&")
+    title = _text(table.title).replace("&", "&&")
+    for header, footer in ((ws.oddHeader, ws.oddFooter), (ws.evenHeader, ws.evenFooter)):
+        if header is None or footer is None:
+            continue
+        _set(header.left, ward)
+        _set(header.right, title)
+        _set(footer.center, "&P / &N")
+        _set(footer.right, f"run {run.run_id}")
+
+
+def _set(part: Any, text: str) -> None:
+    if part is not None:
+        part.text = text
 
 
 def book(run: Run, sheets: list[tuple[str, tables.Table]]) -> bytes:
@@ -115,6 +196,8 @@ def book(run: Run, sheets: list[tuple[str, tables.Table]]) -> bytes:
         ws = wb.worksheets[0] if i == 0 else wb.create_sheet()
         ws.title = _UNSAFE_NAME.sub("_", name)[:31]
         _sheet(ws, run, table)
+    if LISTS in wb.sheetnames:  # the hidden choice lists go last, after the sheets people read
+        wb.move_sheet(LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
