@@ -16,6 +16,8 @@ from scanner.cli import main
 from scanner.errors import LoadError
 from scanner.inventories import load
 
+from .conftest import one_host_error
+
 REPO = Path(__file__).resolve().parents[2]
 WARD = REPO / "inventories" / "example-ward"
 HEADER = "ホスト名,ゾーン,役割,所管課\n"
@@ -53,13 +55,8 @@ def test_host_names_that_cannot_name_a_file(tmp_path: Path, name: str, why: str)
 def test_a_long_owner_or_label_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="owner is 270 bytes"):
         load(register(tmp_path, f"web01,lgwan,server,{'課' * 90}\n"))
-    inv = tmp_path / "inventory.yaml"
-    inv.write_text(
-        f"zones: {{lgwan: {{}}}}\nhosts:\n  - name: web01\n    zone: lgwan\n    role: server\n    labels: {{k: {'x' * 300}}}\n"
-    )
-    with pytest.raises(LoadError) as info:
-        load(inv)
-    assert info.value.line == 6 and "label k is 300 bytes" in info.value.message
+    err = one_host_error(tmp_path, f"    labels: {{k: {'x' * 300}}}")
+    assert err.line == 6 and "label k is 300 bytes" in err.message
 
 
 def test_csv_field_over_the_csv_limit(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from scanner.policy import load_pack
 from scanner.results import Status
 from scanner.waivers import load_waivers, summary
 
-from .conftest import make
+from .conftest import make, one_host_error
 from .test_waivers import HOST, WAIVER, outcome, setup
 
 
@@ -133,14 +133,9 @@ def test_a_register_value_that_holds_credentials(tmp_path: Path, cell: str) -> N
     ],
 )
 def test_credentials_nested_anywhere_in_vars(tmp_path: Path, vars_: str) -> None:
-    path = tmp_path / "inventory.yaml"
-    path.write_text(
-        f"zones: {{lgwan: {{}}}}\nhosts:\n  - name: web01\n    zone: lgwan\n    role: server\n    vars: {vars_}\n"
-    )
-    with pytest.raises(LoadError) as info:
-        load(path)
-    assert info.value.line == 6 and "looks like a credential" in info.value.message
-    assert "hunter2" not in str(info.value)
+    err = one_host_error(tmp_path, f"    vars: {vars_}")
+    assert err.line == 6 and "looks like a credential" in err.message
+    assert "hunter2" not in str(err)
 
 
 @pytest.mark.parametrize(
