@@ -548,6 +548,8 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
     except ValueError as exc:
         _bad_input(exc)
     target = Path(out)
+    if problem := output_problem(target):
+        _bad_input(ValueError(problem))
     if (target / "manifest.json").exists():
         _bad_input(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
@@ -595,6 +597,8 @@ def merge(
     from scanner import merge as mergemod
 
     key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    if problem := output_problem(Path(out)):
+        _bad_input(ValueError(problem))
     try:
         merged = mergemod.merge(
             [Path(b) for b in bundles], _public_keys(trust), mode, operator, operator_role

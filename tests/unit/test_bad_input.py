@@ -120,6 +120,8 @@ def test_a_corrupt_earlier_run_is_skipped_with_a_warning(tmp_path: Path) -> None
     assert chained["run_id"] == first.name
     run = history.load_run(third)[0]
     assert history.previous(out, run, warn=lambda _m: None) == first
+    code, text = kijun("report", first, "--out", "/proc/1", "--format", "csv")
+    assert code == 2 and "cannot write there" in text, text  # re-rendering checks its folder too
 
 
 @pytest.mark.parametrize(
