@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(
   openssh-server openssh-client nmap nftables iproute2 iptables procps kmod sudo
   libpam-pwquality libpam-google-authenticator auditd rsyslog chrony logrotate restic busybox
-  openssh-sftp-server
+  openssh-sftp-server pamtester
   libreoffice-calc-nogui fonts-ipafont-gothic poppler-utils netcat-openbsd
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.facts.pam import Line, expand, faillock_enabled, flatten, module_conf
+from scanner.facts.pam import MODULE_DIRS, faillock_enabled, installed_modules
+from scanner.facts.pam_conf import Handler, module_conf, stack
 from scanner.rawfacts import RawFacts
 
 CONF = "/etc/security/faillock.conf"
@@ -41,7 +42,7 @@ def _conf(raw: RawFacts, path: str) -> dict[str, Any]:
     return settings
 
 
-def _effective(raw: RawFacts, line: Line) -> dict[str, Any]:
+def _effective(raw: RawFacts, line: Handler) -> dict[str, Any]:
     """Return the settings one pam_faillock line runs with."""
     conf = next((a.removeprefix("conf=") for a in line.args if a.startswith("conf=")), CONF)
     settings = _conf(raw, conf)
@@ -69,21 +70,24 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     if raw.file(CONF) is None or all(it is None for it in pam_items):
         return {}
     stacks = [
-        flatten(expand(raw, path), "auth")
+        stack(raw, path, "auth")
         for path, item in zip(PAM_FILES, pam_items, strict=True)
         if item is not None and item.exists
     ]
-    enabled = [stack for stack in stacks if faillock_enabled(stack)]
+    installed = installed_modules(raw)
+    enabled = [stack for stack in stacks if faillock_enabled(stack, installed)]
     if not enabled:
         return {"enabled": False, **_conf(raw, CONF)}
     each = [
         _effective(raw, line)
         for stack in enabled
         for line in stack
-        if line.module == "pam_faillock" and {"preauth", "authfail"} & set(line.args)
+        if line.kind == "module"
+        and line.module == "pam_faillock"
+        and {"preauth", "authfail"} & set(line.args)
     ]
     settings = _weakest(each)
     return {"enabled": settings["deny"] > 0, **settings}
 
 
-SUBJECT = Subject(name="faillock", parse=parse, files=(CONF, *PAM_FILES))
+SUBJECT = Subject(name="faillock", parse=parse, files=(CONF, *PAM_FILES), stats=MODULE_DIRS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.facts.pam import expand, flatten, module_conf
+from scanner.facts.pam import MODULE_DIRS, installed_modules, pwquality_lines
+from scanner.facts.pam_conf import module_conf, stack
 from scanner.rawfacts import RawFacts
 
 CONF = "/etc/security/pwquality.conf"
@@ -109,11 +110,14 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     if raw.file(CONF) is None or all(it is None for it in pam_items):
         return {}
     base = _from_conf(raw)
+    # Only the quality lines of stacks where the interpreter finds no way around them count.
     lines = [
         line
         for path, item in zip(PAM_FILES, pam_items, strict=True)
         if item is not None and item.exists
-        for line in flatten(expand(raw, path), "password")
+        for found, enforced in [pwquality_lines(stack(raw, path, "password"), installed_modules(raw))]
+        if enforced
+        for line in found
         if line.module == "pam_pwquality"
     ]
     effective = [_with_args(base, line.args) for line in lines]
@@ -127,4 +131,4 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return {"enabled": True, **each[0], **weakest}
 
 
-SUBJECT = Subject(name="pwquality", parse=parse, files=(CONF, CONF_DIR + "/*", *PAM_FILES))
+SUBJECT = Subject(name="pwquality", parse=parse, files=(CONF, CONF_DIR + "/*", *PAM_FILES), stats=MODULE_DIRS)

@@ -9,34 +9,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject, origin
 from scanner.facts import sshd_syntax as syntax
 from scanner.facts import sshd_tables as T
+from scanner.facts.sshd_include import include
+from scanner.facts.sshd_match import connections
 from scanner.rawfacts import Item, RawFacts
 
 CONFIG = "/etc/ssh/sshd_config"
 DROPIN_DIR = "/etc/ssh/sshd_config.d"
 _MAX_DEPTH = 16
 _MATCH_ONLY, _NEVERMATCH = 1, 2
-
-
-def _glob(raw: RawFacts, pattern: str) -> list[Item]:
-    """Return the collected files an Include pattern names, sorted as glob(3) does."""
-    folder, _, base = pattern.rpartition("/")
-    # The collector reads sshd_config and the non-hidden files of sshd_config.d: nothing else is known.
-    if (pattern != CONFIG and folder != DROPIN_DIR) or base.startswith("."):
-        item = raw.file(pattern)
-        if item is None or any(c in pattern for c in "*?["):
-            raise ValueError(f"Include {pattern}: outside the collected files")
-        return [item] if item.exists else []
-    # glob(3): a wildcard never matches '/' nor a leading dot.
-    return [
-        item
-        for item in raw.glob(pattern)
-        if (item.path or "").rpartition("/")[0] == folder
-        and not (item.path or "").rpartition("/")[2].startswith(".")
-        and fnmatch.fnmatchcase((item.path or "").rpartition("/")[2], base)
-    ]
+Line = tuple[str, list[str], tuple[str, int]]  # keyword, arguments, (file, line number)
 
 
 @dataclass
@@ -46,9 +30,9 @@ class _Walk:
     raw: RawFacts
     active: bool
     startup: bool  # the start-up pass, where a global-only keyword in a Match block is fatal
-    lines: list[tuple[str, list[str]]] = field(default_factory=list)
-    blocks: list[tuple[str, list[tuple[str, list[str]]]]] = field(default_factory=list)
-    block: list[tuple[str, list[str]]] | None = None
+    lines: list[Line] = field(default_factory=list)
+    blocks: list[tuple[str, list[Line], tuple[str, int]]] = field(default_factory=list)
+    block: list[Line] | None = None
     methods_set: bool = False  # an AuthenticationMethods line applied in this pass
 
     def methods(self, args: list[str]) -> None:
@@ -66,7 +50,8 @@ class _Walk:
         """Read one file, following Include and tracking Match state as servconf.c does."""
         if depth > _MAX_DEPTH:
             raise ValueError("too many recursive Include directives")
-        for line in item.text.split("\n"):  # sshd splits on newlines only (not on \r, \f, \v, ...)
+        path = item.path or ""
+        for number, line in enumerate(item.text.split("\n"), start=1):  # on newlines only, as sshd
             parsed = syntax.directive(line)
             if parsed is None:
                 continue
@@ -82,22 +67,22 @@ class _Walk:
                 self.active = match_all and not flags & _NEVERMATCH
                 flags &= ~_MATCH_ONLY
                 self.block = []
-                self.blocks.append((criteria, self.block))
+                self.blocks.append((criteria, self.block, (path, number)))
             elif keyword == "include":
                 for arg in args:
                     pattern = arg if arg.startswith(("/", "~")) else "/etc/ssh/" + arg
                     outer_active, outer_block = self.active, self.block
                     sub = _MATCH_ONLY if flags & _MATCH_ONLY else (0 if outer_active else _NEVERMATCH)
-                    for included in _glob(self.raw, pattern):
+                    for included in include(self.raw, pattern, "\r" in line or "\f" in line):
                         self.read(included, sub, depth + 1)
                         self.active, self.block = outer_active, outer_block
             else:
                 if keyword == "authenticationmethods":
                     self.methods(args)
                 if self.block is not None:
-                    self.block.append((keyword, args))
+                    self.block.append((keyword, args, (path, number)))
                 if self.active:
-                    self.lines.append((keyword, args))
+                    self.lines.append((keyword, args, (path, number)))
 
 
 def _algorithms(keyword: str, spec: str) -> str:
@@ -169,11 +154,13 @@ def _satisfiable(values: dict[str, Any]) -> None:
     raise ValueError("AuthenticationMethods cannot be satisfied by enabled authentication methods")
 
 
-def _resolve(lines: list[tuple[str, list[str]]]) -> dict[str, Any]:
-    """Apply directives in order: the first value wins, list keywords accumulate."""
+def _resolve(lines: list[Line], origins: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Apply directives in order: the first value wins (its line is its origin), list keywords accumulate."""
     out: dict[str, Any] = {}
-    for keyword, args in lines:
+    for keyword, args, (path, number) in lines:
         value = _value(keyword, args)
+        if origins is not None and keyword not in out:
+            origins[keyword] = origin(path, number)
         if keyword in T.ACCUMULATE:
             out.setdefault(keyword, []).extend(value)
         else:
@@ -208,19 +195,29 @@ def _listen(entries: list[str], ports: list[str], family: str) -> list[str]:
     return out
 
 
-def _static(raw: RawFacts, config: Item) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _static(
+    raw: RawFacts, config: Item, origins: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return the effective global values and the Match blocks of the config files."""
     first = _Walk(raw, active=True, startup=True)  # sshd's start-up pass: global lines and `Match all`
     first.read(config, 0)
     second = _Walk(raw, active=False, startup=False)  # its per-connection pass: applying Match blocks
     second.read(config, _MATCH_ONLY)
     values = dict(T.DEFAULTS)
-    values.update(_resolve(first.lines))
+    values.update(_resolve(first.lines, origins))
     _satisfiable(values)
-    values.update({k: v for k, v in _resolve(second.lines).items() if k in T.MATCH_OVERRIDES})
-    listen = [" ".join(args) for kw, args in first.lines if kw == "listenaddress"]
+    late: dict[str, Any] = {}
+    values.update({k: v for k, v in _resolve(second.lines, late).items() if k in T.MATCH_OVERRIDES})
+    origins.update({k: v for k, v in late.items() if k in T.MATCH_OVERRIDES})
+    listen = [" ".join(args) for kw, args, _ in first.lines if kw == "listenaddress"]
     values["listenaddress"] = _listen(listen, values["port"], values["addressfamily"])
-    blocks = [{"criteria": crit, "settings": _resolve(lines)} for crit, lines in first.blocks]
+    blocks = []
+    for crit, lines, (path, number) in first.blocks:
+        where: dict[str, Any] = {}
+        settings = _resolve(lines, where)
+        blocks.append(
+            {"criteria": crit, "file": path, "line": number, "settings": settings, "origins": where}
+        )
     return values, blocks
 
 
@@ -259,21 +256,35 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     """Return sshd facts: `sshd -T` values when the probe succeeded, else the static reading."""
     config, probe = raw.file(CONFIG), raw.probe("sshd-T")
     facts: dict[str, Any] = {}
+    origins: dict[str, Any] = {}
     if probe is not None and probe.rc == 0:
         facts = {"installed": True, "source": "sshd -T", **_probe(probe.text)}
         if config is not None:
             # sshd accepted the config; when the static reading cannot, Match blocks stay unknown.
             with contextlib.suppress(ValueError):
-                facts["match_blocks"] = _static(raw, config)[1] if config.exists else []
+                static, blocks = _static(raw, config, origins) if config.exists else ({}, [])
+                facts["match_blocks"] = blocks
+                # A line is the origin of what sshd -T printed only where the reading agrees.
+                origins = {k: v for k, v in origins.items() if static.get(k) == facts.get(k)}
     elif config is None:
         return {}
     elif not config.exists:
         return {"installed": False, "source": "static"}
     else:
-        values, blocks = _static(raw, config)
+        values, blocks = _static(raw, config, origins)
         facts = {"installed": True, "source": "static", **values, "match_blocks": blocks}
     facts["idle_timeout_seconds"] = int(facts["clientaliveinterval"]) * int(facts["clientalivecountmax"])
     facts["two_factor"] = _two_factor(facts["authenticationmethods"])
+    if "authenticationmethods" in origins:
+        origins["two_factor"] = origins["authenticationmethods"]
+    if "match_blocks" in facts:
+        plain = {k: v for k, v in facts.items() if k not in ("installed", "source", "match_blocks")}
+        found, where = connections(plain, facts["match_blocks"], origins, _two_factor)
+        facts |= found
+        origins |= where
+        for block in facts["match_blocks"]:
+            block.pop("origins", None)
+    facts[ORIGINS] = origins
     return facts
 
 

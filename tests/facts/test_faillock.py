@@ -69,3 +69,26 @@ def test_bad_number_raises_and_not_collected_is_empty() -> None:
     with pytest.raises(ValueError, match="bad number"):
         parse("deny = three\n", WITH_FAILLOCK)
     assert faillock.parse(build_raw(files={faillock.CONF: DEBIAN_CONF}), CTX) == {}
+
+
+@pytest.mark.parametrize(
+    "auth,enabled",
+    [
+        (WITH_FAILLOCK, True),
+        # issue 10: a second password line before pam_faillock lets a locked user in and counts nothing
+        ("auth sufficient pam_unix.so\n" + WITH_FAILLOCK, False),
+        # the failure path jumps over authfail: wrong passwords are never counted
+        (WITH_FAILLOCK.replace("success=2 default=ignore", "success=2 default=1"), False),
+        # preauth optional: a locked user's preauth failure is ignored
+        (
+            WITH_FAILLOCK.replace(
+                "required\t\t\tpam_faillock.so preauth", "optional pam_faillock.so preauth"
+            ),
+            False,
+        ),
+        # issue 9: pam_permit sufficient first, nothing else matters
+        ("auth sufficient pam_permit.so\n" + WITH_FAILLOCK, False),
+    ],
+)
+def test_faillock_must_lock_and_count_on_every_path(auth: str, enabled: bool) -> None:
+    assert parse(DEBIAN_CONF, auth)["enabled"] is enabled

@@ -193,7 +193,9 @@ def test_static_parse_equals_real_sshd_T(
     files = {sshd.CONFIG: config.replace("{D}", sshd.DROPIN_DIR)}
     files |= {f"{sshd.DROPIN_DIR}/{k}": v.replace("{D}", sshd.DROPIN_DIR) for k, v in dropins.items()}
     st, pr = parse(files), parse(files, run.stdout)
-    set_keys = [k for k in st if k not in ("source", "match_blocks", "installed")]
+    set_keys = [
+        k for k in st if k not in ("source", "match_blocks", "installed", "for_root", "for_any", "_origins")
+    ]
     same_as_sshd_T(st, pr, sorted({*DOC_KEYWORDS, *set_keys}))
 
 
@@ -221,9 +223,14 @@ def test_match_blocks_are_recorded_not_applied() -> None:
     assert facts["match_blocks"] == [
         {
             "criteria": "User alice,bob Address 10.0.0.0/8",
+            "file": sshd.CONFIG,
+            "line": 1,
             "settings": {"permitrootlogin": "yes", "allowusers": ["alice"]},
         }
     ]
+    # alice and bob are named exceptions: the block counts neither for root nor for any other user
+    assert facts["for_root"]["permitrootlogin"] == ["prohibit-password"]
+    assert facts["for_any"]["match_blocks"] == []
 
 
 def test_match_all_applies_to_the_default_connection() -> None:
@@ -238,12 +245,72 @@ def test_relative_include_is_resolved_under_etc_ssh() -> None:
         "Match User x\nInclude sshd_config.d/extra.conf\n", **{"extra.conf": "PermitRootLogin yes\n"}
     )
     assert facts["permitrootlogin"] == "prohibit-password"
-    assert facts["match_blocks"] == [{"criteria": "User x", "settings": {"permitrootlogin": "yes"}}]
+    assert facts["match_blocks"] == [
+        {"criteria": "User x", "file": sshd.CONFIG, "line": 1, "settings": {"permitrootlogin": "yes"}}
+    ]
 
 
 def test_include_outside_collected_files_raises() -> None:
     with pytest.raises(ValueError, match="outside the collected files"):
         static("Include /etc/ssh/custom/*.conf\n")
+
+
+def followed(files: dict[str, str], absent: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Parse files as a collector that follows Include collected them."""
+    raw = build_raw(files=files, absent=list(absent))
+    raw.collector["follow"] = "sshd"
+    return sshd.parse(raw, CTX)
+
+
+def test_include_anywhere_when_the_collector_follows_it() -> None:
+    facts = followed(
+        {
+            sshd.CONFIG: "Include /etc/ssh/extra/*.conf nothing/*.conf /etc/ssh/missing.conf\nPermitRootLogin yes\n",
+            "/etc/ssh/extra/10-a.conf": "Include nested.conf\n",  # relative to /etc/ssh, not to the file
+            "/etc/ssh/nested.conf": "PermitRootLogin no\n",
+            "/etc/ssh/extra/.hidden.conf": "PasswordAuthentication no\n",
+            "/etc/ssh/extra/sub/20-b.conf": "PasswordAuthentication no\n",
+        },
+        absent=("/etc/ssh/missing.conf",),
+    )
+    # the nested file's line wins under first-match; a hidden file and a deeper folder are not matched
+    assert facts["permitrootlogin"] == "no" and facts["passwordauthentication"] == "yes"
+    assert facts["_origins"]["permitrootlogin"] == {"file": "/etc/ssh/nested.conf", "line": 1}
+    with pytest.raises(ValueError, match="not collected"):
+        followed({sshd.CONFIG: "Include /etc/ssh/unreadable.conf\n"})
+    with pytest.raises(ValueError, match="too many recursive Include"):
+        followed({sshd.CONFIG: "Include /etc/ssh/loop.conf\n", "/etc/ssh/loop.conf": "Include loop.conf\n"})
+
+
+@pytest.mark.parametrize(
+    "block,root,anyone",
+    [
+        ("Match Address 10.0.0.0/8", ["no", "yes"], ["no", "yes"]),  # issue 9: any address can come
+        ("Match User root", ["no", "yes"], ["no"]),
+        ("Match User alice", ["no"], ["no"]),  # a named exception
+        ("Match User *,!root", ["no"], ["no", "yes"]),
+        ("Match User !root", ["no"], ["no"]),  # only negations: matches nobody
+        ("Match Group wheel", ["no", "yes"], ["no", "yes"]),  # membership unknown
+        ("Match LocalPort 2222", ["no"], ["no"]),  # sshd does not listen there
+        ("Match Address !10.0.0.0/8", ["no"], ["no"]),
+        ("Match User root Address 192.0.2.1", ["no", "yes"], ["no"]),
+    ],
+)
+def test_match_blocks_for_root_and_any_user(block: str, root: list[str], anyone: list[str]) -> None:
+    facts = static(f"PermitRootLogin no\n{block}\n  PermitRootLogin yes\n")
+    assert facts["permitrootlogin"] == "no"
+    assert facts["for_root"]["permitrootlogin"] == root
+    assert facts["for_any"]["permitrootlogin"] == anyone
+    if len(root) > 1:  # the line to change is the Match block's
+        assert facts["_origins"]["for_root.permitrootlogin"] == {"file": sshd.CONFIG, "line": 3}
+
+
+def test_match_that_lets_one_method_in_breaks_two_factor() -> None:
+    facts = static(
+        "AuthenticationMethods publickey,keyboard-interactive\nMatch Address 192.0.2.0/24\n"
+        "  AuthenticationMethods publickey\n"
+    )
+    assert facts["two_factor"] is True and facts["for_any"]["two_factor"] == [False, True]
 
 
 def test_not_collected_absent_and_failed_probe() -> None:
@@ -291,6 +358,8 @@ def test_probe_wins_over_files_and_unreadable_match_blocks_are_omitted() -> None
     )
     facts = parse({sshd.CONFIG: "PermitRootLogin yes\nMatch User x\n X11Forwarding yes\n"}, probe)
     assert facts["source"] == "sshd -T" and facts["permitrootlogin"] == "no"
-    assert facts["match_blocks"] == [{"criteria": "User x", "settings": {"x11forwarding": "yes"}}]
+    assert facts["match_blocks"] == [
+        {"criteria": "User x", "file": sshd.CONFIG, "line": 2, "settings": {"x11forwarding": "yes"}}
+    ]
     unreadable = parse({sshd.CONFIG: "Include /etc/ssh/elsewhere.conf\n"}, probe)
     assert unreadable["permitrootlogin"] == "no" and "match_blocks" not in unreadable

@@ -21,12 +21,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
-import hmac
-import secrets
 import socket
-import struct
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +34,7 @@ import pytest
 from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.run import Options, scan
+from tests.facts.pam_truth import credentials, totp
 from tests.lab import addhost
 from tests.lab.lab import Lab
 
@@ -68,13 +64,6 @@ HOSTS: dict[str, tuple[str, str]] = {
 }
 
 
-def totp(secret: str, at: float) -> str:
-    """Return the RFC 6238 code (HMAC-SHA1, 30 s steps, 6 digits) that pam_google_authenticator expects."""
-    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
-
-
 def test_totp_matches_the_rfc_6238_test_vector() -> None:
     secret = base64.b32encode(b"12345678901234567890").decode()
     assert totp(secret, 59) == "287082" and totp(secret, 1111111109) == "081804"
@@ -92,13 +81,7 @@ class Hosts:
 @pytest.fixture(scope="module")
 def hosts(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosts]:
     """Add the five hosts with clerk's password and TOTP secret; remove them afterwards."""
-    password, secret = secrets.token_urlsafe(12), base64.b32encode(secrets.token_bytes(10)).decode()
-    hashed = subprocess.run(
-        ["perl", "-e", "print crypt($ARGV[0], '$6$' . $ARGV[1] . '$')", password, secrets.token_hex(8)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    password, hashed, secret = credentials()
     clerk = addhost.User(USER, 2911, hashed, {".google_authenticator": f'{secret}\n" TOTP_AUTH\n'})
     debian_sshd_pam = Path("/etc/pam.d/sshd").read_text()
     pam_d = {f"pam.d/{p.name}": p.read_text() for p in Path("/etc/pam.d").iterdir() if p.is_file()}
