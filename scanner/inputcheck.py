@@ -100,3 +100,23 @@ def secret_in(value: Any, where: str = "vars") -> str:
     elif isinstance(value, str) and SECRET_VALUE.search(value):
         return where
     return ""
+
+
+def host_problem(name: str, owner: str, labels: dict[str, str], vars_: Any) -> tuple[str, str]:
+    """Return (the host key at fault, why) for a host every inventory format builds; ("", "") when fine."""
+    if problem := name_problem(name):
+        return "name", problem
+    if problem := text_problem(owner, f"host {name}: owner"):
+        return "owner", problem
+    for key, value in labels.items():
+        if problem := text_problem(key, f"host {name}: label") or text_problem(
+            value, f"host {name}: label {key}"
+        ):
+            return "labels", problem
+    if place := secret_in(vars_ or {}):
+        return "vars", (
+            f"host {name}: {place} looks like a credential; inventories never hold credentials "
+            "(use SSH keys, the agent, or the name of an environment variable: <key>_env) / "
+            "インベントリに認証情報は書けません"
+        )
+    return "", ""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import LoadError
-from scanner.inputcheck import name_problem, secret_in, text_problem
+from scanner.inputcheck import host_problem
 from scanner.yamlsrc import Node, load_yaml, validate
 
 ROLES = ("server", "terminal", "network_device", "log_server", "backup_storage", "bastion", "proxy")
@@ -228,28 +228,6 @@ def load(path: Path) -> Inventory:
     )
 
 
-def _check_names(merged: dict[str, Any], file: Path, line: int, entry: Node) -> None:
-    """Refuse a host name, owner or label that cannot become a file name, and nested credentials."""
-    name = str(merged["name"])
-    if problem := name_problem(name):
-        raise LoadError(str(file), entry.line_of("name") or line, problem)
-    if problem := text_problem(str(merged.get("owner", "")), f"host {name}: owner"):
-        raise LoadError(str(file), entry.line_of("owner") or line, problem)
-    for key, value in _labels(merged.get("labels")).items():
-        if problem := text_problem(key, f"host {name}: label") or text_problem(
-            value, f"host {name}: label {key}"
-        ):
-            raise LoadError(str(file), entry.line_of("labels") or line, problem)
-    if place := secret_in(merged.get("vars", {})):
-        raise LoadError(
-            str(file),
-            entry.line_of("vars") or line,
-            f"host {name}: {place} looks like a credential; inventories never hold credentials "
-            "(use SSH keys, the agent, or the name of an environment variable: <key>_env) / "
-            "インベントリに認証情報は書けません",
-        )
-
-
 def build_host(
     merged: dict[str, Any],
     file: Path,
@@ -261,7 +239,11 @@ def build_host(
 ) -> Host:
     """Build one Host from the merged mapping of any inventory format, raising LoadError when invalid."""
     name = str(merged["name"])
-    _check_names(merged, file, line, entry)
+    key, problem = host_problem(
+        name, str(merged.get("owner", "")), _labels(merged.get("labels")), merged.get("vars")
+    )
+    if problem:  # a name that cannot become a file name, or a credential
+        raise LoadError(str(file), entry.line_of(key) or line, problem)
     for key in ("zone", "role"):
         if key not in merged:
             raise LoadError(
