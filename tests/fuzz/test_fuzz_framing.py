@@ -6,6 +6,7 @@ The output is the real collector script run by dash over the awkward tree of tes
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -34,27 +35,42 @@ def parse(data: bytes) -> RawFacts:
 
 
 @st.composite
-def damaged(draw: st.DrawFn) -> bytes:
+def byte_damage(draw: st.DrawFn) -> bytes:
+    """Flip, insert or delete bytes anywhere (ids, metadata, content)."""
     data = output()[0]
     for _ in range(draw(st.integers(1, 3))):
-        at = draw(st.integers(0, len(data)))
-        action = draw(st.sampled_from(["flip", "insert", "delete", "repeat-line", "swap-lines"]))
-        if action == "flip" and data:
-            i = min(at, len(data) - 1)
-            data = data[:i] + bytes([data[i] ^ draw(st.integers(1, 255))]) + data[i + 1 :]
+        at = draw(st.integers(0, len(data) - 1))
+        action = draw(st.sampled_from(["flip", "insert", "delete"]))
+        if action == "flip":
+            data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
         elif action == "insert":
             data = data[:at] + draw(st.binary(min_size=1, max_size=12)) + data[at:]
-        elif action == "delete":
-            data = data[:at] + data[at + draw(st.integers(1, 64)) :]
         else:
-            lines = data.split(b"\n")
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            if action == "repeat-line":
-                lines.insert(i, lines[i])
-            else:
-                lines[i], lines[j] = lines[j], lines[i]
-            data = b"\n".join(lines)
+            data = data[:at] + data[at + draw(st.integers(1, 64)) :]
     return data
+
+
+@st.composite
+def line_damage(draw: st.DrawFn) -> bytes:
+    """Lose or repeat frame lines, or interleave a chatty process's lines, as a broken pipe or buffer would.
+
+    Lines inside a record (metadata, base64 content) are left alone here: the grammar cannot tell a
+    lost ``mtime`` line or a lost 76-character content line without a size or digest check (see
+    test_byte_damage_raises_only_framing_errors), which the collector does not send for whole files.
+    """
+    lines = output()[0].split(b"\n")
+    for _ in range(draw(st.integers(1, 3))):
+        frames = [i for i, line in enumerate(lines) if line.startswith(b"==KIJUN:")]
+        i = draw(st.sampled_from(frames))
+        action = draw(st.sampled_from(["lose", "repeat", "interleave"]))
+        if action == "lose":
+            del lines[i]
+        elif action == "repeat":
+            lines.insert(i, lines[i])
+        else:  # a line with a blank is never valid metadata, base64 or hex
+            junk = draw(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30))
+            lines.insert(draw(st.integers(frames[0] + 1, len(lines) - 1)), f"{junk} x".encode())
+    return b"\n".join(lines)
 
 
 @given(st.integers(min_value=0))
@@ -68,15 +84,20 @@ def test_every_cut_raises(at: int) -> None:
     raise AssertionError(f"a stream cut at byte {len(cut)} of {len(data)} parsed as whole facts")
 
 
-@given(damaged())
-def test_damage_raises_or_parses_whole(data: bytes) -> None:
+@given(byte_damage())
+def test_byte_damage_raises_only_framing_errors(data: bytes) -> None:
+    # Content is not checksummed end to end (SSH's MAC guards the stream), so a flipped byte inside
+    # a content block may parse; what must never happen is any exception other than FramingError.
+    with contextlib.suppress(FramingError):
+        parse(data)
+
+
+@given(line_damage())
+def test_lost_repeated_or_interleaved_lines_raise_or_parse_whole(data: bytes) -> None:
     whole = output()[1]
     try:
         raw = parse(data)
     except FramingError:
         return
-    # Parsed: the damage fell where the grammar allows it (before START, or a swap of whole records),
-    # so every item is one the collector sent, with its content intact.
-    assert set(raw.items) <= set(whole.items)
-    for item_id, item in raw.items.items():
-        assert item.data == whole.items[item_id].data, item_id
+    # Parsed: the damage fell where the grammar allows it (before START), so the facts are whole.
+    assert raw.items == whole.items
