@@ -78,6 +78,25 @@ def _record_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _junit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the JUnit options of the commands that write reports."""
+    options = [
+        click.option(
+            "--junit-failures-only",
+            is_flag=True,
+            help="junit.xml lists only failures and errors, and only hosts that have one (big scans).",
+        ),
+        click.option(
+            "--junit-not-applicable",
+            is_flag=True,
+            help="junit.xml also lists not_applicable controls (as skipped).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kijun")
 def main() -> None:
@@ -159,6 +178,7 @@ main.add_command(attest)
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
 @_record_options
+@_junit_options
 @click.option(
     "--attestations",
     type=click.Path(exists=True, file_okay=False),
@@ -195,6 +215,8 @@ def scan(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
     attestations: str | None,
     attestation_key: tuple[str, ...],
     quiet: bool,
@@ -216,7 +238,10 @@ def scan(
         from scanner.collect import hostkeys
 
         hostkeys.trust_on_first_use = True
-    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    key = _private_key(sign_key)
+    render = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
+    )
 
     options = runmod.Options(
         mode=mode,
@@ -532,7 +557,16 @@ def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool) -> None:
     help="Where to look up a run id.",
 )
 @click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
-def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scales: str | None) -> None:
+@_junit_options
+def report(
+    run: str,
+    formats: tuple[str, ...],
+    out: str,
+    reports: str,
+    risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
+) -> None:
     """Re-render a run (folder, results.json or run id) into report files."""
     from scanner import history
     from scanner.report import json as json_report
@@ -554,7 +588,9 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
         _bad_input(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
         )
-    files = history.outputs(formats, _scales(risk_scales))(result, prev)
+    files = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, folder.parent
+    )(result, prev)
     if not formats or "json" in formats:
         files["results.json"] = json_report.render(result)
     for rel, data in files.items():
@@ -581,6 +617,7 @@ def report(run: str, formats: tuple[str, ...], out: str, reports: str, risk_scal
     help="Mode of the merged run (default: the bundles' common mode).",
 )
 @_record_options
+@_junit_options
 def merge(
     bundles: tuple[str, ...],
     trust: tuple[str, ...],
@@ -591,12 +628,17 @@ def merge(
     operator_role: str,
     sign_key: str | None,
     risk_scales: str | None,
+    junit_failures_only: bool,
+    junit_not_applicable: bool,
 ) -> None:
     """Verify signed zone bundles and merge them into one run for the whole 区."""
     from scanner import history
     from scanner import merge as mergemod
 
-    key, render = _private_key(sign_key), history.outputs(formats, _scales(risk_scales))
+    key = _private_key(sign_key)
+    render = history.outputs(
+        formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
+    )
     if problem := output_problem(Path(out)):
         _bad_input(ValueError(problem))
     try:

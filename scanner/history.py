@@ -257,10 +257,17 @@ FORMATS = (
 
 
 def outputs(
-    formats: tuple[str, ...], scales: Any = None
+    formats: tuple[str, ...],
+    scales: Any = None,
+    junit_failures_only: bool = False,
+    junit_not_applicable: bool = False,
+    history_dir: Path | None = None,
 ) -> Callable[[Run, Run | None], dict[str, str | bytes]]:
-    """Return the renderer of a run folder's report files for the chosen formats (html shows the diff)."""
-    from scanner.report import csv, html, junit, sarif, xlsx
+    """Return the renderer of a run folder's report files for the chosen formats (html shows the diff).
+
+    ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
+    """
+    from scanner.report import csv, html, junit, sarif, trend, xlsx
 
     chosen = set(formats or FORMATS)
     extra = {} if scales is None else {"scales": scales}
@@ -268,9 +275,10 @@ def outputs(
     def render(run: Run, prev: Run | None) -> dict[str, str | bytes]:
         files: dict[str, str | bytes] = {}
         if "junit" in chosen:
-            files["junit.xml"] = junit.render(run)
+            files["junit.xml"] = junit.render(run, junit_failures_only, junit_not_applicable)
         if "html" in chosen:
-            files["report.html"] = html.render(run, previous=prev)
+            points = trend.points(history_dir, run) if history_dir is not None else []
+            files["report.html"] = html.render(run, previous=prev, trend=points)
         if "sarif" in chosen:
             files["results.sarif"] = sarif.render(run)
         if "xlsx" in chosen:

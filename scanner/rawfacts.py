@@ -159,7 +159,7 @@ def build_raw(
 ) -> RawFacts:
     """Build raw facts from plain data (test cases, fixtures, `kijun verify`).
 
-    ``files`` maps a path to its content, or to ``{content, mode, uid, gid, mtime}``;
+    ``files`` maps a path to its content, or to ``{content, mode, uid, gid, mtime, size, truncated}``;
     ``absent`` lists paths collected but not present; ``stats`` maps a path to metadata;
     ``probes`` maps a probe name to its stdout, or to ``{stdout, rc, stderr}``.
 
@@ -179,8 +179,9 @@ def build_raw(
             uid=int(meta.get("uid", 0)),
             gid=int(meta.get("gid", 0)),
             mtime=_epoch(meta.get("mtime")),
-            size=len(data),
+            size=int(meta.get("size", len(data))),
             sha256=hashlib.sha256(data).hexdigest(),
+            truncated=bool(meta.get("truncated", False)),
         )
     for path in absent or []:
         items["file:" + path] = Item(id="file:" + path, kind="file", path=path, exists=False)

@@ -9,6 +9,7 @@ SYSTEM_PACKAGES=(
   libpam-pwquality libpam-google-authenticator auditd rsyslog chrony logrotate restic busybox
   openssh-sftp-server pamtester
   libreoffice-calc-nogui fonts-ipafont-gothic poppler-utils netcat-openbsd
+  chromium chromium-driver
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from scanner.inventory import Host, Inventory
@@ -146,6 +147,10 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
     for name in sorted(subjects if subjects is not None else SUBJECTS):
         subject = SUBJECTS[name]
         facts.evidence[name] = subject.evidence(raw)
+        cut = truncated(raw, facts.evidence[name])
+        if cut:  # a cut file may hide its last lines (a NOPASSWD rule, a uid 0 user): never parse it
+            facts.errors[name] = cut
+            continue
         try:
             tree = subject.parse(raw, ctx)
         except Exception as exc:  # a broken parser is an error finding, never a pass
@@ -156,6 +161,38 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
             facts.origins[f"{name}.{rel}" if rel else name] = dict(where)
         facts.tree[name] = tree
     return facts
+
+
+def truncated(raw: RawFacts, ids: list[str]) -> str:
+    """Return an error naming the first item among ``ids`` whose content was cut, else ''.
+
+    >>> truncated(raw, ["file:/etc/sudoers"])  # doctest: +SKIP
+    'truncated at 4194304 bytes: /etc/sudoers'
+    """
+    for item_id in ids:
+        item = raw.items.get(item_id)
+        if item is not None and item.truncated:
+            return f"truncated at {len(item.data)} bytes: {item.path or item.id}"
+    return ""
+
+
+# Files and logs keep changing while a host is collected (the clock is read when collection
+# starts); a time later than that by more than this is a wrong clock or an edited file.
+SKEW_SECONDS = 900
+
+
+def elapsed(since: datetime, now: datetime, what: str) -> float:
+    """Return the seconds from ``since`` to ``now`` (0 within the collection's own minutes).
+
+    A time after the collection by more than SKEW_SECONDS is an error, not a young age:
+
+    >>> elapsed(datetime(2099, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), "x")  # doctest: +SKIP
+    ValueError: x 2099-01-01T00:00:00+00:00 is after the collection time 2026-01-01T00:00:00+00:00
+    """
+    seconds = (now - since).total_seconds()
+    if seconds < -SKEW_SECONDS:
+        raise ValueError(f"{what} {since.isoformat()} is after the collection time {now.isoformat()}")
+    return max(seconds, 0.0)
 
 
 def lines(item: Item | None) -> list[str]:

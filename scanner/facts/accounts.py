@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject
 from scanner.rawfacts import Item, RawFacts
 
 PASSWD = "/etc/passwd"
@@ -39,6 +39,7 @@ def _passwd(text: str) -> list[dict[str, Any]]:
                 "gid": int(fields[3]),
                 "home": fields[5],
                 "shell": fields[6],
+                "line": number,
             }
         )
     return users
@@ -105,7 +106,9 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         _lastlog(lastlog_item.text, now) if lastlog_item is not None and _probe_ok(lastlog_item) else None
     )
     users = []
+    lines: dict[str, int] = {}
     for entry in _passwd(passwd.text):
+        lines.setdefault(entry["name"], entry["line"])
         record: dict[str, Any] = {
             "name": entry["name"],
             "uid": entry["uid"],
@@ -122,6 +125,10 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         elif known is not None:
             record["password"] = known["state"]
         if known is not None:
+            if known["lastchg"] is not None and known["lastchg"] > today:
+                raise ValueError(
+                    f"shadow: last password change of {entry['name']} is after the collection day"
+                )
             record["last_change_days_ago"] = None if known["lastchg"] is None else today - known["lastchg"]
             record["max_days"] = known["max"]
         if logins is not None:
@@ -134,6 +141,17 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         "uid0": [u["name"] for u in users if u["uid"] == 0],
         "duplicate_uids": sorted(uid for uid, n in uid_count.items() if n > 1),
     }
+    # Where the deciding entries are: a second uid 0, the second holder of a shared uid.
+    origins: dict[str, dict[str, Any]] = {}
+    extra_root = next((u["name"] for u in users if u["uid"] == 0 and u["name"] != "root"), None)
+    if extra_root is not None:
+        origins["uid0"] = {"file": PASSWD, "line": lines[extra_root]}
+    seen: set[int] = set()
+    for user in users:
+        if user["uid"] in seen and "duplicate_uids" not in origins:
+            origins["duplicate_uids"] = {"file": PASSWD, "line": lines[user["name"]]}
+        seen.add(user["uid"])
+    facts[ORIGINS] = origins
     # Without the shadow states an empty list would read as "no empty passwords": omit it instead.
     if shadow is not None:
         facts["empty_passwords"] = [u["name"] for u in users if u["password"] == "empty"]

@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from scanner.facts import Context, Subject, lines, restic
+from scanner.facts import ORIGINS, Context, Subject, elapsed, lines, restic
 from scanner.facts.services import probe_text
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
@@ -32,8 +32,8 @@ def _when(value: Any, field: str) -> datetime:
     return moment
 
 
-def _hours(since: datetime, now: datetime) -> float:
-    return round((now - since).total_seconds() / 3600, 3)
+def _hours(since: datetime, now: datetime, what: str) -> float:
+    return round(elapsed(since, now, what) / 3600, 3)
 
 
 def _scheduled(raw: RawFacts, words: list[str]) -> bool | None:
@@ -84,7 +84,8 @@ def _copies(status: dict[str, Any], ctx: Context, now: datetime) -> tuple[list[t
         if when is None:
             notes.append(f"copy on {name!r} has never succeeded")
             continue
-        offsite.append((host.site, _hours(_when(when, f"last_success of {name}"), now)))
+        what = f"backup status: last_success of {name}"
+        offsite.append((host.site, _hours(_when(when, what), now, what)))
     return offsite, notes
 
 
@@ -92,7 +93,8 @@ def _status_job(status: dict[str, Any], ctx: Context, now: datetime) -> dict[str
     """Return the facts the generic status file gives about its job."""
     out: dict[str, Any] = {}
     if status.get("last_success") is not None:
-        out["latest_age_hours"] = _hours(_when(status["last_success"], "last_success"), now)
+        when = _when(status["last_success"], "last_success")
+        out["latest_age_hours"] = _hours(when, now, "backup status: last_success")
     if "last_result" in status:
         out["last_result"] = str(status["last_result"])
     offsite, notes = _copies(status, ctx, now)
@@ -108,7 +110,7 @@ def _status_job(status: dict[str, Any], ctx: Context, now: datetime) -> dict[str
     # Only a restore test that succeeded shows that the backup can be restored.
     if test.get("result") == "success" and test.get("date"):
         day = datetime.combine(date.fromisoformat(str(test["date"])), time(), tzinfo=now.tzinfo)
-        out["restore_test_age_days"] = round((now - day).total_seconds() / 86400, 3)
+        out["restore_test_age_days"] = round(elapsed(day, now, "backup status: restore_test date") / 86400, 3)
     out["notes"] = notes
     return out
 
@@ -117,7 +119,7 @@ def _restic_job(raw: RawFacts, ctx: Context, now: datetime) -> dict[str, Any]:
     """Return the facts restic's snapshots and repository location give about its job."""
     times = restic.snapshot_times(restic.output(raw, "restic-snapshots"))
     location = restic.output(raw, "restic-repository").strip()
-    latest = _hours(times[-1], now) if times else None
+    latest = _hours(times[-1], now, "restic: newest snapshot time") if times else None
     daily, weekly = restic.generations(times)
     out: dict[str, Any] = {
         "latest_age_hours": latest,
@@ -182,7 +184,25 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     jobs = ([_status_job(status, ctx, now)] if status else []) + (
         [_restic_job(raw, ctx, now)] if with_restic else []
     )
-    return {**out, **_worst(jobs)} if jobs else out
+    facts = {**out, **_worst(jobs)} if jobs else out
+    if status and item is not None:
+        facts[ORIGINS] = _origins(item.text)
+    return facts
+
+
+def _origins(text: str) -> dict[str, dict[str, Any]]:
+    """Return the status file lines that set the ages: its last_success, copies and restore_test keys."""
+    keys = {
+        "latest_age_hours": '"last_success"',
+        "offsite_age_hours": '"copies"',
+        "restore_test_age_days": '"restore_test"',
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        for fact, key in keys.items():
+            if key in line and fact not in out:
+                out[fact] = {"file": _STATUS, "line": number}
+    return out
 
 
 SUBJECT = Subject(

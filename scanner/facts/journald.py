@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.facts import Context, Subject, lines
+from scanner.facts import ORIGINS, Context, Subject
 from scanner.rawfacts import Item, RawFacts
 
 _CONF = "/etc/systemd/journald.conf"
-_DROPINS = "/etc/systemd/journald.conf.d/*.conf"
-# Upstream defaults; a distribution documents its own compiled default as a commented line
-# ("#ForwardToSyslog=yes" on Debian), which parse() prefers.
+# systemd reads drop-ins from these directories: a name in an earlier one hides the same name in a
+# later one, and the chosen files apply in file-name order (checked against `systemd-analyze
+# cat-config` in tests/reference). /lib is /usr/lib on Debian's merged /usr.
+_DROPIN_DIRS = tuple(
+    d + "/systemd/journald.conf.d" for d in ("/etc", "/run", "/usr/local/lib", "/usr/lib", "/lib")
+)
+# Upstream defaults; Debian documents its own compiled ForwardToSyslog as a commented line
+# ("#ForwardToSyslog=yes"), which parse() prefers.
 _DEFAULTS = {"Storage": "auto", "ForwardToSyslog": "no", "MaxRetentionSec": "0"}
 _STORAGE = ("volatile", "persistent", "auto", "none")
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z]*)")
@@ -44,26 +49,56 @@ def seconds(span: str) -> float:
     return total
 
 
-def _journal_section(item: Item) -> dict[str, str]:
-    """Return the key=value settings of the [Journal] section."""
-    out: dict[str, str] = {}
+def _dropins(raw: RawFacts) -> list[Item]:
+    chosen: dict[str, Item] = {}
+    for directory in _DROPIN_DIRS:
+        for item in raw.glob(directory + "/*.conf"):
+            folder, name = (item.path or "").rsplit("/", 1)
+            if folder == directory and not name.startswith(".") and name not in chosen:
+                chosen[name] = item
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def _lines(item: Item) -> list[tuple[int, str]]:
+    """Return (line number, logical line) as systemd reads them: '#' or ';' first is a comment, '\\' continues."""
+    out, pending, start = [], "", 0
+    for number, raw_line in enumerate(item.text.splitlines(), 1):
+        line = raw_line.strip()
+        if not pending and (not line or line[0] in "#;"):
+            continue
+        start = start if pending else number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        out.append((start, pending + line))
+        pending = ""
+    return out
+
+
+def _journal_section(item: Item) -> dict[str, tuple[str, int]]:
+    """Return the key=value settings of the [Journal] section, with the line that set each."""
+    out: dict[str, tuple[str, int]] = {}
     section = ""
-    for line in lines(item):
+    for number, line in _lines(item):
         if line.startswith("["):
             section = line.strip("[]")
         elif section == "Journal" and "=" in line:
             key, value = line.split("=", 1)
-            out[key.strip()] = value.strip()
+            out[key.strip()] = (value.strip(), number)
     return out
 
 
 def _distro_defaults(item: Item) -> dict[str, str]:
-    """Return the defaults the shipped file documents as commented "#Key=value" lines."""
+    """Return the defaults, taking ForwardToSyslog's from the shipped file's "#ForwardToSyslog=..." line.
+
+    Only that one: its compiled default differs by distribution and Debian documents it so. A
+    commented "#MaxRetentionSec=5y" or "#Storage=persistent" sets nothing, so it never counts.
+    """
     out = dict(_DEFAULTS)
     for line in item.text.splitlines():
-        match = re.fullmatch(r"#\s*(\w+)=(\S+)\s*", line.strip())
-        if match and match.group(1) in out:
-            out[match.group(1)] = match.group(2)
+        match = re.fullmatch(r"#\s*ForwardToSyslog=(\S+)\s*", line.strip())
+        if match:
+            out["ForwardToSyslog"] = match.group(1)
     return out
 
 
@@ -82,11 +117,19 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         return {}
     defaults = _distro_defaults(conf) if conf.exists else dict(_DEFAULTS)
     settings = dict(defaults)
+    origins: dict[str, dict[str, Any]] = {}
+    facts_of = {
+        "Storage": "storage",
+        "MaxRetentionSec": "max_retention_days",
+        "ForwardToSyslog": "forward_to_syslog",
+    }
     # The main file, then drop-ins in file-name order; later ones win.
-    for item in [conf, *raw.glob(_DROPINS)] if conf.exists else raw.glob(_DROPINS):
-        settings.update(_journal_section(item))
-    # An empty assignment restores the default.
-    settings = {key: value or defaults[key] for key, value in settings.items() if key in defaults}
+    for item in [conf, *_dropins(raw)] if conf.exists else _dropins(raw):
+        for key, (value, number) in _journal_section(item).items():
+            if key in defaults:
+                # An empty assignment restores the default.
+                settings[key] = value or defaults[key]
+                origins[facts_of[key]] = {"file": item.path, "line": number}
     storage = settings["Storage"]
     if storage not in _STORAGE:
         raise ValueError(f"journald: unknown Storage={storage!r}")
@@ -96,7 +139,8 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         # 0 means no time-based limit.
         "max_retention_days": int(retention // 86400) if retention > 0 else None,
         "forward_to_syslog": _bool(settings["ForwardToSyslog"]),
+        ORIGINS: origins,
     }
 
 
-SUBJECT = Subject(name="journald", parse=parse, files=(_CONF, "/etc/systemd/journald.conf.d/*"))
+SUBJECT = Subject(name="journald", parse=parse, files=(_CONF, *(d + "/*" for d in _DROPIN_DIRS)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import Context, Subject, elapsed
 from scanner.rawfacts import Item, RawFacts
 
 _REMOTE = ("/var/log/remote/*", "/var/log/remote/*/*")
@@ -27,9 +27,11 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         found, source = {it.path: it for it in _stats(raw, _LOCAL)}, "/var/log"
     if not found:
         return {}
-    now = datetime.fromisoformat(raw.collected_at).timestamp()
-    newest = max(it.mtime or 0 for it in found.values())
-    return {"newest_age_hours": round((now - newest) / 3600, 3), "files": len(found), "source": source}
+    now = datetime.fromisoformat(raw.collected_at)
+    newest = max(found.values(), key=lambda it: it.mtime or 0)
+    when = datetime.fromtimestamp(newest.mtime or 0, tz=now.tzinfo)
+    age = elapsed(when, now, f"modification time of {newest.path}")
+    return {"newest_age_hours": round(age / 3600, 3), "files": len(found), "source": source}
 
 
 SUBJECT = Subject(name="logs", parse=parse, stats=(_LOCAL, *_REMOTE))

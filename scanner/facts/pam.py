@@ -116,6 +116,7 @@ def service(raw: RawFacts, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
             {h.module for h in auth if (f := factor_of(h)) is not None and f[0] != "knowledge"}
         ),
         "faillock": faillock_enabled(auth, installed),
+        "password_checked": any(_is_password(h) for h in auth if h.kind == "module"),
         "faillock_args": faillock_args,
         "pwquality": enforced,
         "pwquality_args": args_dict(quality[0].args) if quality else {},

@@ -1,4 +1,8 @@
-"""Facts of subject 'sudoers': the sudo rules reached from /etc/sudoers, and who may run everything (without a password)."""
+"""Facts of subject 'sudoers': the sudo rules reached from /etc/sudoers, and who may run everything (without a password).
+
+"Everything" is ALL or any grant as good as ALL: a shell, an editor, an interpreter, a wildcard
+(scanner/facts/sudo_power.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.facts import Context, Subject
+from scanner.facts import ORIGINS, Context, Subject
+from scanner.facts.sudo_power import why_all
 from scanner.rawfacts import RawFacts
 
 SUDOERS = "/etc/sudoers"
@@ -43,10 +48,11 @@ def _split(text: str, sep: str) -> list[str]:
     return [*parts, current]
 
 
-def _logical_lines(text: str) -> list[str]:
-    """Return lines with continuations joined and comments dropped (#include and #<uid> are not comments)."""
-    out, pending = [], ""
-    for raw_line in text.splitlines():
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Return (line number, line) with continuations joined and comments dropped (#include and #<uid> are not comments)."""
+    out, pending, start = [], "", 0
+    for number, raw_line in enumerate(text.splitlines(), 1):
+        start = start if pending else number
         line = pending + raw_line
         if line.endswith("\\"):
             pending = line[:-1] + " "
@@ -56,7 +62,7 @@ def _logical_lines(text: str) -> list[str]:
         if not _INCLUDE.match(stripped):
             stripped = re.sub(r"(^|(?<=[\s,!(]))#(?!\d).*$", "", stripped).strip()
         if stripped:
-            out.append(stripped)
+            out.append((start, stripped))
     return out
 
 
@@ -83,7 +89,7 @@ class _Reader:
             if depth == 0:
                 return
             raise ValueError(f"sudoers file {path} is included but does not exist")
-        for line in _logical_lines(item.text):
+        for number, line in _logical_lines(item.text):
             include = _INCLUDE.match(line)
             if include:
                 self._include(path, include.group(1), include.group(2).strip().strip('"'), depth)
@@ -92,7 +98,7 @@ class _Reader:
             elif re.match(r"Defaults([:@>!\s]|$)", line):
                 self.defaults.append(line)
             else:
-                self._rule(line, path)
+                self._rule(line, path, number)
 
     def _include(self, path: str, kind: str, target: str, depth: int) -> None:
         if not target.startswith("/"):  # relative to the including file's folder (sudo 1.9)
@@ -122,8 +128,8 @@ class _Reader:
             values = [i.strip() for i in _split(items, ",") if i.strip()]
             self.aliases[_ALIAS_KINDS[keyword]][name.strip()] = values
 
-    def _rule(self, line: str, path: str) -> None:
-        m = re.match(r"(\S+(?:\s*,\s*\S+)*)\s+(.*)", line)
+    def _rule(self, line: str, path: str, number: int) -> None:
+        m = re.match(r"([^\s,]+(?:\s*,\s*[^\s,]+)*)\s+(.*)", line)
         if m is None or "=" not in m.group(2):
             raise ValueError(f"{path}: cannot read sudoers line {line!r}")
         who, rest = m.group(1), m.group(2)
@@ -153,6 +159,7 @@ class _Reader:
                     "nopasswd": nopasswd,
                     "commands": commands,
                     "file": path,
+                    "line": number,
                 }
             )
 
@@ -160,6 +167,8 @@ class _Reader:
 _TAG_AT_END = re.compile(
     r"(^|[\s:)])(NO)?(PASSWD|EXEC|SETENV|LOG_INPUT|LOG_OUTPUT|MAIL|FOLLOW|INTERCEPT)\s*$"
 )
+
+_DIGEST_AT_END = re.compile(r"(^|[\s:)])sha(224|256|384|512)$")
 
 
 def _host_sections(rest: str) -> list[tuple[str, list[str]]]:
@@ -180,7 +189,9 @@ def _host_sections(rest: str) -> list[tuple[str, list[str]]]:
                     continue
                 depth += (c == "(") - (c == ")")
                 # ',' ends a command; ':' ends a host section unless it closes a tag (NOPASSWD:).
-                if depth == 0 and (c == "," or (c == ":" and not _TAG_AT_END.search(rest[i:j]))):
+                # A digest (sha256:...) pins a command and does not end a section either.
+                tagged = _TAG_AT_END.search(rest[i:j]) or _DIGEST_AT_END.search(rest[i:j])
+                if depth == 0 and (c == "," or (c == ":" and not tagged)):
                     break
                 j += 1
             specs.append(rest[i:j])
@@ -217,22 +228,35 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     no_auth = any(re.search(r"(^|[\s,])!\s*authenticate\b", d) for d in reader.defaults)
     all_principals: list[str] = []
     nopasswd_all: list[str] = []
+    equivalent: list[dict[str, Any]] = []
+    origins: dict[str, dict[str, Any]] = {}
     for rule in reader.rules:
         commands = _expand(rule["commands"], reader.aliases["cmnd"])
-        if "ALL" not in commands:  # a negated entry never narrows ALL in practice
+        # A negated entry never narrows ALL in practice; a shell, an editor or a wildcard is ALL.
+        whys = [(c, why) for c in commands if not c.startswith("!") and (why := why_all(c))]
+        if not whys:
             continue
         principals = [
             p for p in _expand(_split(rule["who"], ","), reader.aliases["user"]) if not p.startswith("!")
         ]
         all_principals.extend(principals)
+        where = {"file": rule["file"], "line": rule["line"]}
+        if any(p != "root" for p in principals):  # root's own grant never decides a finding
+            origins.setdefault("all_principals", where)
         if rule["nopasswd"] or no_auth:
             nopasswd_all.extend(principals)
+            if any(p != "root" for p in principals):
+                origins.setdefault("nopasswd_all", where)
+        for command, why in whys:
+            equivalent.append({"who": rule["who"], "command": command, "why": why, "file": rule["file"]})
     return {
         "rules": reader.rules,
         "nopasswd_all": list(dict.fromkeys(nopasswd_all)),
         "all_principals": list(dict.fromkeys(all_principals)),
+        "all_equivalent": equivalent,
         "defaults": reader.defaults,
         "includes": reader.includes,
+        ORIGINS: origins,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.facts import Context, Subject, lines
+from scanner.facts import ORIGINS, Context, Subject, lines
 from scanner.facts.services import probe_text, units
 from scanner.rawfacts import Item, RawFacts
 
@@ -17,6 +17,7 @@ _SERVICES = {
     "ntpd": ("ntp.service", "ntpd.service", "ntpsec.service"),
 }
 _SOURCES = ("server", "pool", "peer")
+_MAX_DEPTH = 16
 _PROBES = ("chronyc-tracking", "timedatectl", "timesync-status", "systemctl-units")
 
 
@@ -25,27 +26,59 @@ def _keyvalues(text: str) -> dict[str, str]:
     return {key: value for key, sep, value in pairs if sep}
 
 
-def _chrony_servers(raw: RawFacts) -> list[str] | None:
-    """Return chrony's sources from its config, following confdir, sourcedir and include."""
+def _chrony_dir(raw: RawFacts, directories: list[str], suffix: str) -> list[Item]:
+    """Return the files of confdir/sourcedir directories as chronyd reads them.
+
+    Only names ending in ``suffix``; a name in an earlier directory hides the same name in a later
+    one; all in file-name order.
+    """
+    chosen: dict[str, Item] = {}
+    for directory in directories:
+        folder = directory.rstrip("/") or "/"
+        for item in raw.glob(folder.rstrip("/") + "/*"):
+            path = item.path or ""
+            name = path.rsplit("/", 1)[1]
+            if path.rsplit("/", 1)[0] == folder.rstrip("/") and name.endswith(suffix) and name not in chosen:
+                chosen[name] = item
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def _chrony_servers(raw: RawFacts, where: list[dict[str, Any]] | None = None) -> list[str] | None:
+    """Return chrony's sources from its config, following include, confdir and sourcedir.
+
+    ``where`` (when given) receives the file and line of each source, in the same order.
+
+    Directive names are case-insensitive and '!', ';', '#' or '%' first on a line starts a comment,
+    as chronyd reads them (checked against `chronyd -p` in tests/reference).
+    """
     main = next((it for p in _CHRONY_CONFS if (it := raw.file(p)) is not None and it.exists), None)
     if main is None:
         return None
     servers: list[str] = []
-    seen: set[str] = set()
 
-    def read(item: Item) -> None:
-        if item.path in seen:
-            return
-        seen.add(item.path or "")
-        for line in lines(item):
+    def read(item: Item, depth: int = 0) -> None:
+        # chronyd reads a file again each time it is named; only a loop is an error.
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"chrony: include nesting deeper than {_MAX_DEPTH} at {item.path}")
+        for number, line in enumerate(item.text.splitlines(), 1):
             words = line.split()
-            if words[0] in _SOURCES and len(words) > 1:
+            if not words or words[0][0] in "!;#%":
+                continue
+            directive = words[0].lower()
+            if directive in _SOURCES and len(words) > 1:
                 servers.append(words[1])
-            elif words[0] in ("confdir", "sourcedir", "include") and len(words) > 1:
-                suffix = {"confdir": "/*.conf", "sourcedir": "/*.sources", "include": ""}[words[0]]
-                for directory in words[1:]:
-                    for found in raw.glob(directory.rstrip("/") + suffix if suffix else directory):
-                        read(found)
+                if where is not None:
+                    where.append({"file": item.path, "line": number})
+            elif directive == "include" and len(words) > 1:
+                matches = raw.glob(words[1])
+                if not matches and not any(c in words[1] for c in "*?["):
+                    # chronyd refuses to start on a missing include (a glob may match nothing)
+                    raise ValueError(f"chrony: include {words[1]}: no such file (or not collected)")
+                for each in matches:
+                    read(each, depth + 1)
+            elif directive in ("confdir", "sourcedir"):
+                for found in _chrony_dir(raw, words[1:], ".conf" if directive == "confdir" else ".sources"):
+                    read(found, depth + 1)
 
     read(main)
     return servers
@@ -103,11 +136,14 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if service is not None:
         out["service"] = service
-    chrony, timesyncd = _chrony_servers(raw), _timesyncd_servers(raw)
+    where: list[dict[str, Any]] = []
+    chrony, timesyncd = _chrony_servers(raw, where), _timesyncd_servers(raw)
     # ntpd's own configuration is not collected: its sources stay unknown.
     servers = timesyncd if service == "timesyncd" else chrony if chrony is not None else timesyncd
     if servers is not None and service != "ntpd":
         out["servers"] = servers
+        if servers is chrony and where:
+            out[ORIGINS] = {"servers": where[0]}  # the first source chronyd reads
     if tracking is not None:
         out.update(_tracking(tracking))
         return out
@@ -128,7 +164,10 @@ SUBJECT = Subject(
     name="time",
     parse=parse,
     files=(
-        "/etc/chrony/chrony.conf", "/etc/chrony/conf.d/*", "/etc/chrony/sources.d/*", "/etc/chrony.conf",
+        # Debian's confdir and sourcedirs (dhclient writes /run/chrony-dhcp; never chrony.keys); the
+        # collector also brings the files that include, confdir and sourcedir name elsewhere.
+        "/etc/chrony/chrony.conf", "/etc/chrony/conf.d/*", "/etc/chrony/sources.d/*",
+        "/run/chrony-dhcp/*", "/etc/chrony.conf", "/etc/chrony.d/*",
         _TIMESYNCD, "/etc/systemd/timesyncd.conf.d/*",
     ),
     probes=_PROBES,

@@ -1,94 +1,157 @@
-"""The JUnit XML reporter: a testsuite per host, a testcase per finding (junit-xml).
+"""The JUnit XML reporter: a testsuite per host, a testcase per control, valid for Jenkins and Ant.
 
-junit-xml 1.9 has properties on test suites only, so each testcase carries its severity,
-citations, waiver and evidence in its ``system-out``, one ``key: value`` per line.
+Status mapping (docs/ci.md): fail → ``<failure>``, error and unreachable → ``<error>``, waived and
+manual → ``<skipped>`` with the reason as its text, pass → an empty testcase, not_applicable left
+out unless asked. A testcase is ``classname="kijun.<zone>.<host>"`` and
+``name="<ID> <title ja> / <title en>"``, unique in the file, since GitLab keeps only the first of a
+duplicate (classname, name). The XML is written by hand because junit-xml puts ``type`` and
+``message`` on ``<skipped>``, which the Jenkins XSD rejects; it satisfies both the Jenkins XSD
+(junit-4) and the Ant XSD, so: no attributes on ``<testsuites>``, ``package`` and ``id`` on each
+suite, ``properties``/``system-out``/``system-err`` always present, timestamps in UTC without a zone,
+and details in the failure's text (Ant allows nothing else inside a testcase).
 """
 
 from __future__ import annotations
 
-from junit_xml import TestCase, TestSuite, to_xml_report_string
+import re
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
 
-from scanner.report.labels import citation_text, value_text
+from scanner.report.labels import citation_text, expected_text, origin_text, utc_text, value_text
 from scanner.results import Finding, HostResult, Run, Status
 
-_SKIPPED = (Status.WAIVED, Status.MANUAL, Status.NOT_APPLICABLE)
+_ERRORS = (Status.ERROR, Status.UNREACHABLE)
+_SKIPPED = (Status.WAIVED, Status.MANUAL)
+# Characters XML 1.0 cannot carry at all (a host may write any byte): shown as \xNN instead.
+_TIME = 'time="\0"'  # filled in per suite; a NUL cannot come from a host (_clean escapes it)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def render(run: Run) -> str:
-    """Render a run as JUnit XML: one testsuite per host, hosts in inventory order.
+@dataclass
+class _Suite:
+    """What one host's testsuite needs: its rendered testcases and their counts, nothing else."""
+
+    cases: list[str] = field(default_factory=list)
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+    zone: str = ""
+
+
+def render(run: Run, failures_only: bool = False, not_applicable: bool = False) -> str:
+    """Render a run as JUnit XML, hosts in inventory order; read the findings once.
+
+    ``failures_only`` keeps only failures and errors (and hosts that have one), for big scans;
+    ``not_applicable`` lists not_applicable controls as skipped.
 
     >>> Path("junit.xml").write_text(render(run), encoding="utf-8")
     """
-    by_host: dict[str, list[Finding]] = {}
+    suites: dict[str, _Suite] = {}
     for f in run.findings:
-        by_host.setdefault(f.host, []).append(f)
+        suite = suites.setdefault(f.host, _Suite(zone=f.zone))
+        if f.status is Status.NOT_APPLICABLE and not not_applicable:
+            continue
+        if failures_only and f.status not in (Status.FAIL, *_ERRORS):
+            continue
+        suite.cases.append(_case(f))
+        suite.failures += f.status is Status.FAIL
+        suite.errors += f.status in _ERRORS
+        suite.skipped += f.status in _SKIPPED or f.status is Status.NOT_APPLICABLE
     hosts = {h.name: h for h in run.hosts}
-    names = list(hosts) + [n for n in by_host if n not in hosts]
-    suites = [_suite(run, n, hosts.get(n), by_host.get(n, [])) for n in names]
-    return str(to_xml_report_string(suites, prettyprint=True))
+    names = list(hosts) + [n for n in suites if n not in hosts]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    for index, name in enumerate(names):
+        host, suite = hosts.get(name), suites.get(name, _Suite())
+        if host is not None and not host.assessed and not suite.cases:
+            # A host with no findings at all must still break the build as not assessed.
+            suite.cases.append(_collection_case(host))
+            suite.errors += 1
+        if failures_only and not (suite.failures or suite.errors):
+            continue
+        out.append(_suite(run, index, name, host, suite))
+    out.append("</testsuites>\n")
+    return "\n".join(out)
 
 
-def _suite(run: Run, name: str, host: HostResult | None, findings: list[Finding]) -> TestSuite:
-    """Build the testsuite of one host, with a collection error case if it has no findings at all."""
-    first = findings[0] if findings else None
+def _suite(run: Run, index: int, name: str, host: HostResult | None, suite: _Suite) -> str:
+    """Render one host's testsuite with its properties, cases and (empty) outputs."""
+    seconds = round(sum(host.timings.values()), 3) if host else 0.0
+    zone = (host.zone if host else suite.zone) or "none"
     props = {
-        "zone": host.zone if host else first.zone if first else "",
-        "role": host.role if host else first.role if first else "",
-        "owner": host.owner if host else first.owner if first else "",
+        "zone": zone,
+        "role": host.role if host else "",
+        "owner": host.owner if host else "",
         "host_status": host.status if host else "assessed",
+        "collected_at": (host.collected_at if host else "") or run.started_at,
         "run_id": run.run_id,
         "profile": run.profile,
         "scanner_version": run.scanner_version,
         "fail_on": run.fail_on.value,
+        **{f"timing_{k}": str(v) for k, v in (host.timings.items() if host else ())},
     }
-    cases = [_case(f) for f in findings]
-    if host and not host.assessed and not findings:
-        # A host with no findings at all must still break the build as not assessed.
-        case = TestCase("collection", classname="kijun.host.collection")
-        case.add_error_info(
-            message=f"{host.status}: {host.message or 'not assessed'}", error_type=host.status
-        )
-        cases.append(case)
-    timestamp = (host.collected_at if host else "") or run.started_at
-    return TestSuite(
-        name, cases, hostname=host.address if host else None, timestamp=timestamp, properties=props
-    )
+    per_case = round(seconds / len(suite.cases), 3) if suite.cases else 0.0
+    attrs = {
+        "name": name,
+        "package": f"kijun.{zone}",
+        "id": str(index),
+        "hostname": (host.address if host else "") or name,
+        "timestamp": utc_text((host.collected_at if host else "") or run.started_at),
+        "tests": str(len(suite.cases)),
+        "failures": str(suite.failures),
+        "errors": str(suite.errors),
+        "skipped": str(suite.skipped),
+        "time": f"{seconds:.3f}",
+    }
+    lines = [f"  <testsuite {_attrs(attrs)}>", "    <properties>"]
+    lines += [f"      <property {_attrs({'name': k, 'value': v})}/>" for k, v in props.items()]
+    lines.append("    </properties>")
+    lines += [c.replace(_TIME, f'time="{per_case:.3f}"') for c in suite.cases]
+    lines += ["    <system-out/>", "    <system-err/>", "  </testsuite>"]
+    return "\n".join(lines)
 
 
-def _case(f: Finding) -> TestCase:
-    """Build the testcase of one finding, mapping its status to failure, error or skipped."""
-    case = TestCase(
-        f"{f.control_id} {f.title_en or f.title_ja}".strip(),
-        classname=f"kijun.{f.area}.{f.control_id}",
-        stdout=_details(f),
-    )
+def _case(f: Finding) -> str:
+    """Render one finding as a testcase; the time is filled in per suite."""
+    head = {
+        "classname": f"kijun.{f.zone or 'none'}.{f.host}",
+        "name": f"{f.control_id} {f.title_ja} / {f.title_en}".strip(" /"),
+    }
+    if f.status is Status.PASS:
+        return f"    <testcase {_attrs(head)} {_TIME}/>"
     if f.status is Status.FAIL:
-        case.add_failure_info(message=_failure_message(f), output=_failure_output(f), failure_type="fail")
-    elif f.status in (Status.ERROR, Status.UNREACHABLE):
+        body = _element("failure", {"type": f"{f.severity.value}", "message": _failure_message(f)}, f)
+    elif f.status in _ERRORS:
         reason = f.message or "; ".join(c.message for c in f.checks if c.message) or f.status.value
-        case.add_error_info(message=f"{f.status.value}: {reason}", error_type=f.status.value)
-    elif f.status in _SKIPPED:
-        case.add_skipped_info(message=_skip_reason(f))
-    return case
+        body = _element("error", {"type": f.status.value, "message": f"{f.status.value}: {reason}"}, f)
+    else:
+        body = f"<skipped>{_text(_skip_reason(f))}</skipped>"
+    return f"    <testcase {_attrs(head)} {_TIME}>{body}</testcase>"
+
+
+def _collection_case(host: HostResult) -> str:
+    """Render the error testcase of a host that was not assessed and has no findings."""
+    head = {
+        "classname": f"kijun.{host.zone or 'none'}.{host.name}",
+        "name": "collection 収集 / collection",
+    }
+    message = f"{host.status}: {host.message or 'not assessed'}"
+    attrs = _attrs({"type": host.status, "message": message})
+    return f"    <testcase {_attrs(head)} {_TIME}><error {attrs}>{_text(message)}</error></testcase>"
+
+
+def _element(tag: str, attrs: dict[str, str], f: Finding) -> str:
+    """Render a failure or error element whose text holds the finding's details."""
+    return f"<{tag} {_attrs(attrs)}>{_text(_details(f))}</{tag}>"
 
 
 def _failure_message(f: Finding) -> str:
     """Say what failed: severity, then observed vs expected of each failing check."""
     parts = [
-        f"{c.check_id}: observed {value_text(c.observed)}, expected {value_text(c.expected)}"
+        f"{c.check_id}: observed {value_text(c.observed)}, expected {expected_text(c.expected)[1]}"
         for c in f.checks
         if c.status is Status.FAIL
     ]
     return f"[{f.severity.value}] " + ("; ".join(parts) or f.message or "fail")
-
-
-def _failure_output(f: Finding) -> str:
-    """Return the message, a lapsed waiver and the remediation of a failure."""
-    lines = [f.message] if f.message else []
-    if f.waiver and not f.waiver.applied:
-        lines.append(f"waiver {f.waiver.id} not applied: {f.waiver.reason} (expires {f.waiver.expires})")
-    lines += [r for r in (f.remediation_ja, f.remediation_en) if r]
-    return "\n".join(lines)
 
 
 def _skip_reason(f: Finding) -> str:
@@ -96,30 +159,54 @@ def _skip_reason(f: Finding) -> str:
     if f.status is Status.WAIVED and f.waiver:
         w = f.waiver
         return (
-            f"waived: {w.id} until {w.expires or '?'} "
+            f"waived 例外措置: {w.id} until {w.expires or '?'} "
             f"(approved by {w.approved_by or '?'}, {w.approver_role or '?'}): {w.reason}"
         ).rstrip(": ")
     if f.status is Status.MANUAL:
-        return f"manual: attestation required: {f.attestation or f.message or '?'}"
+        return f"manual 要確認(手動): attestation required: {f.attestation or f.message or '?'}"
     return f"{f.status.value}: {f.message or '-'}"
 
 
 def _details(f: Finding) -> str:
-    """Return the per-testcase properties as ``key: value`` lines (junit-xml has no testcase properties)."""
-    lines = [
-        f"severity: {f.severity.value}",
-        f"status: {f.status.value}",
-        f"title_ja: {f.title_ja}",
-        f"title_en: {f.title_en}",
-    ]
+    """Return the finding's details as ``key: value`` lines (Ant allows nothing else in a testcase)."""
+    lines = [f"severity: {f.severity.value}", f"status: {f.status.value}"]
+    if f.message:
+        lines.append(f"message: {f.message}")
+    for c in f.checks:
+        if c.status in (Status.FAIL, *_ERRORS):
+            ja, en = expected_text(c.expected)
+            lines.append(f"check {c.check_id}: {c.status.value}; observed {value_text(c.observed)}")
+            lines.append(f"  expected: {ja}" + (f" / {en}" if en != ja else ""))
+            where = origin_text(c)
+            if where:
+                lines.append(f"  set in: {where}")
+            if c.message:
+                lines.append(f"  {c.message}")
     lines += [f"citation: {citation_text(c)}" for c in f.citations]
     if f.waiver:
         w = f.waiver
+        state = "applied" if w.applied else "not applied"
         lines.append(
-            f"waiver: {w.id} applied={str(w.applied).lower()} expires={w.expires} "
-            f"approved_by={w.approved_by} ({w.approver_role})"
+            f"waiver {w.id} {state}: {w.reason} (expires {w.expires}, approved by {w.approved_by}, "
+            f"{w.approver_role})"
         )
+    lines += [f"remediation: {r}" for r in (f.remediation_ja, f.remediation_en) if r]
     evidence = sorted({e for c in f.checks for e in c.evidence})
     if evidence:
         lines.append(f"evidence: {', '.join(evidence)}")
     return "\n".join(lines)
+
+
+def _clean(value: str) -> str:
+    """Replace characters XML 1.0 cannot carry with a visible \\xNN."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def _text(value: str) -> str:
+    return escape(_clean(value))
+
+
+def _attrs(attrs: dict[str, str]) -> str:
+    """Render attributes escaped, newlines and tabs kept as character references."""
+    entities = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+    return " ".join(f"{k}={quoteattr(_clean(v), entities)}" for k, v in attrs.items())

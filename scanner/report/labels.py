@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from scanner.results import Finding, Run, Severity, Status
+from scanner.report.expected import sentence
+from scanner.results import CheckResult, Finding, Run, Severity, Status
 
 # Area key (Finding.area) -> (ja, en). The order here is the order of every summary table.
 AREA_LABELS: dict[str, tuple[str, str]] = {
@@ -128,6 +130,39 @@ def value_text(value: Any) -> str:
     if value is None:
         return "—"
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def expected_text(expected: Any) -> tuple[str, str]:
+    """Return what a check expects as a (ja, en) sentence, not the engine's expression."""
+    return sentence(expected)
+
+
+def origin(check: CheckResult) -> tuple[str, int] | None:
+    """Return (file, line) of the line that decided a check, when the parser recorded one (line 0: unknown)."""
+    where = check.origin or {}
+    file, line = where.get("file"), where.get("line")
+    if not isinstance(file, str) or not file:
+        return None
+    return file, line if isinstance(line, int) and line > 0 else 0
+
+
+def origin_text(check: CheckResult) -> str:
+    """Return ``file:line`` of the deciding line, or an empty string."""
+    where = origin(check)
+    if where is None:
+        return ""
+    return f"{where[0]}:{where[1]}" if where[1] else where[0]
+
+
+def utc_text(stamp: str) -> str:
+    """Return an ISO time as UTC ``YYYY-MM-DDTHH:MM:SS`` without a zone (a zone-less time is taken as UTC)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return "1970-01-01T00:00:00"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def citation_text(citation: dict[str, str]) -> str:

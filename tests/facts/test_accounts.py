@@ -14,8 +14,10 @@ from scanner.rawfacts import build_raw
 OUT = Path(__file__).parent / "outputs" / "accounts"
 INV = local_host()
 CTX = Context(INV.hosts[0], INV)
-# 2026-11-01T09:00:00+09:00 is 2026-11-01 00:00 UTC: day 20758 since the epoch.
-COLLECTED_AT = "2026-11-01T09:00:00+09:00"
+# 2026-11-21T09:00:00+09:00 is 2026-11-21 00:00 UTC: day 20778 since the epoch, the day the
+# recording was made (the system accounts of the fresh machine were created that day; a password
+# changed after the collection is an error).
+COLLECTED_AT = "2026-11-21T09:00:00+09:00"
 
 
 def parse(suffix: str = "", probes: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def test_fresh_debian_machine() -> None:
         "interactive": True,
         "password": "nopassword",
         "system": False,
-        "last_change_days_ago": 20758 - 20228,
+        "last_change_days_ago": 20778 - 20228,
         "max_days": 99999,
         "days_since_login": None,
     }
@@ -62,11 +64,11 @@ def test_ward_users() -> None:
     facts = parse()
     users = by_name(facts)
     assert users["alice"]["password"] == "set" and users["alice"]["max_days"] == 90
-    assert users["alice"]["last_change_days_ago"] == 20758 - 20300
-    assert users["alice"]["days_since_login"] == 1  # Fri Oct 30 00:12:05 +0000 2026: 1 day 23 h
-    assert users["bob"]["password"] == "locked" and users["bob"]["days_since_login"] == 608  # Sun Mar  2 2025
-    # a login one second after collection (clock skew) is -1 day, not hidden; lastchg 0 = "change now"
-    assert users["dave"]["days_since_login"] == -1 and users["dave"]["last_change_days_ago"] == 20758
+    assert users["alice"]["last_change_days_ago"] == 20778 - 20300
+    assert users["alice"]["days_since_login"] == 21  # Fri Oct 30 00:12:05 +0000 2026: 21 days 23 h
+    assert users["bob"]["password"] == "locked" and users["bob"]["days_since_login"] == 628  # Sun Mar  2 2025
+    # Sun Nov  1 00:00:01 2026: 19 days 23 h; lastchg 0 = "change now"
+    assert users["dave"]["days_since_login"] == 19 and users["dave"]["last_change_days_ago"] == 20778
     assert users["carol"]["interactive"] is False and users["carol"]["days_since_login"] is None
     assert users["eve"]["password"] == "unknown" and "max_days" not in users["eve"]  # no shadow line
     assert users["svc-backup"]["system"] is True and users["svc-backup"]["password"] == "nopassword"
@@ -76,6 +78,12 @@ def test_ward_users() -> None:
     assert facts["empty_passwords"] == ["toor"]
     assert facts["groups"]["sudo"] == ["alice", "dave"]
     assert facts["groups"]["bob"] == ["bob", "eve"]  # primary-group members join the list
+
+
+def test_password_changed_after_collection_is_an_error() -> None:
+    shadow = (OUT / "shadow-state.txt").read_text().replace("alice:set:20300:", "alice:set:20779:")
+    with pytest.raises(ValueError, match="last password change of alice is after the collection day"):
+        parse(probes={"shadow-state": shadow, "lastlog": (OUT / "lastlog.txt").read_text()})
 
 
 def test_missing_probes_omit_what_they_would_say() -> None:
@@ -115,3 +123,10 @@ def test_malformed_input_raises(files: dict[str, str], probes: dict[str, str]) -
 
 def test_not_collected() -> None:
     assert accounts.parse(build_raw(), CTX) == {}
+
+
+def test_origins_name_the_second_uid0_and_the_shared_uid() -> None:
+    origins = parse()["_origins"]
+    lines = (OUT / "passwd").read_text().splitlines()
+    assert lines[origins["uid0"]["line"] - 1].startswith("toor:") and origins["uid0"]["file"] == "/etc/passwd"
+    assert lines[origins["duplicate_uids"]["line"] - 1].split(":")[2] in ("0", "1101")

@@ -34,6 +34,7 @@ def test_this_machine_nothing_loaded() -> None:
     raw = build_raw(files=_files(**{"audit.rules": (OUT / "rules.d-audit.rules").read_text()}), probes=probes)
     facts = parse(raw, CTX)
     assert facts == {
+        "_origins": {},
         "installed": True,
         "active": True,
         "enabled_in_kernel": False,
@@ -72,9 +73,10 @@ def test_failed_probes_fall_back_to_rules_d() -> None:
     assert facts["rules_source"] == "files"
     assert "-w /etc/sudoers -p wa -k actions" in facts["rules"]
     assert "-D" not in facts["rules"]
-    # STIG has no login watches (commented out) and no policy watches; README is not a .rules file
+    # STIG has no login watches (commented out) and no privileged-command rule (its sudoers watches
+    # are policy changes); README is not a .rules file
     assert facts["covers"] == {
-        "logon": False, "account_mgmt": True, "privilege_use": True, "time_change": True, "policy_change": False,
+        "logon": False, "account_mgmt": True, "privilege_use": False, "time_change": True, "policy_change": True,
     }  # fmt: skip
 
 
@@ -92,9 +94,18 @@ def test_without_rules_d_the_compiled_file_counts() -> None:
         ("-w /var/log/tallylog -p wa -k logins", "logon"),
         ("-w /run/faillock/ -p wa -k logins", "logon"),
         ("-a always,exit -F path=/etc/passwd -F perm=wa -F key=identity", "account_mgmt"),
-        ("-a always,exit -F arch=b64 -C euid!=uid -F euid=0 -S execve -k user_emulation", "privilege_use"),
+        (
+            "-a always,exit -F arch=b64 -C euid!=uid -F euid=0 -S execve -F auid>=1000 -F auid!=unset",
+            "privilege_use",
+        ),
         ("-a always,exit -F arch=b64 -S execve -F auid>=1000 -F auid!=unset -k exec", "privilege_use"),
-        ("-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -k priv", "privilege_use"),
+        (
+            "-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -F auid!=unset -k priv",
+            "privilege_use",
+        ),
+        ("-a always,exit -S all -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -F auid!=-1", "privilege_use"),
+        ("-a always,exit -F path=/bin/su -F perm=x -F auid>=1000 -F auid!=4294967295", "privilege_use"),
+        ("-w /etc/sudoers.d/ -p wa -k actions", "policy_change"),
         ("-a always,exit -F arch=b64 -S clock_settime -k time-change", "time_change"),
         ("-w /etc/audit/auditd.conf -p wa -k auditconfig", "policy_change"),
         ("-w /etc/pam.d/ -p wa -k pam", "policy_change"),
@@ -113,6 +124,16 @@ def test_each_class(rule: str, covered: str) -> None:
         "-w /etc/pam.d.bak -p wa",
         "-a always,exit -F arch=b64 -S execve -k all-exec",  # no privileged filter
         "-a always,exit -F path=/usr/bin/sudo -F perm=r -k read-sudo",
+        # issue 10: practice needs writes and attribute changes, and login users filtered
+        "-w /etc/passwd -p a -k identity",  # attribute changes only: no write is recorded
+        "-w /etc/shadow -p w -k identity",  # writes only: chmod and chown are missed
+        "-a always,exit -F path=/etc/group -F perm=w -F key=identity",
+        "-w /var/log/lastlog -p wx -k logins",
+        "-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -k priv",  # no auid!=unset
+        "-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid!=unset -k priv",  # no auid>=1000
+        "-a always,exit -F arch=b64 -C euid!=uid -F euid=0 -S execve -k user_emulation",
+        "-a always,exit -F arch=b64 -S execve -F euid=0 -k root-exec",
+        "-w /usr/bin/sudo -p x -k priv",  # a watch cannot filter login users
     ],
 )
 def test_rules_that_do_not_cover(rule: str) -> None:
@@ -121,6 +142,7 @@ def test_rules_that_do_not_cover(rule: str) -> None:
 
 def test_not_installed_and_not_collected() -> None:
     assert parse(build_raw(absent=["/etc/audit/auditd.conf", "/etc/audit/audit.rules"]), CTX) == {
+        "_origins": {},
         "installed": False,
         "rules_source": "files",
         "rules": [],
@@ -133,3 +155,10 @@ def test_not_installed_and_not_collected() -> None:
         },
     }
     assert parse(build_raw(), CTX) == {}
+
+
+def test_origins_name_the_rule_file_line_that_covers_each_class() -> None:
+    rules = "# logins\n-w /var/log/lastlog -p w\n-w /var/log/lastlog -p wa -k logins\n"
+    probes = {"auditctl-rules": FAILED, "auditctl-status": FAILED}
+    facts = parse(build_raw(files=_files(**{"10-x.rules": rules}), probes=probes), CTX)
+    assert facts["_origins"] == {"covers.logon": {"file": "/etc/audit/rules.d/10-x.rules", "line": 3}}

@@ -116,8 +116,22 @@ def test_never_succeeded() -> None:
         {**STATUS, "last_success": "2026-11-21T02:00:41"},  # no offset
         {**STATUS, "copies": [{"last_success": NOW}]},  # copy without host
         ["not", "an", "object"],
+        {**STATUS, "last_success": "2099-11-21T02:00:41+09:00"},  # after the collection (issue 9)
+        {**STATUS, "copies": [{"host": "dc-backup2", "last_success": "2026-11-21T15:00:00+09:00"}]},
+        {**STATUS, "restore_test": {"date": "2026-11-22", "result": "success"}},
     ],
 )
 def test_bad_status_raises(status: Any) -> None:
     with pytest.raises(ValueError):
         _facts(status)
+
+
+def test_origins_name_the_status_file_lines() -> None:
+    raw = build_raw(
+        collected_at=NOW, files={"/var/lib/kijun/backup-status.json": json.dumps(STATUS, indent=2)}
+    )
+    origins = parse(raw, Context(HOSTS[0], INV))["_origins"]
+    lines = json.dumps(STATUS, indent=2).splitlines()
+    assert origins["latest_age_hours"]["file"] == "/var/lib/kijun/backup-status.json"
+    assert '"last_success"' in lines[origins["latest_age_hours"]["line"] - 1]
+    assert '"restore_test"' in lines[origins["restore_test_age_days"]["line"] - 1]

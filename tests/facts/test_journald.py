@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from scanner.facts import Context
-from scanner.facts.journald import parse, seconds
+from scanner.facts import Context, journald
+from scanner.facts.journald import seconds
 from scanner.inventory import local_host
-from scanner.rawfacts import build_raw
+from scanner.rawfacts import RawFacts, build_raw
 
 OUT = Path(__file__).parent / "outputs" / "journald"
 INV = local_host()
 CTX = Context(INV.hosts[0], INV)
 DEBIAN = (OUT / "journald.conf").read_text()
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return the facts without their origins (tested on their own below)."""
+    facts = journald.parse(raw, ctx)
+    facts.pop("_origins", None)
+    return facts
 
 
 def test_debian_default_uses_the_documented_defaults() -> None:
@@ -76,3 +84,14 @@ def test_empty_assignment_restores_the_default() -> None:
         }
     )
     assert parse(raw, CTX) == {"storage": "auto", "max_retention_days": None, "forward_to_syslog": True}
+
+
+def test_origins_name_the_line_that_won() -> None:
+    raw = build_raw(
+        files={
+            "/etc/systemd/journald.conf": DEBIAN,
+            "/run/systemd/journald.conf.d/10-a.conf": "[Journal]\n# keep\nMaxRetentionSec=1w\n",
+        }
+    )
+    origins = journald.parse(raw, CTX)["_origins"]
+    assert origins == {"max_retention_days": {"file": "/run/systemd/journald.conf.d/10-a.conf", "line": 3}}

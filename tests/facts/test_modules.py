@@ -78,3 +78,15 @@ def test_proc_modules_not_collected_omits_loaded() -> None:
 
 def test_subject_lists_what_it_reads() -> None:
     assert "/proc/modules" in SUBJECT.files and "/etc/modprobe.d/*" in SUBJECT.files
+
+
+def test_origins_name_the_line_that_decided() -> None:
+    raw = build_raw(
+        files={
+            "/usr/lib/modprobe.d/a.conf": "blacklist usb-storage\n",
+            "/run/modprobe.d/b.conf": "# vendor\ninstall usb-storage /bin/false\n",
+        }
+    )
+    origins = parse(raw, CTX)["_origins"]
+    assert origins["usb_storage.disabled"] == {"file": "/run/modprobe.d/b.conf", "line": 2}
+    assert origins["usb_storage.blacklisted"] == {"file": "/usr/lib/modprobe.d/a.conf", "line": 1}

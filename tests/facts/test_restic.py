@@ -100,6 +100,15 @@ def test_failed_restic_run_raises_with_its_message(recorded: str) -> None:
         facts(snapshots={"stdout": "", "rc": 1, "stderr": stderr})
 
 
+def test_snapshot_after_the_collection_raises() -> None:
+    future = SNAPSHOTS.replace("2026-11-21T02:00:07", "2099-11-21T02:00:07")
+    assert future != SNAPSHOTS
+    with pytest.raises(
+        ValueError, match=r"newest snapshot time 2099-11-21T02:00:07.*is after the collection"
+    ):
+        facts(snapshots=future)
+
+
 def test_configured_without_the_probes_raises() -> None:
     raw = build_raw(
         collected_at=NOW, stats={restic.ENV_FILE: {}}, absent=["/var/lib/kijun/backup-status.json"]

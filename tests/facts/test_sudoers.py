@@ -39,6 +39,7 @@ def test_debian_default() -> None:
             "nopasswd": False,
             "commands": ["ALL"],
             "file": "/etc/sudoers",
+            "line": 47,
         },
         {
             "who": "%sudo",
@@ -47,6 +48,7 @@ def test_debian_default() -> None:
             "nopasswd": False,
             "commands": ["ALL"],
             "file": "/etc/sudoers",
+            "line": 50,
         },
     ]
     assert facts["all_principals"] == ["root", "%sudo"] and facts["nopasswd_all"] == []
@@ -109,6 +111,7 @@ def test_ward_rules_detail() -> None:
     "line,principals",
     [
         ("%admins ALL=(ALL) NOPASSWD: ALL", ["%admins"]),
+        ("alice, %ops ALL = (ALL) NOPASSWD: ALL", ["alice", "%ops"]),  # found by tests/reference
         ("ALL ALL = NOPASSWD: ALL", ["ALL"]),
         ("ops ALL=(ALL) NOPASSWD: /bin/ls, PASSWD: ALL", []),
         ("ops ALL=(ALL) PASSWD: /bin/ls, NOPASSWD: ALL", ["ops"]),
@@ -120,6 +123,55 @@ def test_ward_rules_detail() -> None:
 )
 def test_nopasswd_all(line: str, principals: list[str]) -> None:
     assert parse({sudoers.SUDOERS: line + "\n"})["nopasswd_all"] == principals
+
+
+@pytest.mark.parametrize(
+    "line,why",
+    [
+        ("ops ALL=(root) NOPASSWD: /bin/sh", "a shell (/bin/sh)"),
+        ("ops ALL=(root) NOPASSWD: sha256:0123abcd /usr/bin/bash", "a shell (/usr/bin/bash)"),
+        (
+            "ops ALL=(root) NOPASSWD: /usr/bin/vim /etc/hosts",
+            "an editor or pager that opens a shell (/usr/bin/vim)",
+        ),
+        (
+            "ops ALL=(root) NOPASSWD: /usr/bin/less /var/log/syslog",
+            "an editor or pager that opens a shell (/usr/bin/less)",
+        ),
+        ("ops ALL=(root) NOPASSWD: /usr/bin/python3", "an interpreter (/usr/bin/python3)"),
+        ("ops ALL=(root) NOPASSWD: /usr/bin/perl5.36", "an interpreter (/usr/bin/perl5.36)"),
+        ("ops ALL=(root) NOPASSWD: /usr/bin/*", "a wildcard in the command path (/usr/bin/*)"),
+        ("ops ALL=(root) NOPASSWD: /usr/local/sbin/", "every command in a directory (/usr/local/sbin/)"),
+        (
+            "ops ALL=(root) NOPASSWD: /usr/bin/find",
+            "a command that runs other commands or writes any file, with any arguments (/usr/bin/find)",
+        ),
+        (
+            "ops ALL=(root) NOPASSWD: /usr/bin/systemctl restart *",
+            "a command that runs other commands or writes any file, with wildcard arguments (restart *) (/usr/bin/systemctl)",
+        ),
+        ("Cmnd_Alias SH = /bin/ls, /bin/dash\nops ALL=(root) NOPASSWD: SH", "a shell (/bin/dash)"),
+    ],
+)
+def test_grants_as_good_as_all(line: str, why: str) -> None:
+    facts = parse({sudoers.SUDOERS: line.replace("\\n", "\n") + "\n"})
+    assert facts["nopasswd_all"] == ["ops"] and facts["all_principals"] == ["ops"]
+    assert [e["why"] for e in facts["all_equivalent"]] == [why]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/usr/bin/systemctl start restic-backup.service",  # fixed arguments: no pager, no shell
+        "/usr/bin/python3 /opt/kijun/report.py",
+        "/usr/sbin/reboot",
+        "/bin/cat",
+        "/usr/bin/sudoedit /etc/motd",
+    ],
+)
+def test_narrow_grants_stay_narrow(command: str) -> None:
+    facts = parse({sudoers.SUDOERS: f"ops ALL=(root) NOPASSWD: {command}\n"})
+    assert facts["nopasswd_all"] == [] and facts["all_equivalent"] == []
 
 
 def test_defaults_not_authenticate_makes_everything_passwordless() -> None:
@@ -152,3 +204,13 @@ def test_includes_and_errors() -> None:
         parse({sudoers.SUDOERS: "alice\n"})
     assert sudoers.parse(build_raw(), CTX) == {}
     assert sudoers.parse(build_raw(absent=[sudoers.SUDOERS]), CTX)["rules"] == []
+
+
+def test_origins_name_the_rule_that_granted_everything() -> None:
+    files = tree("debian12", **{"60-maint": "# maintenance\n%maint ALL=(root) \\\n  NOPASSWD: /bin/sh\n"})
+    origins = parse(files)["_origins"]
+    assert origins["nopasswd_all"] == {"file": "/etc/sudoers.d/60-maint", "line": 2}
+    assert origins["all_principals"] == {
+        "file": "/etc/sudoers",
+        "line": 50,
+    }  # %sudo; root's own never decides

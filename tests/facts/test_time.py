@@ -52,7 +52,12 @@ def test_this_machine_nothing_runs() -> None:
         timesync_status=NO_SYSTEMD,
         systemctl_units=NO_SYSTEMD,
     )
-    assert facts == {"service": "none", "servers": ["2.debian.pool.ntp.org"], "synchronized": False}
+    assert facts == {
+        "service": "none",
+        "servers": ["2.debian.pool.ntp.org"],
+        "synchronized": False,
+        "_origins": {"servers": {"file": "/etc/chrony/chrony.conf", "line": 8}},  # the pool line
+    }
 
 
 def test_timesyncd() -> None:
@@ -128,3 +133,16 @@ def test_chronyd_on_its_own_local_clock_is_not_synchronised() -> None:
     host = Host(name="h", zone="lgwan", role="server")
     ctx = Context(host, Inventory(path=Path("."), name="t", zones={}, sites={}, hosts=(host,)))
     assert time_facts.parse(raw, ctx)["synchronized"] is False
+
+
+def test_chrony_include_loop_and_missing_include_raise() -> None:
+    from scanner.facts.time import _chrony_servers
+
+    loop = {"/etc/chrony/chrony.conf": "server a\ninclude /etc/chrony/chrony.conf\n"}
+    with pytest.raises(ValueError, match="include nesting"):
+        _chrony_servers(build_raw(files=loop))
+    with pytest.raises(ValueError, match="no such file"):
+        _chrony_servers(build_raw(files={"/etc/chrony/chrony.conf": "include /etc/chrony/extra.conf\n"}))
+    # a glob may match nothing; a name repeated across confdir directories is read once; "Pool" is pool
+    twice = {"/etc/chrony/chrony.conf": "include /x/*.conf\nconfdir /d /d\n", "/d/a.conf": "Pool p\n"}
+    assert _chrony_servers(build_raw(files=twice)) == ["p"]
