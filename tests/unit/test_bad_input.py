@@ -109,6 +109,7 @@ def test_a_corrupt_earlier_run_is_skipped_with_a_warning(tmp_path: Path) -> None
     out = tmp_path / "reports"
     first, second = _run(out), _run(out)
     (second / "results.json").write_text("{not json")
+    (second / "envelope.json").write_text('{"counts": {"fail": "many"}}')  # the trend reads it too
     runner = CliRunner()
     result = runner.invoke(
         main, ["scan", str(WARD), "--out", str(out), "--no-probe", "--quiet", "--format", "json"]
