@@ -21,11 +21,19 @@ def row(label: str, f: dict[str, Any]) -> str:
     rss = f"{f['rss_mb']:9.0f}" if "rss_mb" in f else f"{'-':>9}"
     return (
         f"{label:<40} {f['hosts']:>6} {f['ok']:>6} {f['wall']:>9.2f} {f['hosts'] / f['wall']:>8.1f} "
-        f"{1000 * f['wall'] / n:>8.1f} {1000 * f['cpu'] / n:>8.1f} {rss}"
+        f"{1000 * f['wall'] / n:>8.1f} {1000 * f['cpu'] / n:>8.1f} {host_ms(f):>9.1f} {rss}"
     )
 
 
-HEADER = f"{'':<40} {'hosts':>6} {'ok':>6} {'wall s':>9} {'hosts/s':>8} {'ms/host':>8} {'cpu ms/h':>8} {'RSS MB':>9}"
+def host_ms(f: dict[str, Any]) -> float:
+    """The hosts' side: CPU ms per host of the sshd sessions (sshd, shell, collector or commands)."""
+    return 1000 * float(f.get("host_cpu", 0.0)) / max(1, f["hosts"])
+
+
+HEADER = (
+    f"{'':<40} {'hosts':>6} {'ok':>6} {'wall s':>9} {'hosts/s':>8} {'ms/host':>8} {'cpu ms/h':>8} "
+    f"{'host ms/h':>9} {'RSS MB':>9}"
+)
 
 
 def per_host(f: dict[str, Any]) -> float:
@@ -77,6 +85,10 @@ def render(
         f"child start-up (imports, pack, inventory): {m['scan']['startup']:.2f}s",
         f"kijun scan: {m['scan']['after_collection']:.2f}s of its wall time came after the last host was "
         "collected (evaluation, waivers, envelope)",
+        f"hosts' side, sshd session CPU per host: kijun scan {host_ms(m['scan']):.1f} ms, floor "
+        f"{host_ms(m['floor']):.1f} ms, testinfra {host_ms(m['testinfra']):.1f} ms "
+        f"(one at a time: {host_ms(m['seq_scan']):.1f} / {host_ms(m['seq_floor']):.1f} / "
+        f"{host_ms(m['seq_testinfra']):.1f} ms)",
         f"load average at end: {os.getloadavg()[0]:.2f}",
     ]
     return "\n".join(lines)

@@ -274,7 +274,9 @@ def measure(fleet: fleet_sshd.Fleet, args: argparse.Namespace, script: bytes) ->
         if _stopping.is_set():
             raise KeyboardInterrupt
         print(f"fleet_ssh: {name} ...", file=sys.stderr, flush=True)
+        before = fleet_sshd.settled_cpu(fleet)
         out[name] = step()
+        out[name]["host_cpu"] = fleet_sshd.settled_cpu(fleet) - before
         print(
             f"fleet_ssh: {name}: {out[name]['wall']:.2f}s, {out[name]['ok']}/{out[name]['hosts']} ok",
             file=sys.stderr,

@@ -200,6 +200,30 @@ def _run_sshd(fleet: Fleet) -> None:
     raise RuntimeError("sshd did not answer within 10s")
 
 
+def session_cpu(fleet: Fleet) -> float:
+    """Return the CPU seconds sshd and every session it has reaped have used so far (the hosts' side).
+
+    sshd reaps each connection's process, which reaped the session and the collector script's
+    processes: their CPU adds up in sshd's cutime and cstime (/proc/PID/stat fields 14 to 17).
+    """
+    if fleet.sshd is None:
+        return 0.0
+    fields = Path(f"/proc/{fleet.sshd.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def settled_cpu(fleet: Fleet) -> float:
+    """Return session_cpu once sshd has reaped the sessions that just ended (the figure stops moving)."""
+    last = session_cpu(fleet)
+    for _ in range(20):
+        time.sleep(0.5)
+        now = session_cpu(fleet)
+        if now == last:
+            break
+        last = now
+    return last
+
+
 def stop(fleet: Fleet) -> None:
     """Stop sshd and remove the temp folder."""
     if fleet.sshd is not None and fleet.sshd.poll() is None:

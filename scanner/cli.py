@@ -47,6 +47,9 @@ def _load(
             inv = local_host()
         else:
             inv = load_inventory(Path(inventory) if inventory else content.example_inventory())
+        from scanner.netdev.scan import check_inventory  # a device kijun cannot read stops here
+
+        check_inventory(inv)
         pack = load_pack(profile or inv.profile or "base")
         folder = Path(waivers) if waivers else inv.waivers_dir
         return inv, pack, load_waivers(folder, pack, inv.zones)

@@ -33,6 +33,7 @@ class Item:
     sha256: str | None = None
     truncated: bool = False
     stderr: str = ""
+    redacted: int = 0  # lines in which the collector replaced a secret (scanner/collect/secrets.py)
 
     @property
     def text(self) -> str:
@@ -60,6 +61,8 @@ class Item:
                 out[name] = value
         if self.truncated:
             out["truncated"] = True
+        if self.redacted:
+            out["redacted"] = self.redacted
         if self.stderr:
             out["stderr"] = self.stderr
         return out
@@ -89,6 +92,7 @@ class Item:
             ),
             truncated=obj.get("truncated", False),
             stderr=obj.get("stderr", ""),
+            redacted=obj.get("redacted", 0),
         )
 
 

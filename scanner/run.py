@@ -24,6 +24,10 @@ from scanner.attest import apply as apply_attestations
 from scanner.collect import CollectError, plan_for, transport_for
 from scanner.evidence import scanner_digest
 from scanner.inventory import Host, Inventory
+from scanner.netdev import findings as device_findings
+from scanner.netdev import redact as netdev_redact
+from scanner.netdev.device import CONFIG_PATH, SHOW_ITEM
+from scanner.netdev.scan import check_inventory, scan_devices
 from scanner.policy import Pack
 from scanner.probes import scan_probes
 from scanner.rawfacts import RawFacts
@@ -107,6 +111,8 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
             check = pack.checks[cid]
             if check.platform in (host.os, "any"):
                 out |= check.subjects
+    if host.os == "network":
+        out.add("netdev")  # the device's configuration, judged by scanner/netdev
     return out
 
 
@@ -125,9 +131,11 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
     try:
         if host.transport == "ssh":
             from scanner.collect import ssh
+            from scanner.netdev import ssh as device_ssh
 
             jump = inventory.host(host.jump) if host.jump else None
-            raw = ssh.collect(host, plan, timeout, jump_host=jump)
+            collect = device_ssh.collect if host.os == "network" else ssh.collect  # a show command, no sh
+            raw = collect(host, plan, timeout, jump_host=jump)
         else:
             raw = transport_for(host)(host, plan, timeout)
     except CollectError as exc:
@@ -138,6 +146,8 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
             timings={"collect": round(time.monotonic() - started, 3)},
         )
         return Collected(host, None, result)
+    if host.os == "network":  # device configs carry password hashes and keys: never into evidence
+        raw = netdev_redact.raw_facts(raw, (f"file:{CONFIG_PATH}", SHOW_ITEM))
     collected = time.monotonic()
     facts = factsmod.build(raw, factsmod.Context(host, inventory), subjects | {"host"})
     parsed = time.monotonic()
@@ -171,6 +181,7 @@ def scan(
 
     >>> run, raws = scan(load(Path("inventories/example-ward")), load_pack(), [], Options())  # doctest: +SKIP
     """
+    check_inventory(inventory)  # bad device entries stop the scan before any host is touched
     started = now_jst()
     time_sync = timesync.state()  # the scanner's own clock, as the run starts
     hosts, excluded = scope(select(inventory, options.limit), pack)
@@ -194,6 +205,10 @@ def scan(
         inventory, pack, options, {c.host.name: c.facts for c in done if c.facts}
     )
     findings.extend(probed)
+    # Network devices (os: network): NET findings from their own rules, cross-checked with the probes.
+    devices = [(c.host, c.raw, c.result.message) for c in done if c.host.os == "network"]
+    judged, netdev_table = scan_devices(inventory, pack, options.zone_policy, devices, probed)
+    findings = device_findings.replace(findings, judged, {h.name for h, _, _ in devices})
     today = options.today or started.date()
     findings = apply(findings, {h.name: h for h in hosts}, waivers, pack, today)
     findings = apply_attestations(findings, list(options.attestations), today)
@@ -222,6 +237,8 @@ def scan(
         "areas": pack.areas,
         "roles": pack.profile.roles,
     }
+    if netdev_table:
+        envelope["netdev"] = netdev_table
     run = Run(
         run_id=run_id,
         started_at=started.isoformat(),

@@ -184,13 +184,22 @@ def line_at(doc: Any, path: list[str | int]) -> int | None:
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
+    """Say what is wrong without quoting the file beyond a short, redacted excerpt (it may be a shadow file)."""
+    from scanner.collect.secrets import excerpt
+
     where = "/".join(str(p) for p in error.absolute_path)
     prefix = f"{where}: " if where else ""
-    if error.validator == "additionalProperties":
-        return f"{prefix}{error.message}"
+    instance = error.instance
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+        extra = [excerpt(k) for k in instance if k not in known][:3]
+        return f"{prefix}unexpected key(s): {', '.join(extra)}"
     if error.validator == "enum":
-        return f"{prefix}{error.instance!r} is not one of {error.validator_value}"
-    return f"{prefix}{error.message}"
+        return f"{prefix}{excerpt(instance)} is not one of {error.validator_value}"
+    if error.validator == "type":
+        return f"{prefix}{excerpt(instance)} is not of type {error.validator_value!r}"
+    message = error.message.replace(repr(instance), excerpt(instance))
+    return f"{prefix}{message[:200]}"
 
 
 def validate(doc: Any, schema_name: str, path: Path | str) -> None:

@@ -8,6 +8,7 @@ SYSTEM_PACKAGES=(
   openssh-server openssh-client nmap nftables iproute2 iptables procps kmod sudo
   libpam-pwquality libpam-google-authenticator auditd rsyslog chrony logrotate restic busybox
   openssh-sftp-server pamtester
+  systemd passwd util-linux
   libreoffice-calc-nogui fonts-ipafont-gothic poppler-utils netcat-openbsd
   chromium chromium-driver
 )

@@ -15,14 +15,16 @@ from datetime import datetime
 from pathlib import Path
 
 from scanner import __version__
-from scanner.collect import CollectError, Plan
+from scanner.collect import CollectError, Plan, secrets
+from scanner.collect.batch import Meta
 from scanner.collect.follow import MAX_FILES, patterns
-from scanner.collect.framing import Meta, file_item
+from scanner.collect.framing import file_item
 from scanner.collect.script import DENIED_CONTENT, MAX_BYTES, is_glob
 from scanner.inventory import Host
 from scanner.rawfacts import Item, RawFacts
 
 _MAX_LINKS = 40
+SHADOWS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-")
 
 
 class _Escape(Exception):
@@ -92,7 +94,11 @@ def _meta(st: os.stat_result) -> Meta:
 
 
 def _read(real: Path, limit: int) -> tuple[bytes, str]:
-    with real.open("rb") as handle:
+    """Read up to limit + 1 bytes and hash the whole file, never blocking and only from a regular file."""
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(f"{real}: not a regular file")
         data = handle.read(limit + 1)
         digest = hashlib.sha256(data)
         while chunk := handle.read(1 << 20):
@@ -100,13 +106,32 @@ def _read(real: Path, limit: int) -> tuple[bytes, str]:
     return data, digest.hexdigest()
 
 
+def _refusal(root: Path, path: str, real: Path, st: os.stat_result) -> str:
+    """Return why a file's content is refused by name, link target or inode ("" when it is not)."""
+    if denied(path):
+        return "name"
+    parent, _, name = path.rpartition("/")
+    try:
+        link = (resolve(root, parent or "/") / name).is_symlink()
+    except (_Escape, OSError):
+        link = True
+    if link and denied("/" + str(real.relative_to(root))):
+        return "link-target"
+    for shadow in SHADOWS:
+        try:
+            other = resolve(root, shadow).stat()
+        except (_Escape, OSError):
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return "shadow"
+    return ""
+
+
 def item(root: Path, kind: str, path: str, from_glob: bool, limit: int = MAX_BYTES) -> Item | None:
-    """Collect one file or stat item under root; None when it must not or cannot be collected."""
+    """Collect one file or stat item under root, as the collector script would; None when not collected."""
     try:
         real = resolve(root, path)
     except (_Escape, OSError):
-        return None
-    if kind == "file" and denied(path, "/" + str(real.relative_to(root))):
         return None
     try:
         st = real.stat()
@@ -120,14 +145,23 @@ def item(root: Path, kind: str, path: str, from_glob: bool, limit: int = MAX_BYT
     meta = _meta(st)
     if kind == "stat":
         return file_item(kind, path, meta)
+    why = _refusal(root, path, real, st)
+    if why:
+        return file_item(kind, path, meta, error=f"refused-{why}")
     if not regular:
         return file_item(kind, path, meta, error="not-regular")
     try:
         data, digest = _read(real, limit)
+    except IsADirectoryError:
+        return file_item(kind, path, meta, error="not-regular")
     except OSError:
         return file_item(kind, path, meta, error="unreadable")
+    reason = secrets.refused(data)
+    if reason:
+        return file_item(kind, path, meta, error=f"refused-{reason}")
+    data, lines = secrets.redact(data)
     truncated = st.st_size > limit
-    return file_item(kind, path, meta, data, limit=limit, truncated=truncated, sha256=digest)
+    return file_item(kind, path, meta, data, limit=limit, truncated=truncated, sha256=digest, redacted=lines)
 
 
 def _follow(root: Path, dialect: str, start: str, items: dict[str, Item], limit: int) -> None:

@@ -12,9 +12,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
-from scanner.collect import CollectError
+from scanner.collect import CollectError, batch
+from scanner.collect.batch import Meta
 from scanner.collect.probes import PROBES
 from scanner.collect.script import STDERR_BYTES
 from scanner.rawfacts import Item, RawFacts
@@ -23,8 +23,15 @@ _META_KEYS = {
     "file": {"exists", "mode", "uid", "gid", "mtime", "size", "truncated", "sha256", "error"},
     "stat": {"exists", "mode", "uid", "gid", "mtime", "size", "error"},
     "probe": {"rc"},
+    "batch": set(),
 }
-_BLOCKS = {"file": {"content"}, "stat": set(), "probe": {"stdout", "stderr"}}
+_META_KEYS["file"].add("redacted")
+_BLOCKS = {
+    "file": {"content"},
+    "stat": set(),
+    "probe": {"stdout", "stderr"},
+    "batch": {"list", "stat", "content"},
+}
 _HEADER_KEYS = {"time", "enc", "limit", "euid", "node", "follow"}
 _ALPHABET = {"base64": re.compile(r"^[A-Za-z0-9+/=]*$"), "hex": re.compile(r"^[0-9a-f]*$")}
 _MODE = re.compile(r"^[0-7]{1,4}$")
@@ -77,16 +84,6 @@ def _int(record: _Record, key: str, allow_unknown: bool = False) -> int | None:
     return int(value)
 
 
-class Meta(NamedTuple):
-    """The stat fields every existing file or stat item carries."""
-
-    mode: str
-    uid: int
-    gid: int
-    mtime: int | None
-    size: int
-
-
 def _meta(record: _Record) -> Meta:
     mode = record.meta.get("mode", "")
     if not _MODE.match(mode):
@@ -106,6 +103,7 @@ def file_item(
     limit: int = 0,
     truncated: bool = False,
     sha256: str | None = None,
+    redacted: int = 0,
 ) -> Item:
     """Build a file or stat item (``meta`` None: the path does not exist).
 
@@ -140,6 +138,7 @@ def file_item(
         mtime=meta.mtime,
         size=meta.size,
         truncated=truncated,
+        redacted=redacted,
         # A complete file is hashed here, over exactly the bytes kept as evidence.
         sha256=sha256 if truncated else hashlib.sha256(data).hexdigest(),
     )
@@ -186,7 +185,10 @@ def _item(record: _Record, enc: str, limit: int) -> Item | None:
         raise FramingError(f"{record.id}: sha256 {sha!r} is not a digest")
     data = decode(record.blocks.get("content", []), enc, record.id)
     truncated = meta.get("truncated") == "1"
-    return file_item(kind, name, stat, data, error=error, limit=limit, truncated=truncated, sha256=sha)
+    redacted = _int(record, "redacted") or 0
+    return file_item(
+        kind, name, stat, data, error=error, limit=limit, truncated=truncated, sha256=sha, redacted=redacted
+    )
 
 
 def parse_output(
@@ -286,6 +288,11 @@ def _assemble(
         raise FramingError(f"limit {limit!r} is not a number")
     items: dict[str, Item] = {}
     for record in records:
+        if record.kind == "batch":
+            blocks = {k: decode(v, enc, record.id) for k, v in record.blocks.items()}
+            for listed in batch.items(blocks, int(limit), file_item, FramingError):
+                items.setdefault(listed.id, listed)
+            continue
         item = _item(record, enc, int(limit))
         if item is not None:
             items.setdefault(item.id, item)

@@ -18,7 +18,8 @@ _SHADOW = (
 # restic: the backup job's settings live on the host in /etc/kijun/restic.env, a root-owned file only
 # root can write, of NAME=value lines (systemd EnvironmentFile syntax: no shell ever reads it). The
 # variables go to restic in a clean environment; only restic's JSON comes back, never the password.
-# The repository probe prints the location alone, with any password in a URL removed on the host.
+# The repository probe prints the location alone; a password in a URL (all of it, up to the last "@",
+# since a password may hold "@") is removed on the host.
 _RESTIC_ENV = r"""f=/etc/kijun/restic.env
 if [ -z "$(find "$f" -prune -type f -user 0 ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
   echo "kijun: $f is missing or is not a root-owned file that only root can write" >&2; exit 3
@@ -42,7 +43,7 @@ _RESTIC_REPOSITORY = (
     _RESTIC_ENV
     + """if [ -z "$r" ] && [ -n "$rf" ]; then read -r r <"$rf"; fi
 [ -n "$r" ] || { echo "kijun: no RESTIC_REPOSITORY in $f" >&2; exit 4; }
-printf '%s\\n' "$r" | sed -E 's#(://[^/@:]*):[^/@]*@#\\1@#'
+printf '%s\\n' "$r" | sed -e 's#\\(://[^/@:]*\\):.*@#\\1@#'
 """
 )
 

@@ -91,6 +91,7 @@ _MODULES = (
     "windows",
     "declared",
     "proxy",
+    "netdev",
 )
 
 

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner.diff import diff
+from scanner.netdev.report import section
 from scanner.report import dashboard, labels
 from scanner.report.csv import WAIVER_STATES
 from scanner.results import Run, Severity, Status
@@ -86,6 +87,7 @@ def render(
             env=run.envelope,
             waiver_states=WAIVER_STATES,
             data=Markup(_embed(run, payload)),
+            netdev=Markup(section(run.envelope)),  # escaped by scanner/netdev/report.py
         )
     )
 
@@ -182,9 +184,9 @@ def _trend(points: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _csp(css: str, js: str) -> str:
-    """Allow this page's own style and script (by hash), data: images, and nothing else."""
+    """Allow this page's own style and script (by hash) and nothing else."""
     return (
-        f"default-src 'none'; script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; img-src data:; "
+        f"default-src 'none'; script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; "
         "base-uri 'none'; form-action 'none'"
     )
 

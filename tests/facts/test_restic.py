@@ -198,6 +198,8 @@ def run_probe(name: str, env_file: Path, **env: str) -> subprocess.CompletedProc
             "rest:https://backup@dc-vault:8000/x/",
         ),
         ("  RESTIC_REPOSITORY='/srv/restic'  ", "/srv/restic"),
+        # A password holding "@", ":" and "/": none of it is left (up to the last "@").
+        ("RESTIC_REPOSITORY=rest:https://bk:s3cr3t@p:a/s@s3cr3t@host/r", "rest:https://bk@host/r"),
     ],
 )
 def test_repository_probe_prints_the_location_only(tmp_path: Path, line: str, printed: str) -> None:

@@ -65,6 +65,8 @@ def test_the_html_report_shows_the_diff_against_the_previous_run(two_runs: tuple
     assert "koseki-ap-01" in section and "juki-ap-01" in section
     first = (two_runs[0] / "report.html").read_text("utf-8")
     assert "比較できる前回の実行はありません" in first
+    trend = html[html.index('id="trend"') : html.index("</svg>", html.index('id="trend"'))]
+    assert trend.count("<circle") == 2 and two_runs[0].name in trend  # the dashboard's trend over both runs
 
 
 def test_open_since_is_carried_forward_and_reset(two_runs: tuple[Path, Path, Path]) -> None:
