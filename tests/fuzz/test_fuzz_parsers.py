@@ -21,7 +21,8 @@ from scanner.collect import snapshot
 from scanner.facts import Context
 from scanner.inventories import load
 from scanner.inventory import Inventory
-from scanner.rawfacts import Item, RawFacts
+from scanner.netdev.device import CONFIG_PATH
+from scanner.rawfacts import Item, RawFacts, build_raw
 
 from .mutate import mutated
 
@@ -29,15 +30,20 @@ REPO = Path(__file__).resolve().parents[2]
 WARD = REPO / "inventories" / "example-ward"
 OUTPUTS = REPO / "tests" / "facts" / "outputs"
 SEEDS = ("fs-01", "log-lg-01", "backup-dc-01", "gw-01", "mn-term-01", "lg-term-w01", "proxy-01")
+NETDEV = REPO / "inventories" / "example-ward-netdev"  # network devices: exported configurations
+DEVICES = ("fw-01", "cat-core-01", "rtx-kita-01")
 
 
 @cache
-def ward() -> Inventory:
-    return load(WARD)
+def ward(name: str) -> Inventory:
+    return load(NETDEV if name in DEVICES else WARD)
 
 
 @cache
 def seed(name: str) -> RawFacts:
+    if name in DEVICES:
+        config = (NETDEV / "devices" / name / "running-config").read_text("utf-8")
+        return build_raw(host=name, files={CONFIG_PATH: config})
     return snapshot.load(WARD / "snapshots" / f"{name}.json", name)
 
 
@@ -58,7 +64,7 @@ def cases() -> list[tuple[str, str]]:
     """Return (subject, seed host) pairs where the seed holds items the subject reads."""
     out = []
     for name, subject in sorted(factsmod.SUBJECTS.items()):
-        for host in SEEDS:
+        for host in (*SEEDS, *DEVICES):
             raw = seed(host)
             if subject.evidence(raw):
                 out.append((name, host))
@@ -74,7 +80,7 @@ def with_content(raw: RawFacts, item: Item, data: bytes, **changes: object) -> R
 
 
 def context(host: str) -> Context:
-    inv = ward()
+    inv = ward(host)
     found = inv.host(host)
     assert found is not None
     return Context(found, inv)
