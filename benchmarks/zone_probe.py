@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scanner.collect.probes import egress_command
 from scanner.policy import load_pack
 from scanner.probes import observe, script
 from scanner.probes.plan import Plan, plan_for
@@ -124,9 +125,104 @@ def main() -> int:
         print(f"{'(a) kijun, one nmap per vantage':34}{a_runs:>10}{a_wall:>10.1f}")
         print(f"{'(b) one nmap per target host':34}{b_runs:>10}{b_wall:>10.1f}")
         print(f"speed-up {b_wall / a_wall:.1f}x; same port states: {same} ({len(a_states)} each)")
+        additions(lab, jobs, policy, a_wall, hosts)
         return 0 if same else 1
     finally:
         teardown(lab)
+
+
+def _nmap(lab: ZoneLab, vantage: Vantage, args: list[str], targets: list[str]) -> None:
+    prefix = ["ip", "netns", "exec", lab.ns(vantage.name)] if vantage.host else []
+    if targets:
+        subprocess.run([*prefix, "nmap", *args, *targets], capture_output=True, check=True)
+
+
+def _six(lab: ZoneLab, address: str) -> str:
+    spec = next(s for s in lab.specs.values() if lab.address(s.name) == address)
+    return zonespec.address6(lab.prefix, spec.zone, spec.last)
+
+
+def additions(
+    lab: ZoneLab, jobs: list[tuple[Vantage, Plan]], policy: ZonePolicy, base: float, hosts: int
+) -> None:
+    """Time what each addition of issue 11 costs at this size, and extrapolate to a 3,000-host ward."""
+    tune = timing(policy)
+    extra = [41234, 41235, 41236, 41237, 41238]  # ports hosts listen on beyond the list (from facts)
+    udp = [int(p) for p in policy.probe["udp_ports"]]
+
+    def each(fn: Callable[[Vantage, Plan], None]) -> float:
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            list(pool.map(lambda vp: fn(*vp), jobs))
+        return time.monotonic() - started
+
+    def sports(vantage: Vantage, plan: Plan) -> None:
+        for port in (53, 20):
+            args = script.matrix_args(plan.ports, tune, "-sS", 4, port)
+            _nmap(lab, vantage, args, [t.address for t in plan.targets if t.deep])
+
+    rows = [
+        ("TCP matrix (as above, -sT)", base),
+        (
+            "+ listened ports (5 more, -sS)",
+            each(
+                lambda v, p: _nmap(
+                    lab, v, script.matrix_args(extra, tune, "-sS"), [t.address for t in p.targets]
+                )
+            ),
+        ),
+        (
+            "+ UDP (6 ports, -sU)",
+            each(
+                lambda v, p: _nmap(
+                    lab, v, script.matrix_args(udp, tune, "-sU"), [t.address for t in p.targets]
+                )
+            ),
+        ),
+        (
+            "+ IPv6 (every address, -6 -sS)",
+            each(
+                lambda v, p: _nmap(
+                    lab,
+                    v,
+                    script.matrix_args(p.ports, tune, "-sS", 6),
+                    [_six(lab, t.address) for t in p.targets if t.zone != "outside"],
+                )
+            ),
+        ),
+        ("+ source ports 53, 20 (NET-01)", each(sports)),
+    ]
+    started = time.monotonic()
+    pairs = 0
+    specs = [s for s in lab.specs.values() if s.inventory]
+    targets = [lab.address(s.name) for s in specs]
+
+    def egress_one(name: str) -> int:
+        mine = [(a, p) for a in targets if a != lab.address(name) for p in (22, 443)][
+            : int(policy.probe["egress_max_targets"])
+        ]
+        command = egress_command(mine, int(policy.probe["egress_timeout_s"]))
+        subprocess.run(
+            ["ip", "netns", "exec", lab.ns(name), "sh", "-c", command], capture_output=True, check=True
+        )
+        return len(mine)
+
+    with ThreadPoolExecutor(max_workers=32) as pool:  # the collector's default --parallel
+        pairs = sum(pool.map(egress_one, [s.name for s in specs]))
+    rows.append((f"+ egress ({pairs} pairs, 32 hosts at a time)", time.monotonic() - started))
+    scale = 3000 / hosts
+    print(
+        f"\nadditions (issue 11), each run alone, vantages in parallel; extrapolated linearly to 3,000 hosts (x{scale:.1f}):"
+    )
+    print(f"{'':42}{'wall s':>10}{'3,000 hosts s':>16}")
+    for label, wall in rows:
+        print(f"{label:42}{wall:>10.1f}{wall * scale:>16.0f}")
+    deep = sum(1 for _, p in jobs for t in p.targets if t.deep)
+    rate = tune.full_sweep_rate
+    print(
+        f"full sweep (audit, NET-01 pairs): {deep} targets x 65535 ports at {rate}/s >= {deep * 65535 / rate:.0f} s "
+        f"here, >= {deep * scale * 65535 / rate:.0f} s for 3,000 hosts (not run: the floor is the rate)"
+    )
 
 
 def _nmap_version() -> str:

@@ -169,6 +169,16 @@ main.add_command(attest)
     help="Zone reachability matrix (default: the inventory's zones.yaml, else the pack's default).",
 )
 @click.option(
+    "--egress-probe",
+    is_flag=True,
+    help="Each collected host connects to a few targets in the zones it must not reach (TCP, no payload).",
+)
+@click.option(
+    "--full-sweep",
+    is_flag=True,
+    help="Sweep every TCP port of the NET-01 zone pairs (always on with --mode audit; cost printed first).",
+)
+@click.option(
     "--trust-on-first-use",
     "tofu",
     is_flag=True,
@@ -210,6 +220,8 @@ def scan(
     snapshots: str | None,
     probe: bool,
     vantages: tuple[str, ...],
+    egress_probe: bool,
+    full_sweep: bool,
     zone_policy: str | None,
     tofu: bool,
     allow_incomplete: bool,
@@ -258,6 +270,8 @@ def scan(
         probe=probe,
         vantages=vantages,
         zone_policy=zone_policy or "",
+        egress_probe=egress_probe,
+        full_sweep=full_sweep,
         attestations=attested,
     )
     if probe:

@@ -7,6 +7,7 @@ the steps together, each of which lives in its own module.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import os
 import secrets
@@ -29,7 +30,7 @@ from scanner.netdev import redact as netdev_redact
 from scanner.netdev.device import CONFIG_PATH, SHOW_ITEM
 from scanner.netdev.scan import check_inventory, scan_devices
 from scanner.policy import Pack
-from scanner.probes import scan_probes
+from scanner.probes import egress_probes, scan_probes
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity
 from scanner.waivers import Waiver, apply, summary
@@ -56,6 +57,8 @@ class Options:
     probe: bool = True  # zone probes run only from declared or named vantages
     vantages: tuple[str, ...] = ()
     zone_policy: str = ""
+    egress_probe: bool = False  # each collected host probes the zones it must not reach (opt-in)
+    full_sweep: bool = False  # every TCP port of NET-01 pairs (always in --mode audit)
     attestations: tuple[Attestation, ...] = ()  # 自己点検 answers for manual controls
 
 
@@ -116,7 +119,9 @@ def subjects_for(pack: Pack, host: Host) -> set[str]:
     return out
 
 
-def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Collected:
+def _collect(
+    host: Host, pack: Pack, inventory: Inventory, timeout: float, generated: tuple[tuple[str, str], ...] = ()
+) -> Collected:
     subjects = subjects_for(pack, host)
     started = time.monotonic()
     base = {
@@ -127,7 +132,7 @@ def _collect(host: Host, pack: Pack, inventory: Inventory, timeout: float) -> Co
         "address": host.address,
         "owner": host.owner,
     }
-    plan = plan_for(subjects - {"host"})
+    plan = dataclasses.replace(plan_for(subjects - {"host"}), generated=generated)
     try:
         if host.transport == "ssh":
             from scanner.collect import ssh
@@ -185,10 +190,13 @@ def scan(
     started = now_jst()
     time_sync = timesync.state()  # the scanner's own clock, as the run starts
     hosts, excluded = scope(select(inventory, options.limit), pack)
+    egress = egress_probes(inventory, pack, options)  # opt-in; a bad zones.yaml stops here
     done: list[Collected] = []
     workers = max(1, min(options.parallel, len(hosts) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_collect, h, pack, inventory, options.timeout) for h in hosts]
+        futures = [
+            pool.submit(_collect, h, pack, inventory, options.timeout, egress.get(h.name, ())) for h in hosts
+        ]
         for future in as_completed(futures):
             item = future.result()
             done.append(item)
@@ -202,7 +210,11 @@ def scan(
     findings.extend(engine.evaluate_organization(pack))
     # Zone probes (NET-01/02/03/05, INV-01): one nmap run per vantage, evidence as raw facts.
     probed, probe_raws = scan_probes(
-        inventory, pack, options, {c.host.name: c.facts for c in done if c.facts}
+        inventory,
+        pack,
+        options,
+        {c.host.name: c.facts for c in done if c.facts},
+        {c.host.name: c.raw for c in done if c.raw is not None},
     )
     findings.extend(probed)
     # Network devices (os: network): NET findings from their own rules, cross-checked with the probes.

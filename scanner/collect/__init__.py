@@ -35,6 +35,8 @@ class Plan:
     files: tuple[str, ...] = ()
     stats: tuple[str, ...] = ()
     probes: tuple[str, ...] = ()
+    # Probes the scanner generated for this host from validated data (name, command): the egress probe.
+    generated: tuple[tuple[str, str], ...] = ()
     # (dialect, config file): read on the host and collect what it includes (scanner/collect/follow.py).
     follow: tuple[tuple[str, str], ...] = ()
 

@@ -69,3 +69,70 @@ PROBES: dict[str, str] = {
     "restic-snapshots": _RESTIC_SNAPSHOTS,
     "restic-repository": _RESTIC_REPOSITORY,
 }
+
+# The egress probe (opt-in, scanner/probes/egress.py plans it): from the collected host itself, one
+# TCP connect per (address, port) pair the scanner chose, a short timeout, no payload. Its text is
+# fixed; only validated addresses and port numbers go in, each quoted. Lines: "tcp <addr> <port>
+# <state> <reason>" (python3) or "nc <addr> <port> <rc> <message>" (nc), as the zone probe's fallback.
+EGRESS = "egress-connect"
+# The name is known (the framing accepts its record); the command that runs is generated per host.
+PROBES[EGRESS] = "echo 'kijun: egress-connect runs only with targets from the scanner' >&2; exit 64"
+# One TCP connect, classified (shared with the zone probe's python3 fallback, scanner/probes/script.py);
+# no single quote inside: it travels as one sh word.
+CONNECT_ONE = """\
+def one(job):
+    a, p = job[0], int(job[1])
+    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(wait)
+    try:
+        s.connect((a, p))
+        r = ("open", "syn-ack")
+    except socket.timeout:
+        r = ("filtered", "no-response")
+    except ConnectionRefusedError:
+        r = ("closed", "conn-refused")
+    except OSError as e:
+        blocked = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM)
+        r = ("filtered" if e.errno in blocked else "unknown", errno.errorcode.get(e.errno or 0, "error"))
+    finally:
+        s.close()
+    return a, p, r
+"""
+_EGRESS_PY = (
+    """\
+import errno, socket, sys
+from concurrent.futures import ThreadPoolExecutor
+wait, args = float(sys.argv[1]), sys.argv[2:]
+"""
+    + CONNECT_ONE
+    + """\
+with ThreadPoolExecutor(32) as pool:
+    for a, p, (state, why) in pool.map(one, list(zip(args[0::2], args[1::2]))):
+        print("tcp", a, p, state, why)
+"""
+)
+
+
+def egress_command(pairs: list[tuple[str, int]], timeout_s: int) -> str:
+    """Return the egress probe's command for validated (address, port) pairs (python3, else nc).
+
+    >>> egress_command([("10.0.30.20", 8080)], 1).startswith("if command -v python3")
+    True
+    """
+    import ipaddress
+    import shlex
+
+    words = []
+    for address, port in pairs:
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"bad port {port!r}")
+        words += [str(ipaddress.ip_address(address)), str(int(port))]
+    args = " ".join(shlex.quote(w) for w in words)
+    wait = str(max(1, int(timeout_s)))
+    return (
+        f"if command -v python3 >/dev/null 2>&1; then python3 -c {shlex.quote(_EGRESS_PY)} {wait} {args}; "
+        f"elif command -v nc >/dev/null 2>&1; then set -- {args}; while [ $# -gt 1 ]; do "
+        f'o=$(nc -z -v -n -w {wait} "$1" "$2" 2>&1); r=$?; '
+        'printf \'nc %s %s %s %s\\n\' "$1" "$2" "$r" "$(printf \'%s\' "$o" | tr \'\\n\' \' \' | cut -c1-200)"; '
+        "shift 2; done; else echo 'kijun: neither python3 nor nc' >&2; exit 127; fi"
+    )

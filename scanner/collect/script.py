@@ -156,6 +156,8 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
     body.append("kj_batch")
     for name in plan.probes:
         body.append(f"kj_probe {quote(name)} {quote(PROBES[name])} {_ids(f'probe:{name}')}")
+    for name, command in plan.generated:  # the egress probe: validated data, quoted
+        body.append(f"kj_probe {quote(name)} {quote(command)} {_ids(f'probe:{name}')}")
     return (
         _template()
         .replace("@NONCE@", nonce)

@@ -91,19 +91,47 @@ def _listening(text: str) -> list[dict[str, Any]]:
     return out
 
 
+def _special(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Tell whether a network never carries traffic between zones (loopback, link-local, multicast)."""
+    return net.is_loopback or net.is_link_local or net.is_multicast or net.is_unspecified
+
+
+def _in_zones(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ctx: Context) -> bool:
+    for zone in ctx.inventory.zones.values():
+        for cidr in zone.cidrs:
+            mine = ipaddress.ip_network(cidr, strict=False)
+            if mine.version == net.version and net.subnet_of(mine):  # type: ignore[arg-type]
+                return True
+    return False
+
+
+def _outside(entries: list[str], ctx: Context) -> list[str]:
+    """Return the networks or addresses (routable ones) that lie in no declared zone."""
+    out = []
+    for entry in entries:
+        net = ipaddress.ip_network(entry, strict=False)
+        if not _special(net) and not _in_zones(net, ctx) and entry not in out:
+            out.append(entry)
+    return out
+
+
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return addresses, zones, dual_homed, default_route, routes, listening and (un)declared ports."""
+    """Return addresses, zones, dual_homed, default_route, routes, what lies outside the zones, listening ports."""
     out: dict[str, Any] = {}
     addr = probe_text(raw, "ip-addr")
     if addr is not None:
         addresses = _addresses(addr)
         zones = sorted({z for a in addresses for z in ctx.inventory.zones_of(a["address"])})
         out.update({"addresses": addresses, "zones": zones, "dual_homed": len(zones) > 1})
+        # An address in no zone (an IPv6 prefix the zones do not declare) is a path nobody judges.
+        out["addresses_outside_zones"] = _outside([a["address"] for a in addresses], ctx)
     route = probe_text(raw, "ip-route")
     if route is not None:
         routes = _routes(route)
         out["routes"] = routes
         out["default_route"] = any(r["dst"] == "default" and "type" not in r for r in routes)
+        unicast = [r["dst"] for r in routes if r["dst"] != "default" and "type" not in r]
+        out["routes_outside_zones"] = _outside(unicast, ctx)
     listen = probe_text(raw, "ss-listen")
     if listen is not None:
         listening = _listening(listen)

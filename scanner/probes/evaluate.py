@@ -36,7 +36,11 @@ def _where(vantage: Vantage) -> str:
     return f"{vantage.name} ({vantage.addresses[0]})" if vantage.addresses else vantage.name
 
 
-def _flow(vantage: Vantage, target: Target, port: int, state: str, reason: str) -> dict[str, Any]:
+# UDP ports nmap sends an application request to (nmap-payloads): no answer means no path.
+ANSWERING = {53: "DNS query", 123: "NTP request", 161: "SNMP get", 500: "IKE", 4500: "IKE NAT-T"}
+
+
+def _flow(vantage: Vantage, target: Target, port: str, state: str, reason: str) -> dict[str, Any]:
     return {
         "from": vantage.name,
         "from_address": vantage.addresses[0] if vantage.addresses else "",
@@ -44,7 +48,7 @@ def _flow(vantage: Vantage, target: Target, port: int, state: str, reason: str) 
         "to": target.name,
         "to_address": target.address,
         "to_zone": target.zone,
-        "port": f"tcp/{port}",
+        "port": port,
         "state": state,
         "reason": reason,
     }
@@ -66,21 +70,90 @@ def _state(seen: Observed, target: Target, port: int) -> tuple[str, str]:
     return seen.ports.get((target.address, port), ("unknown", "no result for this port (host timeout?)"))
 
 
+def udp_verdict(state: str, reason: str, port: int) -> str:
+    """Return "path", "blocked" or "unassessed" for one UDP answer (nmap -sU, with reasons)."""
+    if " from " in reason:
+        return "blocked"  # an ICMP error from a router, not from the target: blocked by the network
+    if state in PATH_STATES:
+        return "path"  # an answer, or the target's own port-unreachable
+    if state == "filtered" or (state == "open|filtered" and port in ANSWERING):
+        return "blocked"  # nothing came back to a request that gets an answer where it arrives
+    return "unassessed"
+
+
+class _Pair:
+    """Collect what one vantage saw towards one zone: paths, unknowns and what was not assessed."""
+
+    def __init__(self, vantage: Vantage, policy: ZonePolicy, seen: Observed) -> None:
+        self.vantage, self.policy, self.seen = vantage, policy, seen
+        self.me = vantage.host.name if vantage.host else ""
+        self.paths: list[dict[str, Any]] = []
+        self.unknown: list[str] = []
+        self.unassessed: list[str] = []
+
+    def allowed(self, target: Target, proto: str, port: int) -> bool:
+        number = port if proto == "tcp" else 0  # flows declare tcp ports; udp only leaves through the proxy
+        return bool(self.policy.allowed(self.me, self.vantage.zone, target.name, target.zone, number))
+
+    def judge(
+        self, target: Target, label: str, proto: str, port: int, verdict: str, state: str, why: str
+    ) -> None:
+        if verdict == "path" and not self.allowed(target, proto, port):
+            self.paths.append(_flow(self.vantage, target, label, state, why))
+        elif verdict == "unknown":
+            self.unknown.append(f"{target.name} ({target.address}) {label}: {why}")
+        elif verdict == "unassessed":
+            self.unassessed.append(f"{target.name} ({target.address}) {label} {state}")
+
+    def tcp(self, target: Target, ports: list[int]) -> None:
+        for port in ports:
+            state, why = _state(self.seen, target, port)
+            verdict = "path" if state in PATH_STATES else "blocked" if state == "filtered" else "unknown"
+            verdict = "unassessed" if state == "refused" else verdict  # the egress probe's connect
+            self.judge(target, target_label("tcp", port), "tcp", port, verdict, state, why)
+
+    def udp(self, target: Target, ports: list[int]) -> None:
+        if not self.seen.udp and "udp" not in self.seen.errors:
+            return  # not run (not root, or a fallback): a note says so
+        for port in ports:
+            missing = ("unknown", self.seen.errors.get("udp", "no result for this port (host timeout?)"))
+            state, why = self.seen.udp.get((target.address, port), missing)
+            verdict = "unknown" if state == "unknown" else udp_verdict(state, why, port)
+            self.judge(target, target_label("udp", port), "udp", port, verdict, state, why)
+
+    def deep(self, target: Target, plan: Plan) -> None:
+        for sport in plan.sports if (self.seen.sport or "sport" in self.seen.errors) else ():
+            found = self.seen.sport.get(sport, {})
+            for port in plan.ports:
+                missing = ("unknown", self.seen.errors.get("sport", "no result for this port"))
+                state, why = found.get((target.address, port), missing)
+                verdict = "path" if state in PATH_STATES else "blocked" if state == "filtered" else "unknown"
+                label = f"tcp/{port} from source port {sport}"
+                self.judge(target, label, "tcp", port, verdict, state, why)
+        if plan.full:
+            if target.address not in self.seen.full_done:
+                why = self.seen.errors.get("full", "the full sweep did not finish within its budget")
+                self.unknown.append(f"{target.name} ({target.address}) full TCP sweep: {why}")
+            for (address, port), (state, why) in sorted(self.seen.full.items()):
+                if address == target.address and port not in plan.ports:
+                    self.judge(target, f"tcp/{port} (full sweep)", "tcp", port, "path", state, why)
+
+
+def target_label(proto: str, port: int) -> str:
+    return f"{proto}/{port}"
+
+
 def _pair(
     vantage: Vantage, dest: str, plan: Plan, seen: Observed, policy: ZonePolicy, inventory: Inventory
 ) -> CheckResult:
     """Return the check of one zone pair: no path except the declared flows."""
-    me = vantage.host.name if vantage.host else ""
-    paths: list[dict[str, Any]] = []
-    unknown: list[str] = []
+    pair = _Pair(vantage, policy, seen)
     for target in (t for t in plan.targets if t.zone == dest and t.judged_by):
-        for port in plan.ports:
-            state, reason = _state(seen, target, port)
-            if state in PATH_STATES:
-                if not policy.allowed(me, vantage.zone, target.name, target.zone, port):
-                    paths.append(_flow(vantage, target, port, state, reason))
-            elif state != "filtered":
-                unknown.append(f"{target.name} ({target.address}) tcp/{port}: {reason}")
+        pair.tcp(target, list(target.ports) or plan.ports)
+        pair.udp(target, plan.udp)
+        if target.deep:
+            pair.deep(target, plan)
+    unknown = pair.unknown
     unknown += [f"{t.name}: not probed, {why}" for t, why in plan.unprobed if t.zone == dest and t.judged_by]
     if dest == OUTSIDE and not policy.canaries:
         unknown.append("no canary declared (egress.canaries in the zone policy): egress is not probed")
@@ -89,18 +162,21 @@ def _pair(
     en = f"No undeclared path from {_label(inventory, vantage.zone, 'en')} to {_label(inventory, dest, 'en')}"
     flows = sorted({f.id for f in policy.flows})
     expected = "filtered (no path), except declared flows" + (f": {', '.join(flows)}" if flows else "")
+    item = (seen.matrix_item,)
+    paths = pair.paths
     if paths:
-        return CheckResult(
-            cid, Status.FAIL, ja, en, paths, expected, _text(vantage, paths), (seen.matrix_item,)
-        )
+        return CheckResult(cid, Status.FAIL, ja, en, paths, expected, _text(vantage, paths), item)
     if seen.matrix_error:
-        return CheckResult(cid, Status.ERROR, ja, en, None, expected, seen.matrix_error, (seen.matrix_item,))
+        return CheckResult(cid, Status.ERROR, ja, en, None, expected, seen.matrix_error, item)
     if unknown:
-        note = "; ".join(unknown[:SHOWN]) + (
-            f"; and {len(unknown) - SHOWN} more" if len(unknown) > SHOWN else ""
-        )
-        return CheckResult(cid, Status.ERROR, ja, en, None, expected, note, (seen.matrix_item,))
-    return CheckResult(cid, Status.PASS, ja, en, [], expected, "", (seen.matrix_item,))
+        return CheckResult(cid, Status.ERROR, ja, en, None, expected, _some(unknown), item)
+    notes = [*seen.notes, *(f"not assessed (no answer either way): {u}" for u in pair.unassessed)]
+    return CheckResult(cid, Status.PASS, ja, en, [], expected, _some(notes), item)
+
+
+def _some(lines: list[str]) -> str:
+    more = f"; and {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""
+    return "; ".join(lines[:SHOWN]) + more
 
 
 def _answered(seen: Observed, target: Target, ports: Iterable[int]) -> bool:
@@ -113,8 +189,8 @@ def _witness(vantage: Vantage, plan: Plan, seen: Observed) -> CheckResult | None
     Witnesses are targets that must answer (hosts of its own zone, declared flows, the proxy), and
     any other address its zone sweep found up (the zone's gateway, at least).
     """
-    if seen.matrix_error:
-        return None  # a failed run is already an error on every pair
+    if seen.matrix_error or not plan.witnessed:
+        return None  # a failed run is already an error on every pair; a collected host was reached
     witnesses = [t for t in plan.targets if t.witness]
     if any(_answered(seen, t, plan.ports) for t in witnesses):
         return None
@@ -136,9 +212,9 @@ def _proxy(vantage: Vantage, plan: Plan, seen: Observed, policy: ZonePolicy) -> 
     here = [t for t in plan.targets if t.name in ports and t.zone == vantage.zone]
     if not here:
         return None
-    states = {t.name: _state(seen, t, ports[t.name]) for t in here}
-    good = [n for n, (s, _) in states.items() if s == "open"]
-    observed = {f"{n}:{ports[n]}": s for n, (s, _) in states.items()}
+    states = {(t.name, t.address): _state(seen, t, ports[t.name]) for t in here}
+    good = [n for (n, _), (s, _) in states.items() if s == "open"]
+    observed = {f"{n} {a}:{ports[n]}": s for (n, a), (s, _) in states.items()}
     cid, expected = "probe-egress-proxy-reachable", "the declared proxy port is open"
     ja, en = "宣言されたプロキシに到達できる", "The declared proxy answers"
     if good:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from scanner.collect import CollectError
 from scanner.facts import Facts
 from scanner.inventory import Inventory
 from scanner.policy import Pack
-from scanner.probes import observe, script
+from scanner.probes import observe, routes, script
 from scanner.probes.evaluate import evaluate, known_addresses
 from scanner.probes.plan import Plan, plan_for
 from scanner.probes.vantage import Vantage, option
@@ -55,7 +56,9 @@ def run_vantage(vantage: Vantage, plan: Plan, policy: ZonePolicy) -> tuple[obser
     """Run one vantage's probe script and return what it saw and its raw facts (the evidence)."""
     tune = timing(policy)
     nonce = script.new_nonce()
-    text, commands = script.build([t.address for t in plan.targets], plan.ports, plan.sweep, tune, nonce)
+    runs = script.Runs(plan.udp, [t.address for t in plan.targets if t.deep], plan.sports, plan.full)
+    addresses = list(dict.fromkeys(t.address for t in plan.targets))
+    text, commands = script.build(addresses, plan.ports, plan.sweep, tune, nonce, runs)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     clock = time.monotonic()
     items = {
@@ -81,7 +84,7 @@ def run_vantage(vantage: Vantage, plan: Plan, policy: ZonePolicy) -> tuple[obser
         seen = observe.Observed(matrix_error=message, sweep_error=message)
         collector.update({"error": message, "probe_s": f"{time.monotonic() - clock:.3f}"})
         return seen, RawFacts(vantage.pseudo, started, collector, items)
-    seen = observe.read(output, plan.ports, probing=bool(plan.targets), sweeping=bool(plan.sweep))
+    seen = observe.read(output, plan.ports, bool(plan.targets), bool(plan.sweep), plan.udp)
     for name, section in output.sections.items():
         items[f"probe:{name}"] = _item(
             name, commands.get(name, name), section.rc, section.stdout, section.stderr
@@ -95,6 +98,20 @@ def run_vantage(vantage: Vantage, plan: Plan, policy: ZonePolicy) -> tuple[obser
         }
     )
     return seen, RawFacts(vantage.pseudo, started, collector, items)
+
+
+def _print_cost(vantage: Vantage, plan: Plan, policy: ZonePolicy) -> None:
+    """Print what a full sweep costs before it runs (the operator asked for it, or the audit did)."""
+    rate, budget = int(policy.probe["full_sweep_rate"]), int(policy.probe["full_sweep_budget_s"])
+    cost = plan.cost(rate)
+    if cost["full_sweep"]:
+        deep = sum(1 for t in plan.targets if t.deep)
+        print(
+            f"kijun: full TCP sweep from {vantage.name}: {deep} target(s) x 65535 ports = "
+            f"{cost['full_sweep']} probes at {rate}/s, at least {cost['full_sweep_s']} s "
+            f"(budget {budget} s per target) / 全ポート走査の所要時間の目安",
+            file=sys.stderr,
+        )
 
 
 def probe_findings(
@@ -114,11 +131,15 @@ def probe_findings(
     >>> sorted(raws)  # doctest: +SKIP
     ['probes-lg-probe-01', 'probes-mn-probe-01', 'probes-scanner']
     """
-    plans = [(v, plan_for(v, zone_policy, inventory, pack)) for v in vantages]
+    trees = {name: facts.tree for name, facts in (host_facts or {}).items()}
+    full = bool(option(options, "full_sweep", False)) or option(options, "mode", "") == "audit"
+    plans = [(v, plan_for(v, zone_policy, inventory, pack, trees, full)) for v in vantages]
     plans = [(v, p) for v, p in plans if p.judged or p.sweep]
+    plans += routes.plans(inventory, pack, zone_policy, trees)  # what My Number hosts' own routes reach
     if not plans:
         return [], {}
-    trees = {name: facts.tree for name, facts in (host_facts or {}).items()}
+    for vantage, plan in plans:
+        _print_cost(vantage, plan, zone_policy)
     known = known_addresses(inventory, zone_policy, trees)
     workers = max(1, min(int(option(options, "parallel", 32)), len(plans)))
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -24,30 +24,24 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scanner.collect.probes import CONNECT_ONE
+from scanner.probes.nmapargs import Runs as Runs
+from scanner.probes.nmapargs import Timing as Timing
+from scanner.probes.nmapargs import full_args as full_args
+from scanner.probes.nmapargs import matrix_args as matrix_args
+from scanner.probes.nmapargs import nmap_runs, sweep_args
+
 _NONCE = re.compile(r"[0-9a-f]{16,64}")
 
 # The fallback connect prober (no single quote inside: it is passed as one sh word).
-PYTHON = """\
+PYTHON = (
+    """\
 import errno, ipaddress, socket, sys
 from concurrent.futures import ThreadPoolExecutor
 mode, wait, arg = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-def one(job):
-    a, p = job
-    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(wait)
-    try:
-        s.connect((a, p))
-        r = ("open", "syn-ack")
-    except socket.timeout:
-        r = ("filtered", "no-response")
-    except ConnectionRefusedError:
-        r = ("closed", "conn-refused")
-    except OSError as e:
-        blocked = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM)
-        r = ("filtered" if e.errno in blocked else "unknown", errno.errorcode.get(e.errno or 0, "error"))
-    finally:
-        s.close()
-    return a, p, r
+"""
+    + CONNECT_ONE
+    + """\
 if mode == "matrix":
     jobs = [(a, int(p)) for a in sys.argv[4:] for p in arg.split(",")]
 else:
@@ -65,9 +59,12 @@ with ThreadPoolExecutor(64) as pool:
             up[a] = why
             print("up", a, why)
 """
+)
 
 _SCRIPT = r"""#!/bin/sh
 # kijun zone probe (generated): it connects only to the addresses below and writes no file.
+# One function, parsed whole before it runs: `sh -s` reads the script from stdin, which it closes.
+main() {
 exec 6>&1 </dev/null
 LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"; export PATH
@@ -83,8 +80,10 @@ printf '%sSTART 1\n%sEUID %s\n' "$K" "$K" "$(id -u 2>/dev/null)"
 if kj_has nmap; then
   printf '%sTOOL nmap\n' "$K"
   kj_begin nmap-version; kj_e=$(nmap -V 2>&1 1>&6); kj_end "$kj_e" $?
-  if [ -n "$T" ]; then
-    kj_begin nmap-zone-matrix; kj_e=$(nmap @MATRIX@ $T 2>&1 1>&6); kj_end "$kj_e" $?
+  if [ "$(id -u 2>/dev/null)" = 0 ]; then
+@ROOTRUNS@
+  else
+@USERRUNS@
   fi
   if [ -n "$S" ]; then
     kj_begin nmap-zone-sweep; kj_e=$(nmap @SWEEPARGS@ $S 2>&1 1>&6); kj_end "$kj_e" $?
@@ -116,65 +115,9 @@ else
   printf '%sTOOL none\n' "$K"
 fi
 printf '%sDONE\n' "$K"
+}
+main
 """
-
-
-@dataclass(frozen=True)
-class Timing:
-    """The nmap timing a zone policy sets (recorded in the command line, so in the evidence)."""
-
-    max_retries: int = 1
-    host_timeout_s: int = 60
-    initial_rtt_timeout_ms: int = 250
-    max_rtt_timeout_ms: int = 600
-    min_rate: int = 500  # probes per second nmap keeps up (0: nmap's own pace)
-    connect_timeout_s: int = 3
-    sweep_max_addresses: int = 65536
-
-
-def matrix_args(ports: Sequence[int], timing: Timing) -> list[str]:
-    """Return the nmap options of the matrix run: connect scan, no ping, no DNS, every port listed."""
-    return [
-        "-n",
-        "-Pn",
-        "-sT",
-        "-v",  # without it nmap folds ports sharing a state into <extraports>
-        "--reason",
-        "--max-retries",
-        str(timing.max_retries),
-        "--host-timeout",
-        f"{timing.host_timeout_s}s",
-        "--initial-rtt-timeout",
-        f"{timing.initial_rtt_timeout_ms}ms",
-        "--max-rtt-timeout",
-        f"{timing.max_rtt_timeout_ms}ms",
-        *_rate(timing),
-        "-p",
-        ",".join(str(p) for p in sorted(set(ports))),
-        "-oX",
-        "-",
-    ]
-
-
-def sweep_args(timing: Timing) -> list[str]:
-    """Return the nmap options of the INV-01 sweep (host discovery only; up hosts are listed)."""
-    return [
-        "-n",
-        "-sn",
-        "--max-retries",
-        str(timing.max_retries),
-        "--host-timeout",
-        f"{timing.host_timeout_s}s",
-        *_rate(timing),
-        "-oX",
-        "-",
-    ]
-
-
-def _rate(timing: Timing) -> list[str]:
-    # Dropped probes read to nmap as congestion, and it slows down on exactly the filtered ports a
-    # separated zone is made of; a floor on the rate keeps a 100-host matrix from taking minutes.
-    return ["--min-rate", str(timing.min_rate)] if timing.min_rate else []
 
 
 def _ips(values: Sequence[str], networks: bool = False) -> list[str]:
@@ -189,8 +132,23 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
+def _lines(runs: list[tuple[str, list[str], list[str]]], note: str = "") -> str:
+    out = [
+        f'    kj_begin {name}; kj_e=$(nmap {shlex.join(args)} {shlex.join(group)} 2>&1 1>&6); kj_end "$kj_e" $?'
+        for name, args, group in runs
+    ]
+    if note:
+        out.append(f"    kj_begin not-root; printf '%s\\n' {shlex.quote(note)}; kj_end '' 0")
+    return "\n".join(out) or "    :"
+
+
 def build(
-    targets: Sequence[str], ports: Sequence[int], sweep: Sequence[str], timing: Timing, nonce: str
+    targets: Sequence[str],
+    ports: Sequence[int],
+    sweep: Sequence[str],
+    timing: Timing,
+    nonce: str,
+    runs: Runs | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Return the probe script and the command line of each section (for the evidence).
 
@@ -199,11 +157,17 @@ def build(
     """
     if not _NONCE.fullmatch(nonce):
         raise ValueError("bad nonce")
+    runs = runs or Runs()
     addresses, cidrs = _ips(targets), _ips(sweep, networks=True)
     port_list = sorted({int(p) for p in ports})
-    if any(not 0 < p < 65536 for p in port_list):
-        raise ValueError(f"bad port in {port_list}")
-    matrix = matrix_args(port_list, timing)
+    udp = sorted({int(p) for p in runs.udp})
+    if any(not 0 < p < 65536 for p in [*port_list, *udp, *runs.sports]):
+        raise ValueError(f"bad port in {port_list} {udp} {list(runs.sports)}")
+    runs = Runs(udp, _ips(runs.deep), sorted({int(p) for p in runs.sports}), runs.full)
+    as_root = nmap_runs(addresses, port_list, timing, runs, True)
+    as_user = nmap_runs(addresses, port_list, timing, runs, False)
+    skipped = [w for w, on in (("UDP", udp), ("source-port", runs.sports and runs.deep)) if on]
+    note = f"not root: {' and '.join(skipped)} probes not run (they need raw sockets)" if skipped else ""
     sweeping = sweep_args(timing)
     wait = str(int(timing.connect_timeout_s))
     script = (
@@ -214,18 +178,20 @@ def build(
         .replace("@SWEEP@", shlex.quote(" ".join(cidrs)))
         .replace("@WAIT@", wait)
         .replace("@CAP@", str(int(timing.sweep_max_addresses)))
-        .replace("@MATRIX@", shlex.join(matrix))
+        .replace("@ROOTRUNS@", _lines(as_root) if port_list else "    :")
+        .replace("@USERRUNS@", _lines(as_user, note) if port_list else "    :")
         .replace("@SWEEPARGS@", shlex.join(sweeping))
         .replace("@PYTHON@", PYTHON)
     )
     commands = {
         "nmap-version": "nmap -V",
-        "nmap-zone-matrix": shlex.join(["nmap", *matrix, *addresses]),
+        **{name: shlex.join(["nmap", *args, *group]) for name, args, group in [*as_root, *as_user]},
         "nmap-zone-sweep": shlex.join(["nmap", *sweeping, *cidrs]),
         "tcp-connect-matrix": f"nc -z -v -n -w {wait} <address> <port> | python3 connect() timeout {wait}s: "
         + f"{len(addresses)} addresses x ports {','.join(str(p) for p in port_list)}",
         "tcp-connect-sweep": f"python3 connect() to tcp/22,80,443,445 of {' '.join(cidrs)}",
         "sweep-unsupported": "nc cannot sweep",
+        "not-root": "(a note: the probe did not run as root)",
     }
     return script, commands
 

@@ -32,11 +32,12 @@ class Vantage:
     host: Host | None = None  # the inventory host, None for the scanner host itself
     sweep: bool = True
     transport: str = "local"
+    kind: str = "probes"  # "egress" for a collected host's own egress probe
 
     @property
     def pseudo(self) -> str:
-        """The name its findings and evidence carry (evidence/probes-<name>.json)."""
-        return f"probes-{self.name}"
+        """The name its findings and evidence carry (evidence/probes-<name>.json, egress-<name>.json)."""
+        return f"{self.kind}-{self.name}"
 
 
 def local_runner(script: str, timeout: float) -> bytes:

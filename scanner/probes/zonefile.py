@@ -35,6 +35,15 @@ DEFAULT_PROBE: dict[str, Any] = {
     "vantage_timeout_s": 900,
     "sweep": True,
     "sweep_max_addresses": 65536,
+    "udp_ports": [53, 123, 161, 500, 514, 4500],
+    "source_ports": [53, 20],
+    "deep_controls": ["NET-01"],
+    "full_sweep": False,
+    "full_sweep_rate": 5000,
+    "full_sweep_budget_s": 600,
+    "egress_probe": False,
+    "egress_max_targets": 32,
+    "egress_timeout_s": 1,
 }
 
 

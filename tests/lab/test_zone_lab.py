@@ -7,6 +7,7 @@ production path) plus the scanner itself in mgmt. Each broken variant is undone 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -50,8 +51,11 @@ def zlab() -> Iterator[ZoneLab]:
             teardown(built)
 
 
-def kijun_scan(lab: ZoneLab, pack: Pack, raws: dict[str, Any] | None = None) -> Run:
-    run_, got = scan(lab.inventory, pack, [], Options(timeout=90))
+def kijun_scan(
+    lab: ZoneLab, pack: Pack, raws: dict[str, Any] | None = None, options: Options | None = None
+) -> Run:
+    # The network controls only: collection takes seconds instead of a minute (no apt, no file tree).
+    run_, got = scan(lab.inventory, net_pack(pack), [], options or Options(timeout=90))
     assert all(h.assessed for h in run_.hosts), [h.message for h in run_.hosts if not h.assessed]
     if raws is not None:
         raws.update(got)
@@ -103,7 +107,11 @@ def test_a_port_opened_from_lgwan_to_mynumber_fails_net02(zlab: ZoneLab, pack: P
         after = kijun_scan(zlab, pack)
     finally:
         zlab.set_extra_rules([])
-    assert changed(baseline, after) == {("probes-lg-probe-01", "NET-02"): Status.FAIL}
+    # The lgwan vantage, and every lgwan host's own egress probe (tcp/445 is declared on mn-app-01).
+    assert changed(baseline, after) == {
+        (host, "NET-02"): Status.FAIL
+        for host in ("probes-lg-probe-01", "egress-lg-probe-01", "egress-lg-relay-01", "egress-lg-app-01")
+    }
     finding = verdicts(after)[("probes-lg-probe-01", "NET-02")]
     assert [(f["from"], f["to"], f["to_address"], f["port"], f["state"]) for f in flows(finding)] == [
         ("lg-probe-01", "mn-app-01", mn_app, "tcp/445", "open")
@@ -127,7 +135,10 @@ def test_a_route_from_mynumber_to_internet_fails_net01(zlab: ZoneLab, pack: Pack
         after = kijun_scan(zlab, pack)
     finally:
         zlab.set_extra_rules([])
-    assert changed(baseline, after) == {("probes-mn-probe-01", "NET-01"): Status.FAIL}
+    assert changed(baseline, after) == {
+        (host, "NET-01"): Status.FAIL
+        for host in ("probes-mn-probe-01", "egress-mn-probe-01", "egress-mn-app-01")
+    }
     named = {
         (f["to"], f["port"], f["state"]) for f in flows(verdicts(after)[("probes-mn-probe-01", "NET-01")])
     }
@@ -169,8 +180,12 @@ def test_kijun_scan_writes_the_probe_evidence(zlab: ZoneLab, tmp_path: Path) -> 
         "INV-01": "pass",
     }
     evidence = json.loads((folder / "evidence" / "probes-mn-probe-01.json").read_text())
-    matrix = evidence["items"]["probe:nmap-zone-matrix"]
-    assert matrix["cmd"].startswith("nmap -n -Pn -sT -v --reason --max-retries 1 --host-timeout 30s")
+    # The vantage collects as root (sudo): a SYN scan with reasons, UDP, and source port 53 towards NET-01.
+    matrix = evidence["items"]["probe:nmap-syn-matrix"]
+    assert matrix["cmd"].startswith("nmap -n -Pn -sS -v --reason --max-retries 1 --host-timeout 30s")
+    assert {"probe:nmap-udp-matrix", "probe:nmap-sport-53", "probe:nmap-syn-matrix-v6"} <= set(
+        evidence["items"]
+    )
     assert "<nmaprun" in matrix["stdout"] and evidence["collector"]["tool_version"] == "7.93"
     assert evidence["collector"]["transport"] == "ssh" and evidence["collector"]["euid"] == "0"
 
@@ -205,3 +220,103 @@ def test_nothing_leaves_the_lab(zlab: ZoneLab) -> None:
         assert [r for r in routes if r.get("dst") == "default"] == [], name
     ruleset = run("ip", "netns", "exec", zlab.router, "nft", "list", "ruleset").stdout.decode()
     assert "policy drop" in ruleset and 'ip daddr != @lab drop comment "nothing leaves the lab"' in ruleset
+
+
+# The classes of hole a probe from one address per zone, on 22 TCP ports over IPv4, could not see
+# (issue 11), each made in the lab, and the correct network behind a router that refuses instead of
+# dropping.
+
+
+def net_pack(pack: Pack) -> Pack:
+    return dataclasses.replace(pack, controls={k: v for k, v in pack.controls.items() if k in JUDGED})
+
+
+def failing_flows(run_: Run, host: str, control: str) -> list[dict[str, Any]]:
+    return flows(verdicts(run_)[(host, control)])
+
+
+def test_a_rejecting_router_keeps_the_correct_network_clean(zlab: ZoneLab, pack: Pack) -> None:
+    dropping = kijun_scan(zlab, pack)
+    zlab.set_extra_rules([], reject=True)
+    try:
+        rejecting = kijun_scan(zlab, pack)
+    finally:
+        zlab.set_extra_rules([])
+    assert changed(dropping, rejecting) == {}
+    judged = {k: f.status for k, f in verdicts(rejecting).items() if f.status is not Status.NOT_APPLICABLE}
+    assert {s for k, s in judged.items() if k[0] != "(organization)"} == {Status.PASS}
+    # Every collected host ran its egress probe; the refusals are said to be not assessed, not passed over.
+    assert {k[0] for k in judged if k[0].startswith("egress-")} == {
+        f"egress-{s.name}" for s in zlab.specs.values() if s.sshd
+    }
+    note = verdicts(rejecting)[("egress-mn-app-01", "NET-01")].message
+    assert "not assessed" in note and "in-proxy-01 (" in note and "tcp/8080 refused" in note
+    # The SYN scan read the router's ICMP port-unreachable as blocked, and says whose it was.
+    matrix = {
+        f.host: f for f in rejecting.findings if f.host == "probes-mn-probe-01" and f.control_id == "NET-01"
+    }
+    assert matrix and matrix["probes-mn-probe-01"].status is Status.PASS
+
+
+def test_every_class_of_hole_is_found(zlab: ZoneLab, pack: Pack) -> None:
+    p = zlab.prefix
+    mn_app, proxy, in_probe = (
+        zlab.address("mn-app-01"),
+        zlab.address("in-proxy-01"),
+        zlab.address("in-probe-01"),
+    )
+    vendor_net, vendor = f"{p}210.0/28", zlab.address("vendor-srv")
+    stray6 = f"fd00:{p.split('.')[1]}:77::5"
+    zlab.set_extra_rules(
+        [
+            (
+                "high ports",
+                f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {proxy} tcp dport {{ 41234, 50123 }} accept",
+            ),
+            ("one source", f"ip saddr {mn_app} ip daddr {proxy} tcp dport 8080 accept"),
+            ("udp 53", f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {proxy} udp dport 53 accept"),
+            (
+                "ipv6",
+                f"ip6 saddr {zonespec.cidr6(p, 'mynumber')} ip6 daddr {zlab.address6('in-probe-01')} accept",
+            ),
+            ("sport 53", f"ip saddr {zonespec.cidr(p, 'internet')} ip daddr {mn_app} tcp sport 53 accept"),
+            ("vendor", f"ip saddr {mn_app} ip daddr {vendor_net} accept"),
+        ]
+    )
+    try:
+        with (
+            zlab.listening("in-proxy-01", (41234,)),
+            zlab.routed("mn-app-01", vendor_net),
+            zlab.extra_address("mn-app-01", f"{stray6}/64"),
+        ):
+            after = kijun_scan(zlab, pack, options=Options(timeout=90, mode="audit"))
+    finally:
+        zlab.set_extra_rules([])
+    mn = {
+        (f["to_address"], f["port"], f["state"]) for f in failing_flows(after, "probes-mn-probe-01", "NET-01")
+    }
+    # 1. Ports: one the target listens on (its facts), one nothing listens on (the audit's full sweep).
+    assert (proxy, "tcp/41234", "open") in mn and (proxy, "tcp/50123 (full sweep)", "closed") in mn
+    # 3. UDP: the resolver answered the DNS query across the boundary.
+    assert (proxy, "udp/53", "open") in mn
+    # 4. IPv6: routed unfiltered to in-probe-01's ULA address (found in its facts), not over IPv4.
+    assert (zlab.address6("in-probe-01"), "tcp/22", "open") in mn
+    assert not any(a == in_probe for a, _, _ in mn)
+    host = {c.check_id: c for c in verdicts(after)[("mn-app-01", "NET-01")].checks}
+    assert host["network-addresses-inside-zones"].observed == [stray6]
+    # 2. Sources: only mn-app-01 may pass the /32 rule; its own egress probe finds it and names it.
+    assert not any(port == "tcp/8080" and a == proxy for a, port, _ in mn)
+    egress = failing_flows(after, "egress-mn-app-01", "NET-01")
+    assert [(f["from"], f["to_address"], f["port"], f["state"]) for f in egress] == [
+        ("mn-app-01", proxy, "tcp/8080", "open")
+    ]
+    # 5. Source port 53: the stateless rule lets the SYN in only from that port.
+    inn = {
+        (f["to_address"], f["port"], f["state"]) for f in failing_flows(after, "probes-in-probe-01", "NET-01")
+    }
+    assert (mn_app, "tcp/445 from source port 53", "open") in inn and (mn_app, "tcp/445", "open") not in inn
+    # 6. Routes: the host side names the route; probing from the host reaches the vendor's server.
+    assert host["network-routes-inside-zones"].status is Status.FAIL
+    assert vendor_net in host["network-routes-inside-zones"].observed
+    routed = failing_flows(after, "route-mn-app-01", "NET-01")
+    assert (vendor, "tcp/443", "open") in {(f["to_address"], f["port"], f["state"]) for f in routed}

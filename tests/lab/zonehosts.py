@@ -34,6 +34,22 @@ while True:
         key.fileobj.accept()[0].close()
 """
 
+# A resolver that answers every query (NXDOMAIN): enough for a DNS query to get an application answer.
+DNS = """\
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 53))
+t = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+t.bind(("::", 53))
+print("ready", flush=True)
+import selectors
+sel = selectors.DefaultSelector(); sel.register(s, selectors.EVENT_READ); sel.register(t, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        data, peer = key.fileobj.recvfrom(512)
+        if len(data) >= 12:
+            key.fileobj.sendto(data[:2] + bytes([0x81, 0x83]) + data[4:6] + bytes(6) + data[12:], peer)
+"""
+
 
 def client(lab: ZoneLab) -> None:
     """Make the scanner's HOME: the lab key and an ssh config naming it."""
@@ -83,6 +99,12 @@ def _wait(lab: ZoneLab, log: Path, ready: str, what: str) -> None:
         time.sleep(0.01)
 
 
+def listen(lab: ZoneLab, spec: Spec, ports: tuple[int, ...], tag: str) -> subprocess.Popen[bytes]:
+    """Start a listener on more ports of a host (a test stops it); return its process."""
+    _spawn(lab, spec, [sys.executable, "-c", LISTEN, *map(str, ports)], "ready", tag)
+    return lab.procs[-1]
+
+
 def _spawn(lab: ZoneLab, spec: Spec, argv: list[str], ready: str, tag: str) -> None:
     log = lab.dir / "logs" / f"{spec.name}-{tag}.log"
     log.parent.mkdir(exist_ok=True)
@@ -104,6 +126,8 @@ def start(lab: ZoneLab, spec: Spec) -> None:
         run("ip", "netns", "exec", lab.ns(spec.name), "nft", "-f", "-", input=firewall)
     if spec.listen:
         _spawn(lab, spec, [sys.executable, "-c", LISTEN, *map(str, spec.listen)], "ready", "listen")
+    if spec.dns:
+        _spawn(lab, spec, [sys.executable, "-c", DNS], "ready", "dns")
 
 
 def known_hosts(lab: ZoneLab) -> None:

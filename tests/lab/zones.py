@@ -71,9 +71,13 @@ class ZoneLab:
         argv = ("ip", "netns", "exec", self.ns(name), "sh", "-s")
         return lambda script, timeout: run_script(script, timeout, argv)
 
-    def set_extra_rules(self, extra: list[tuple[str, str]]) -> None:
+    def address6(self, name: str) -> str:
+        spec = self.specs[name]
+        return zonespec.address6(self.prefix, spec.zone, spec.last)
+
+    def set_extra_rules(self, extra: list[tuple[str, str]], reject: bool = False) -> None:
         """Replace the router's ruleset (one nft transaction): the matrix plus ``extra`` allow rules."""
-        text = "delete table inet kijun_zones\n" + zonespec.router_rules(self.prefix, extra)
+        text = "delete table inet kijun_zones\n" + zonespec.router_rules(self.prefix, extra, reject)
         run("ip", "netns", "exec", self.router, "nft", "-f", "-", input=text.encode())
 
     def link(self, ns: str, ifname: str, zone: str, last: int) -> None:
@@ -97,6 +101,8 @@ class ZoneLab:
         )
         run("ip", "-n", self.router, "link", "set", peer, "master", f"br-{zone}", "up")
         run("ip", "-n", ns, "addr", "add", f"{zonespec.address(self.prefix, zone, last)}/24", "dev", ifname)
+        six = f"{zonespec.address6(self.prefix, zone, last)}/64"
+        run("ip", "-n", ns, "addr", "add", six, "dev", ifname, "nodad")
         run("ip", "-n", ns, "link", "set", ifname, "up")
 
     @contextlib.contextmanager
@@ -119,6 +125,36 @@ class ZoneLab:
             yield zonespec.address(self.prefix, zone, last)
         finally:
             run("ip", "-n", self.ns(name), "link", "del", "eth1", check=False)
+
+    @contextlib.contextmanager
+    def routed(self, name: str, network: str) -> Iterator[None]:
+        """Give a host a route to a network (via its zone's router address), for the duration of the block."""
+        spec = self.specs[name]
+        via = zonespec.address(self.prefix, spec.zone, 1)
+        run("ip", "-n", self.ns(name), "route", "add", network, "via", via)
+        try:
+            yield
+        finally:
+            run("ip", "-n", self.ns(name), "route", "del", network, check=False)
+
+    @contextlib.contextmanager
+    def listening(self, name: str, ports: tuple[int, ...]) -> Iterator[None]:
+        """Listen on more tcp ports of a host, for the duration of the block."""
+        proc = zonehosts.listen(self, self.specs[name], ports, f"listen-{'-'.join(map(str, ports))}")
+        try:
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(timeout=5)
+
+    @contextlib.contextmanager
+    def extra_address(self, name: str, address: str) -> Iterator[None]:
+        """Add an address (with its prefix) to a host's eth0, for the duration of the block."""
+        run("ip", "-n", self.ns(name), "addr", "add", address, "dev", "eth0", "nodad")
+        try:
+            yield
+        finally:
+            run("ip", "-n", self.ns(name), "addr", "del", address, "dev", "eth0", check=False)
 
 
 def build(make: Callable[[str], list[Spec]]) -> ZoneLab:
@@ -161,18 +197,22 @@ def _network(lab: ZoneLab) -> None:
     r, p = lab.router, lab.prefix
     run("ip", "netns", "add", r)
     run("ip", "netns", "exec", r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    run("ip", "netns", "exec", r, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
     run("ip", "-n", r, "link", "set", "lo", "up")
     for zone in OCTET:
         run("ip", "-n", r, "link", "add", f"br-{zone}", "type", "bridge")
         run("ip", "-n", r, "link", "set", f"br-{zone}", "up")
         run("ip", "-n", r, "addr", "add", f"{zonespec.address(p, zone, 1)}/24", "dev", f"br-{zone}")
+        six = f"{zonespec.address6(p, zone, 1)}/64"
+        run("ip", "-n", r, "addr", "add", six, "dev", f"br-{zone}", "nodad")
     for spec in lab.specs.values():
         ns = lab.ns(spec.name)
         run("ip", "netns", "add", ns)
         run("ip", "-n", ns, "link", "set", "lo", "up")
         lab.link(ns, "eth0", spec.zone, spec.last)
         for zone in OCTET:
-            if zone != spec.zone:
+            # A My Number host has no route beyond the zones (NET-01's host side); the rest reach all.
+            if zone != spec.zone and not (spec.zone == "mynumber" and zone in zonespec.BEYOND):
                 run(
                     "ip",
                     "-n",
@@ -183,10 +223,14 @@ def _network(lab: ZoneLab) -> None:
                     "via",
                     zonespec.address(p, spec.zone, 1),
                 )
+                via = zonespec.address6(p, spec.zone, 1)
+                run("ip", "-n", ns, "-6", "route", "add", zonespec.cidr6(p, zone), "via", via)
     mine = f"kj{lab.id}s"
     run("ip", "link", "add", mine, "type", "veth", "peer", "name", "scanner", "netns", r)
     run("ip", "-n", r, "link", "set", "scanner", "master", "br-mgmt", "up")
     run("ip", "addr", "add", f"{zonespec.address(p, 'mgmt', zonespec.SCANNER)}/24", "dev", mine)
+    six = f"{zonespec.address6(p, 'mgmt', zonespec.SCANNER)}/64"
+    run("ip", "addr", "add", six, "dev", mine, "nodad")
     run("ip", "link", "set", mine, "up")
     for zone in OCTET:
         if zone != "mgmt":
@@ -200,6 +244,8 @@ def _network(lab: ZoneLab) -> None:
                 "dev",
                 mine,
             )
+            via = zonespec.address6(p, "mgmt", 1)
+            run("ip", "-6", "route", "add", zonespec.cidr6(p, zone), "via", via, "dev", mine)
     run("ip", "netns", "exec", r, "nft", "-f", "-", input=zonespec.router_rules(p).encode())
 
 

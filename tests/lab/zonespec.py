@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
-OCTET = {"mynumber": 10, "lgwan": 20, "internet": 30, "mgmt": 90, "dc": 99, "outside": 200}
+OCTET = {"mynumber": 10, "lgwan": 20, "internet": 30, "mgmt": 90, "dc": 99, "outside": 200, "vendor": 210}
+# Beyond the zones: the internet (the canary) and a vendor's network a broken host routes to.
+BEYOND = ("outside", "vendor")
 LABELS = {
     "mynumber": ("マイナンバー利用事務系", "My Number zone"),
     "lgwan": ("LGWAN接続系", "LGWAN zone"),
@@ -38,6 +40,8 @@ class Spec:
     vantage: bool = False
     inventory: bool = True  # False: a stranger the inventory does not know
     env: str = ""  # /etc/environment of the host
+    hidden: tuple[int, ...] = ()  # tcp ports its firewall opens, undeclared (a test starts a listener)
+    dns: bool = False  # answers DNS queries on udp/53 (declared)
 
 
 def proxy_env(prefix: str) -> str:
@@ -54,9 +58,10 @@ def functional(prefix: str) -> list[Spec]:
         Spec("lg-relay-01", "lgwan", 20, listen=(443,)),
         Spec("lg-app-01", "lgwan", 30),
         Spec("in-probe-01", "internet", 10, role="terminal", vantage=True, env=proxy_env(prefix)),
-        Spec("in-proxy-01", "internet", 20, role="proxy", listen=(8080,)),
+        Spec("in-proxy-01", "internet", 20, role="proxy", listen=(8080,), hidden=(41234,), dns=True),
         Spec("dc-backup-01", "dc", 10, role="backup_storage", vantage=True),
         Spec("canary", "outside", 10, sshd=False, listen=(80, 443), inventory=False),
+        Spec("vendor-srv", "vendor", 10, sshd=False, listen=(443,), inventory=False),
     ]
 
 
@@ -77,9 +82,18 @@ def address(prefix: str, zone: str, last: int) -> str:
     return f"{prefix}{OCTET[zone]}.{last}"
 
 
+def cidr6(prefix: str, zone: str) -> str:
+    """Return a zone's IPv6 prefix: a ULA /64 made of the lab's 10.x prefix and the zone's octet."""
+    return f"fd00:{prefix.split('.')[1]}:{OCTET[zone]}::/64"
+
+
+def address6(prefix: str, zone: str, last: int) -> str:
+    return f"fd00:{prefix.split('.')[1]}:{OCTET[zone]}::{last:x}"
+
+
 def matrix(prefix: str) -> list[tuple[str, str]]:
     """Return the router's allow rules that implement the lab's zones.yaml (comment, nft statement)."""
-    zones = [z for z in OCTET if z != "outside"]
+    zones = [z for z in OCTET if z not in BEYOND]
     relay = address(prefix, "lgwan", 20)
     proxy = address(prefix, "internet", 20)
     return [
@@ -97,23 +111,32 @@ def matrix(prefix: str) -> list[tuple[str, str]]:
     ]
 
 
-def router_rules(prefix: str, extra: list[tuple[str, str]] | None = None) -> str:
-    """Return the router's nftables ruleset: the matrix, then drop (and nothing leaves the lab)."""
+def router_rules(prefix: str, extra: list[tuple[str, str]] | None = None, reject: bool = False) -> str:
+    """Return the router's nftables ruleset: the matrix, then drop (and nothing leaves the lab).
+
+    ``reject``: refuse with an ICMP port-unreachable instead of dropping (a correct network still).
+    """
     lab = ", ".join(cidr(prefix, z) for z in OCTET)
+    lab6 = ", ".join(cidr6(prefix, z) for z in OCTET)
     body = "\n        ".join(f'{rule} comment "{why}"' for why, rule in [*matrix(prefix), *(extra or [])])
+    last = 'reject with icmpx type port-unreachable comment "refused, not dropped"' if reject else ""
     return f"""\
 table inet kijun_zones {{
     set lab {{ type ipv4_addr; flags interval; elements = {{ {lab} }} }}
+    set lab6 {{ type ipv6_addr; flags interval; elements = {{ {lab6} }} }}
     chain forward {{
         type filter hook forward priority filter; policy drop;
         ip daddr != @lab drop comment "nothing leaves the lab"
+        ip6 daddr != @lab6 drop comment "nothing leaves the lab"
         ct state established,related accept
         {body}
+        {last}
     }}
     chain output {{
         type filter hook output priority filter; policy accept;
         oifname "lo" accept
         ip daddr != @lab drop comment "nothing leaves the lab"
+        ip6 daddr != @lab6 meta l4proto != ipv6-icmp drop comment "nothing leaves the lab"
     }}
 }}
 """
@@ -121,14 +144,16 @@ table inet kijun_zones {{
 
 def host_firewall(spec: Spec) -> str:
     """Return a host's own nftables ruleset: inbound dropped by default, its services allowed (NET-06)."""
-    ports = sorted({22, *spec.listen} if spec.sshd else set(spec.listen))
+    ports = sorted({22, *spec.listen, *spec.hidden} if spec.sshd else {*spec.listen, *spec.hidden})
     allow = f"tcp dport {{ {', '.join(map(str, ports))} }} accept" if ports else ""
+    allow += "\n        udp dport 53 accept" if spec.dns else ""
     return f"""\
 table inet host {{
     chain input {{
         type filter hook input priority filter; policy drop;
         iif "lo" accept
         ct state established,related accept
+        meta l4proto ipv6-icmp accept comment "neighbour discovery"
         {allow}
         meta l4proto tcp reject with tcp reset comment "closed ports answer, so the zone sweep sees the host"
     }}
@@ -142,7 +167,11 @@ def inventory(prefix: str, specs: list[Spec]) -> dict[str, Any]:
         "name": "kijun-zone-lab",
         "description": "Network-namespace zone lab for the separation probes (tests only).",
         "zones": {
-            z: {"label_ja": LABELS[z][0], "label_en": LABELS[z][1], "cidrs": [cidr(prefix, z)]}
+            z: {
+                "label_ja": LABELS[z][0],
+                "label_en": LABELS[z][1],
+                "cidrs": [cidr(prefix, z), cidr6(prefix, z)],
+            }
             for z in LABELS
         },
         "defaults": {"user": USER, "transport": "ssh", "become": True},
@@ -152,7 +181,7 @@ def inventory(prefix: str, specs: list[Spec]) -> dict[str, Any]:
                 "address": address(prefix, s.zone, s.last),
                 "zone": s.zone,
                 "role": s.role,
-                "vars": {"allowed_ports": [f"tcp/{p}" for p in s.listen]},
+                "vars": {"allowed_ports": [f"tcp/{p}" for p in s.listen] + (["udp/53"] if s.dns else [])},
             }
             for s in specs
             if s.inventory
@@ -165,7 +194,15 @@ def zone_policy(prefix: str, specs: list[Spec]) -> dict[str, Any]:
     canary = next(s for s in specs if s.zone == "outside")
     return {
         "description": "Zone lab: the default matrix plus the lab's 特定通信 and egress.",
-        "probe": {"max_retries": 1, "host_timeout_s": 30, "max_rtt_timeout_ms": 300, "connect_timeout_s": 2},
+        "probe": {
+            "max_retries": 1,
+            "host_timeout_s": 30,
+            "max_rtt_timeout_ms": 300,
+            "connect_timeout_s": 2,
+            "egress_probe": True,
+            "full_sweep_rate": 10000,
+            "full_sweep_budget_s": 60,
+        },
         "flows": [
             {
                 "id": "FLOW-ELTAX",

@@ -152,7 +152,7 @@ def test_doubt_is_an_error_and_a_proven_path_still_fails(inventory: Inventory, p
 def test_egress_needs_a_canary_and_a_reachable_proxy(inventory: Inventory, pack: Pack) -> None:
     found = probe(inventory, pack, "in-probe-01", fake({("10.30.0.20", 8080): "open"}))
     assert found["NET-05"].status is Status.PASS
-    assert check(found["NET-05"], "probe-egress-proxy").observed == {"in-proxy-01:8080": "open"}
+    assert check(found["NET-05"], "probe-egress-proxy").observed == {"in-proxy-01 10.30.0.20:8080": "open"}
     found = probe(
         inventory, pack, "in-probe-01", fake({("10.30.0.20", 8080): "open", ("10.200.0.10", 443): "open"})
     )

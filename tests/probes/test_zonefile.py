@@ -81,7 +81,7 @@ def error(tmp: Path, zones: str, pack: Pack | None = None) -> LoadError:
 def test_schema_error_names_the_line(tmp_path: Path) -> None:
     err = error(tmp_path, ZONES.replace("ports: [443]", "ports: [443, 70000]"))
     assert err.path.endswith("zones.yaml") and err.line == 6
-    assert "70000" in err.message
+    assert "flows/0/ports/1" in err.message and "65535" in err.message
 
 
 def test_unknown_host_zone_and_duplicate_ids(tmp_path: Path) -> None:
