@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import stat
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from scanner import keys
+from scanner import keys, safeio
 from scanner.errors import LoadError
 from scanner.results import Finding, Status
 
@@ -93,18 +91,8 @@ def document(items: list[Attestation], source: dict[str, str], key: Ed25519Priva
 
 
 def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """Read a regular file of bounded size without blocking on FIFOs or devices."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise LoadError(str(path), 0, f"cannot read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise LoadError(str(path), 0, "not a regular file")
-        if st.st_size > limit:
-            raise LoadError(str(path), 0, f"too large ({st.st_size} bytes > {limit})")
-        return handle.read(limit + 1)
+    """Read a regular file of bounded size without blocking on FIFOs or devices (see scanner.safeio)."""
+    return safeio.read_bytes(path, limit)
 
 
 def _signer(path: Path, doc: dict[str, Any], trusted: list[Ed25519PublicKey]) -> str:

@@ -19,9 +19,10 @@ from scanner import facts as factsmod
 from scanner.cli_attest import attest
 from scanner.diff import render_text
 from scanner.errors import LoadError, LoadErrors
+from scanner.inventories import load as load_inventory
 from scanner.inventory import Inventory, local_host, single_host
-from scanner.inventory import load as load_inventory
 from scanner.policy import Pack, load_pack
+from scanner.preflight import output_problem, seconds
 from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 
@@ -53,7 +54,7 @@ def _load(
         check_inventory(inv)
         pack = load_pack(profile or inv.profile or "base")
         folder = Path(waivers) if waivers else inv.waivers_dir
-        return inv, pack, load_waivers(folder, pack)
+        return inv, pack, load_waivers(folder, pack, inv.zones)
     except (LoadError, LoadErrors) as exc:
         _bad_input(exc)
 
@@ -176,7 +177,9 @@ main.add_command(attest)
     type=click.IntRange(1),
     help="Without a terminal (cron, CI): a progress line on stderr every N hosts or 10 s.",
 )
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
+@click.option(
+    "--timeout", default=120.0, show_default=True, callback=seconds, help="Seconds per host (0 < s ≤ 86400)."
+)
 @click.option(
     "--snapshots",
     type=click.Path(exists=True, file_okay=False),
@@ -325,6 +328,8 @@ def scan(
             _bad_input(exc)
     if not runmod.select(inv, limit):
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+    if problem := output_problem(Path(out), len(inv.hosts)):
+        _bad_input(ValueError(problem))
     from scanner import stream
 
     progress = None if quiet else _progress if sys.stderr.isatty() else Ticker(progress_every)
@@ -562,6 +567,8 @@ def _scales(path: str | None) -> Any:
         return None
     try:
         return tables.load_scales(Path(path))
+    except LoadError as exc:
+        _bad_input(exc)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         _bad_input(ValueError(f"{path}: not valid risk scales ({exc})"))
 
@@ -613,6 +620,10 @@ def evidence_verify(run: str, key_files: tuple[str, ...], out: str) -> None:
     verdict = verify(folder.resolve(), _public_keys(key_files))
     for problem in verdict.problems:
         click.echo(f"{folder}/{problem}", err=True)
+    if verdict.malformed:
+        _bad_input(
+            ValueError(f"{folder}: not a kijun run folder (its manifest is missing or of the wrong shape)")
+        )
     if not verdict.ok:
         click.echo(
             f"改ざんまたは不整合を検出 / verification FAILED: {folder} ({len(verdict.problems)} problems)",
@@ -718,6 +729,8 @@ def report(
     except ValueError as exc:
         _bad_input(exc)
     target = Path(out)
+    if problem := output_problem(target):
+        _bad_input(ValueError(problem))
     if (target / "manifest.json").exists():
         _bad_input(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
@@ -774,6 +787,8 @@ def merge(
     render = history.outputs(
         formats, _scales(risk_scales), junit_failures_only, junit_not_applicable, Path(out)
     )
+    if problem := output_problem(Path(out)):
+        _bad_input(ValueError(problem))
     try:
         merged = mergemod.merge(
             [Path(b) for b in bundles], _public_keys(trust), mode, operator, operator_role
@@ -808,7 +823,9 @@ def windows_collector() -> None:
 @click.option("--profile", help="Profile (decides which facts are collected).")
 @click.option("--limit", multiple=True, help="Hosts: a name glob, or key=value[,key=value].")
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per host.")
+@click.option(
+    "--timeout", default=120.0, show_default=True, callback=seconds, help="Seconds per host (0 < s ≤ 86400)."
+)
 @click.option("--trust-on-first-use", "tofu", is_flag=True, help="Accept and record unknown SSH host keys.")
 def collect(
     inventory: str | None,
@@ -827,6 +844,8 @@ def collect(
     hosts, _excluded = runmod.scope(runmod.select(inv, limit), pack)
     if not hosts:
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+    if problem := output_problem(Path(out), len(hosts)):
+        _bad_input(ValueError(problem))
     if tofu:
         from scanner.collect import hostkeys
 

@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
+from scanner import safeio
 from scanner.results import Finding, HostResult, Run, Status, Tally
 
 SCHEMA = "kijun/results/v2"
@@ -339,7 +340,7 @@ def summary_json(run: Run, catalog: Catalog, count: int) -> dict[str, Any]:
 
 def load(path: Path) -> Run:
     """Load a run from its results.json: v2 with findings.jsonl beside it (read lazily), or v1 whole."""
-    data = json.loads(path.read_bytes())
+    data = safeio.load_json(path, safeio.RUN_LIMIT)  # a regular file, bounded in size and depth
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         return Run.from_json(data)
     hosts = tuple(HostResult.from_json(h) for h in data["hosts"])

@@ -21,7 +21,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from scanner import keys
+from scanner import keys, safeio
+from scanner.errors import LoadError
 from scanner.rawfacts import RawFacts
 from scanner.results import Run
 
@@ -85,16 +86,12 @@ def raw_bytes(raw: RawFacts) -> bytes:
 
 def file_sha256(path: Path) -> str:
     """Return the sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return safeio.sha256(path)
 
 
 def bundle_files(folder: Path) -> list[str]:
     """Return every file and symlink under a bundle (POSIX relative paths) except manifest and signature."""
-    found = (p for p in folder.rglob("*") if p.is_symlink() or p.is_file())
+    found = (p for p in folder.rglob("*") if p.is_symlink() or not p.is_dir())
     return sorted(rel for p in found if (rel := p.relative_to(folder).as_posix()) not in UNLISTED)
 
 
@@ -145,6 +142,7 @@ class Verdict:
     signed: bool = False
     fingerprint: str = ""
     authenticated: bool = False  # the signature matched a key the caller expected
+    malformed: bool = False  # the manifest is missing, unreadable or not of kijun's shape: not a run
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -153,12 +151,13 @@ class Verdict:
 
 
 def _read_json(folder: Path, name: str, verdict: Verdict) -> Any:
-    try:
-        return json.loads((folder / name).read_bytes())
-    except FileNotFoundError:
+    if not (folder / name).exists():
         verdict.problems.append(f"{name}: missing")
-    except (OSError, ValueError) as exc:
-        verdict.problems.append(f"{name}: unreadable ({exc})")
+        return None
+    try:
+        return safeio.load_json(folder / name, safeio.RUN_LIMIT)
+    except LoadError as exc:
+        verdict.problems.append(f"{name}: unreadable ({exc.message})")
     return None
 
 
@@ -183,7 +182,7 @@ def _check_signature(folder: Path, data: bytes, expected: list[Ed25519PublicKey]
     verdict.fingerprint = keys.fingerprint(embedded)
     fields = (doc.get("algorithm"), doc.get("signed_file"), doc.get("public_key"), doc.get("fingerprint"))
     if fields != ("ed25519", MANIFEST, keys.public_line(embedded), verdict.fingerprint) or (
-        canonical != (folder / SIGNATURE).read_bytes()
+        canonical != safeio.read_bytes(folder / SIGNATURE)
     ):
         verdict.problems.append(
             f"{SIGNATURE}: edited after signing (fields or layout are not as kijun wrote them)"
@@ -219,8 +218,17 @@ def _check_files(folder: Path, listed: dict[str, Any], verdict: Verdict) -> None
             verdict.problems.append(f"{MANIFEST}: unsafe path {rel!r}")
         elif rel not in present:
             verdict.problems.append(f"{rel}: listed in {MANIFEST} but missing")
-        elif not (folder / rel).is_symlink() and file_sha256(folder / rel) != str(entry.get("sha256", "")):
-            verdict.problems.append(f"{rel}: sha256 differs from {MANIFEST} (changed after the run)")
+        elif not isinstance(entry, dict):
+            verdict.problems.append(f"{MANIFEST}: entry of {rel!r} is not an object (not a kijun manifest)")
+            verdict.malformed = True
+        elif not (folder / rel).is_symlink():
+            try:
+                digest = file_sha256(folder / rel)
+            except LoadError as exc:
+                verdict.problems.append(f"{rel}: {exc.message}")
+                continue
+            if digest != str(entry.get("sha256", "")):
+                verdict.problems.append(f"{rel}: sha256 differs from {MANIFEST} (changed after the run)")
     verdict.files = len(listed)
 
 
@@ -231,7 +239,7 @@ def _check_results(folder: Path, doc: dict[str, Any], verdict: Verdict) -> None:
         return
     try:
         run = compact.load(folder / RESULTS)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         verdict.problems.append(f"{RESULTS}: not a kijun results document ({exc})")
         return
     try:
@@ -268,14 +276,16 @@ def verify(folder: Path, expected: list[Ed25519PublicKey] | None = None) -> Verd
     True
     """
     verdict = Verdict(folder)
-    try:
-        data = (folder / MANIFEST).read_bytes()
-        doc = json.loads(data)
-    except FileNotFoundError:
+    if not (folder / MANIFEST).exists():
         verdict.problems.append(f"{MANIFEST}: missing (not a complete kijun run)")
+        verdict.malformed = True
         return verdict
-    except (OSError, ValueError) as exc:
-        verdict.problems.append(f"{MANIFEST}: unreadable ({exc})")
+    try:
+        data = safeio.read_bytes(folder / MANIFEST, safeio.RUN_LIMIT)
+        doc = safeio.parse_json(data, folder / MANIFEST)
+    except LoadError as exc:
+        verdict.problems.append(f"{MANIFEST}: unreadable ({exc.message})")
+        verdict.malformed = True
         return verdict
     if (
         not isinstance(doc, dict)
@@ -283,9 +293,15 @@ def verify(folder: Path, expected: list[Ed25519PublicKey] | None = None) -> Verd
         or not isinstance(doc.get("files"), dict)
     ):
         verdict.problems.append(f"{MANIFEST}: not a kijun manifest")
+        verdict.malformed = True
         return verdict
     verdict.run_id = str(doc.get("run_id", ""))
-    _check_signature(folder, data, expected or [], verdict)
-    _check_files(folder, doc["files"], verdict)
-    _check_results(folder, doc, verdict)
+    try:
+        _check_signature(folder, data, expected or [], verdict)
+        _check_files(folder, doc["files"], verdict)
+        _check_results(folder, doc, verdict)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # A document of the wrong shape (a list where an object belongs, ...) is a problem, not a crash.
+        verdict.problems.append(f"{MANIFEST}: not of the shape kijun writes ({type(exc).__name__}: {exc})")
+        verdict.malformed = True
     return verdict

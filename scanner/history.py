@@ -24,7 +24,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from scanner import compact, evidence
+from scanner import compact, evidence, safeio
+from scanner.errors import LoadError
 from scanner.rawfacts import RawFacts
 from scanner.results import Run
 
@@ -145,8 +146,8 @@ def record_scan(
         run, raws = scan(tmp)
         for name, raw in sorted(raws.items()):
             _put(tmp / "evidence" / f"{safe_name(name)}.json", evidence.raw_bytes(raw))
-        before = previous(out, run)
-        prev = load_run(before)[0] if before else None
+        found = previous_run(out, run)  # a corrupt earlier run is skipped with a warning
+        prev, before = found if found else (None, None)
         return _seal(out, tmp, chain(run, prev, before), lambda r: render(r, prev), key)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -224,8 +225,8 @@ def _fsync_tree(root: Path) -> None:
 
 def _manifest(folder: Path) -> dict[str, Any]:
     try:
-        doc = json.loads((folder / evidence.MANIFEST).read_bytes())
-    except (OSError, ValueError):
+        doc = safeio.load_json(folder / evidence.MANIFEST, safeio.RUN_LIMIT)
+    except LoadError:
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -242,11 +243,32 @@ def runs(out: Path) -> list[Path]:
     return [p for _, p in sorted(found, key=lambda mp: (str(mp[0].get("created_at", "")), mp[1].name))]
 
 
-def previous(out: Path, run: Run) -> Path | None:
-    """Return the newest complete run in ``out`` of the same scope as ``run`` (not ``run`` itself)."""
+def _warn(message: str) -> None:
+    sys.stderr.write(f"kijun: warning: {message}\n")
+
+
+def previous_run(out: Path, run: Run, warn: Callable[[str], None] = _warn) -> tuple[Run, Path] | None:
+    """Return the newest readable run in ``out`` of the same scope as ``run``; unreadable ones are skipped.
+
+    One corrupt earlier run must not stop every later scan in the folder: it is named in a warning
+    and the run before it is used instead.
+    """
     want = evidence.scope_of(run)
     earlier = [p for p in runs(out) if p.name != run.run_id and _manifest(p).get("scope") == want]
-    return earlier[-1] if earlier else None
+    for folder in reversed(earlier):
+        try:
+            found = load_run(folder)[0]
+            found.counts()  # its findings.jsonl is read too (lazily otherwise)
+            return found, folder
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            warn(f"{exc}; skipped as a previous run / 読めない過去の実行をスキップしました")
+    return None
+
+
+def previous(out: Path, run: Run, warn: Callable[[str], None] = _warn) -> Path | None:
+    """Return the newest readable run folder in ``out`` of the same scope as ``run`` (not ``run`` itself)."""
+    found = previous_run(out, run, warn)
+    return found[1] if found else None
 
 
 def load_run(ref: str | Path, out: Path = Path("reports")) -> tuple[Run, Path]:
@@ -256,14 +278,18 @@ def load_run(ref: str | Path, out: Path = Path("reports")) -> tuple[Run, Path]:
         path = out / str(ref)
     if path.is_dir():
         path = path / evidence.RESULTS
+    if not path.exists():
+        raise ValueError(f"{ref}: no such run (not a folder with results.json, nor a run id in {out})")
     try:
         return compact.load(path), path.parent
     except FileNotFoundError:
         raise ValueError(
             f"{ref}: no such run (not a folder with results.json, nor a run id in {out})"
         ) from None
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: not a kijun results document ({exc})") from None
+    except LoadError as exc:
+        raise ValueError(str(exc)) from None
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: not a kijun results document ({type(exc).__name__}: {exc})") from None
 
 
 def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
@@ -277,7 +303,7 @@ def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
     }
     link: dict[str, Any] = {}
     if prev is not None and prev_folder is not None:
-        data = (prev_folder / evidence.MANIFEST).read_bytes()
+        data = safeio.read_bytes(prev_folder / evidence.MANIFEST, safeio.RUN_LIMIT)
         link = {
             "run_id": prev.run_id,
             "started_at": prev.started_at,
@@ -294,8 +320,8 @@ def record(
     key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Chain a run to the previous run of its scope, render its outputs (with that run) and write it."""
-    before = previous(out, run)
-    prev = load_run(before)[0] if before else None
+    found = previous_run(out, run)
+    prev, before = found if found else (None, None)
     chained = chain(run, prev, before)
     return write_run(out, chained, raws, lambda r: render(r, prev), key)
 

@@ -1,19 +1,21 @@
-"""Load inventories (YAML) into frozen Host, Zone and Site records, validated with file:line errors.
+"""Own the frozen Host, Zone and Site records and kijun's own YAML inventory format.
 
 An inventory is a YAML file, or a folder holding ``inventory.yaml`` (with ``snapshots/`` and
-``waivers/`` beside it). Credentials are never part of an inventory: keys, the agent, or the name
+``waivers/`` beside it). Other formats (the CSV 資産管理台帳, Ansible inventories) are read by their
+own modules, chosen by scanner.inventories, and build their hosts with ``build_host`` here, so every
+format is validated alike. Credentials are never part of an inventory: keys, the agent, or the name
 of an environment variable only.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import LoadError
+from scanner.inputcheck import host_problem
 from scanner.yamlsrc import Node, load_yaml, validate
 
 ROLES = ("server", "terminal", "network_device", "log_server", "backup_storage", "bastion", "proxy")
@@ -155,16 +157,14 @@ def _merge(*layers: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(path: Path) -> Inventory:
-    """Load and validate an inventory, raising LoadError (file:line) on the first problem.
+    """Load and validate a kijun YAML inventory, raising LoadError (file:line) on the first problem.
+
+    Other formats: scanner.inventories.load picks the format of a path.
 
     >>> inv = load(Path("inventories/example-ward"))  # doctest: +SKIP
     >>> inv.hosts[0].zone  # doctest: +SKIP
     'mynumber'
     """
-    if path.suffix.lower() == ".csv":
-        from scanner.inventory_csv import load_csv  # late: that module builds on this one
-
-        return load_csv(path)
     file = inventory_file(path)
     doc = load_yaml(file)
     validate(doc, "inventory", file)
@@ -199,7 +199,7 @@ def load(path: Path) -> Inventory:
                 )
             layers.append(dict(groups[group]))
         merged = _merge(*layers, dict(entry))
-        hosts.append(_host(merged, file, base, zones, sites, line, entry))
+        hosts.append(build_host(merged, file, base, zones, sites, line, entry))
         if merged["name"] in seen:
             raise LoadError(
                 str(file),
@@ -228,24 +228,7 @@ def load(path: Path) -> Inventory:
     )
 
 
-_SECRET = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_key|api_key|credential", re.IGNORECASE)
-
-
-def _refuse_secrets(value: Any, file: Path, line: int, name: str) -> None:
-    """Refuse anything that looks like a credential in host vars (names of env variables are fine)."""
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            if _SECRET.search(str(key)) and not str(key).endswith("_env"):
-                raise LoadError(
-                    str(file),
-                    line,
-                    f"host {name}: vars.{key} looks like a credential; inventories never hold "
-                    "credentials (use SSH keys, the agent, or the name of an environment variable: {key}_env)",
-                )
-            _refuse_secrets(sub, file, line, name)
-
-
-def _host(
+def build_host(
     merged: dict[str, Any],
     file: Path,
     base: Path,
@@ -254,8 +237,13 @@ def _host(
     line: int,
     entry: Node,
 ) -> Host:
+    """Build one Host from the merged mapping of any inventory format, raising LoadError when invalid."""
     name = str(merged["name"])
-    _refuse_secrets(merged.get("vars", {}), file, line, name)
+    key, problem = host_problem(
+        name, str(merged.get("owner", "")), _labels(merged.get("labels")), merged.get("vars")
+    )
+    if problem:  # a name that cannot become a file name, or a credential
+        raise LoadError(str(file), entry.line_of(key) or line, problem)
     for key in ("zone", "role"):
         if key not in merged:
             raise LoadError(

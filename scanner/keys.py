@@ -16,6 +16,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from scanner import safeio
+from scanner.errors import LoadError
+
 PASSPHRASE_ENV = "KIJUN_SIGN_PASSPHRASE"
 
 
@@ -49,9 +52,9 @@ def generate(path: Path, comment: str = "kijun") -> tuple[Path, Path]:
 def load_private(path: Path) -> Ed25519PrivateKey:
     """Load a private ed25519 key (PEM or OpenSSH; passphrase from $KIJUN_SIGN_PASSPHRASE)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyFileError(f"{path}: {exc.strerror}") from None
+        data = safeio.read_bytes(path)
+    except LoadError as exc:
+        raise KeyFileError(str(exc)) from None
     passphrase = os.environ.get(PASSPHRASE_ENV, "").encode() or None
     key: object
     try:
@@ -85,8 +88,10 @@ def parse_public(text: str, where: str = "public key") -> Ed25519PublicKey:
 def load_public(path: Path) -> Ed25519PublicKey:
     """Load a public key file (``.pub`` line or PEM)."""
     try:
-        return parse_public(path.read_text("ascii"), str(path))
-    except (OSError, UnicodeDecodeError) as exc:
+        return parse_public(safeio.read_bytes(path).decode("ascii"), str(path))
+    except LoadError as exc:
+        raise KeyFileError(str(exc)) from None
+    except UnicodeDecodeError as exc:
         raise KeyFileError(f"{path}: cannot read ({exc})") from None
 
 

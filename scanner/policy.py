@@ -395,6 +395,18 @@ def _profile_chain(name: str, policies: Path, seen: tuple[str, ...] = ()) -> lis
     return [*chain, (path, doc)]
 
 
+def _check_approver(roles: Node, file: str) -> None:
+    """Refuse a waiver approver that names nobody (``[]``, ``""``): it would let anyone approve."""
+    value = roles["waiver_approver"]
+    names = value if isinstance(value, list) else [value]
+    if not names or any(not isinstance(n, str) or not n.strip() for n in names):
+        raise LoadError(
+            file,
+            roles.line_of("waiver_approver"),
+            "roles.waiver_approver must name one or more role titles (承認者の役職)",
+        )
+
+
 def load_profile(name: str, policies: Path, controls: dict[str, Control]) -> Profile:
     """Load a profile and the ones it extends, later ones overriding earlier ones."""
     chain = _profile_chain(name, policies)
@@ -435,6 +447,8 @@ def load_profile(name: str, policies: Path, controls: dict[str, Control]) -> Pro
                 raise LoadError(file, doc["citations"].line_of(cid), f"citations: unknown control {cid!r}")
             citations[cid] = tuple({str(k): str(v) for k, v in c.items()} for c in cites)
         roles.update(doc.get("roles") or {})
+        if "waiver_approver" in (doc.get("roles") or {}):
+            _check_approver(doc["roles"], file)
         documents.update(doc.get("documents") or {})
         for rule in (doc.get("scope") or {}).get("exclude", []):
             exclusions.append(

@@ -375,11 +375,13 @@ def finish(
 
 
 def _sha256(inventory: Inventory) -> str:
-    import hashlib
+
+    from scanner import safeio
+    from scanner.errors import LoadError
 
     try:
-        return hashlib.sha256(inventory.path.read_bytes()).hexdigest()
-    except OSError:
+        return safeio.sha256(inventory.path)
+    except LoadError:
         return ""
 
 

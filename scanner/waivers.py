@@ -1,13 +1,16 @@
 """例外措置 (waivers): load, validate, and apply to findings without ever hiding what they cannot.
 
-A waiver turns a FAIL into WAIVED only while it is in force: unexpired, within the fiscal-year
-bound, approved by the role the profile names, for a waivable control, and with its compensating
-controls passing on the same host. Otherwise the finding stays FAIL and says why.
+A waiver turns a FAIL into WAIVED only while it is in force: approved on or before today,
+unexpired, within the fiscal-year bound, approved by a role the profile names, for a waivable
+control, and with its compensating controls passing on the same host. Otherwise the finding stays
+FAIL and says why. A waiver cannot widen itself: an empty selector, or a zone the inventory does not
+declare, is a load error.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -17,7 +20,7 @@ from scanner.errors import LoadError
 from scanner.inventory import Host
 from scanner.policy import Applies, Pack, _applies
 from scanner.results import Finding, Status, WaiverRef
-from scanner.yamlsrc import load_yaml, validate
+from scanner.yamlsrc import Node, load_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,34 @@ def _date(doc: Any, key: str, file: str) -> date:
         raise LoadError(file, doc.line_of(key), f"{key}: {doc[key]!r} is not a date (YYYY-MM-DD)") from None
 
 
-def load_waivers(folder: Path | None, pack: Pack) -> list[Waiver]:
-    """Load every *.yaml in a folder; a malformed waiver is a load error (exit 2)."""
+def _check_selector(doc: Any, file: str, zones: Collection[str] | None) -> None:
+    """Refuse selectors that would match more than they name: empty ones, and undeclared zones."""
+    hosts = doc["hosts"]
+    line = doc.line_of("hosts")
+    if not isinstance(hosts, Node):
+        if any(not str(h).strip() for h in hosts):
+            raise LoadError(file, line, "hosts: an empty host name")
+        return
+    if not hosts:
+        raise LoadError(file, line, "hosts: an empty selector would waive every host; name hosts or zones")
+    for key, value in hosts.items():
+        if not value:
+            raise LoadError(file, hosts.line_of(key), f"hosts.{key}: empty; it would not narrow the waiver")
+    for zone in hosts.get("zones", ()):
+        if zones is not None and zone not in zones:
+            known = ", ".join(sorted(zones)) or "none"
+            raise LoadError(
+                file,
+                hosts.line_of("zones"),
+                f"hosts.zones: {zone!r} is not a zone of the inventory ({known})",
+            )
+
+
+def load_waivers(folder: Path | None, pack: Pack, zones: Collection[str] | None = None) -> list[Waiver]:
+    """Load every *.yaml in a folder; a malformed waiver is a load error (exit 2).
+
+    ``zones`` are the inventory's zone names: a selector naming another zone is an error.
+    """
     if folder is None or not folder.is_dir():
         return []
     waivers: list[Waiver] = []
@@ -88,6 +117,7 @@ def load_waivers(folder: Path | None, pack: Pack) -> list[Waiver]:
                 file, doc.line_of("id"), f"duplicate waiver id {doc['id']!r} (also in {seen[doc['id']]})"
             )
         seen[doc["id"]] = file
+        _check_selector(doc, file, zones)
         if doc["control"] not in all_ids:
             raise LoadError(file, doc.line_of("control"), f"unknown control {doc['control']!r}")
         for cid in doc.get("compensating_controls", []):
@@ -120,19 +150,31 @@ def load_waivers(folder: Path | None, pack: Pack) -> list[Waiver]:
     return waivers
 
 
+def approver_roles(pack: Pack) -> list[str]:
+    """Return the role titles the profile allows to approve waivers (empty: nobody can)."""
+    approver = pack.profile.roles.get("waiver_approver")
+    allowed = approver if isinstance(approver, list) else [approver] if approver else []
+    return [str(a).strip() for a in allowed if str(a).strip()]
+
+
 def why_not(waiver: Waiver, pack: Pack, today: date, statuses: dict[str, Status]) -> str:
     """Return why a waiver does not apply on a host (empty string when it does)."""
     control = pack.controls[waiver.control]
     if not control.waivable:
         return f"{control.id} cannot be waived (waivable: false)"
+    if today < waiver.approved_on:
+        return (
+            f"waiver {waiver.id} is approved on {waiver.approved_on.isoformat()}: not yet in force (承認日前)"
+        )
     if today > waiver.expires:
         return f"waiver {waiver.id} lapsed on {waiver.expires.isoformat()} (期限切れ)"
     bound = fiscal_year_end(waiver.approved_on)
     if waiver.expires > bound:
         return f"waiver {waiver.id} expires {waiver.expires.isoformat()}, after the fiscal year end {bound.isoformat()}"
-    approver = pack.profile.roles.get("waiver_approver")
-    allowed = approver if isinstance(approver, list) else [approver] if approver else []
-    if allowed and waiver.approver_role not in [str(a) for a in allowed]:
+    allowed = approver_roles(pack)
+    if not allowed:
+        return "the profile names no waiver approver (roles.waiver_approver): no waiver can apply"
+    if waiver.approver_role not in allowed:
         return f"approver role {waiver.approver_role!r} is not the profile's waiver approver ({', '.join(map(str, allowed))})"
     for cid in waiver.compensating:
         status = statuses.get(cid)
@@ -184,6 +226,9 @@ def summary(
         if today is not None and today > w.expires:
             entry["reason"] = f"lapsed on {w.expires.isoformat()} (期限切れ)"
             out["lapsed"].append(entry)
+        elif today is not None and today < w.approved_on:
+            entry["reason"] = f"approved on {w.approved_on.isoformat()}: not yet in force (承認日前)"
+            out["not_applied"].append(entry)
         elif not refs:
             out["unused"].append(entry)
         elif all(r.applied for r in refs):

@@ -1,7 +1,10 @@
 """Read YAML and JSON with line numbers, and validate against the JSON Schemas in scanner/schemas/.
 
 Mappings load as ``Node`` (a dict that remembers the line of itself and of each key), so every
-later check can say ``file:line``.
+later check can say ``file:line``. Files are read through scanner.safeio (regular files only, size
+bounded); libyaml's parser is used where installed (it keeps marks, so lines stay exact), and a
+document is refused before it is constructed when its aliases expand beyond MAX_NODES nodes
+(billion laughs), an alias refers to a node that contains it, or it nests deeper than MAX_DEPTH.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from typing import Any
 import jsonschema
 import yaml
 
+from scanner import safeio
 from scanner.errors import LoadError
+from scanner.safeio import MAX_DEPTH
+
+MAX_NODES = 2_000_000  # nodes of a document once every alias is expanded
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Node(dict[str, Any]):
@@ -35,7 +43,7 @@ class Seq(list[Any]):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(_Base):  # type: ignore[misc]
     pass
 
 
@@ -75,30 +83,80 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
-def load_yaml(path: Path) -> Any:
-    """Load one YAML file, raising LoadError with the file and line on a syntax error."""
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_expansion(root: yaml.Node) -> None:
+    """Refuse a composed YAML graph that is cyclic, too deep, or too big once aliases are expanded."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            open_.discard(key)
+            if size[key] > MAX_NODES:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"aliases expand to more than {MAX_NODES:,} nodes (billion laughs?)",
+                    node.start_mark,
+                )
+            if depth[key] > MAX_DEPTH:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", node.start_mark
+                )
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to a node that contains it (recursive)", node.start_mark
+            )
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in size)
+
+
+def parse_yaml(text: str, path: Path | str) -> Any:
+    """Parse YAML text into Node/Seq values, raising LoadError with the file and line on any problem."""
+    loader = _Loader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(str(path), None, f"cannot read: {exc}") from exc
-    try:
-        return yaml.load(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_expansion(node)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise LoadError(str(path), line, f"YAML: {exc.problem or exc}") from exc
+        raise LoadError(str(path), line, f"YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise LoadError(str(path), None, f"YAML: {exc}") from exc
+        raise LoadError(str(path), None, f"YAML: {exc}") from None
+    except RecursionError:
+        raise LoadError(str(path), None, f"YAML: nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
 
 
-def load_json(path: Path) -> Any:
-    """Load one JSON file, raising LoadError with the line on a syntax error."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise LoadError(str(path), exc.lineno, f"JSON: {exc.msg}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(str(path), None, f"cannot read: {exc}") from exc
+def load_yaml(path: Path, limit: int = safeio.CONFIG_LIMIT) -> Any:
+    """Load one YAML file (a regular file, at most ``limit`` bytes), raising LoadError with file:line."""
+    return parse_yaml(safeio.read_text(path, limit), path)
+
+
+def load_json(path: Path, limit: int = safeio.CONFIG_LIMIT) -> Any:
+    """Load one JSON file, raising LoadError with the line on a syntax error (see safeio.load_json)."""
+    return safeio.load_json(path, limit)
 
 
 @cache

@@ -21,8 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scanner import __version__
+from scanner import __version__, safeio
 from scanner.collect import CollectError, Plan, plan_for, transport_for
+from scanner.errors import LoadError
 from scanner.evidence import raw_bytes
 from scanner.history import atomic_write
 from scanner.inventory import Host, Inventory
@@ -140,8 +141,8 @@ def collect_to_folder(
 
 def _file_sha256(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return safeio.sha256(path)
+    except LoadError:
         return ""
 
 

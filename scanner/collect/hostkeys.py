@@ -18,6 +18,9 @@ from typing import Any
 
 import paramiko
 
+from scanner import safeio
+from scanner.errors import LoadError
+
 # The CLI sets this for --trust-on-first-use; KIJUN_TOFU=1 does the same from the environment.
 trust_on_first_use = False
 
@@ -76,7 +79,8 @@ def fingerprint(key: Any) -> str:
 
 def _parse(path: Path) -> list[_Entry]:
     entries: list[_Entry] = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    # Regular files only, bounded (a FIFO must not hang the scan); an unreadable file lists no key.
+    for line in safeio.read_bytes(path).decode("utf-8", "replace").splitlines():
         line = line.strip()
         revoked = line.startswith("@revoked ")
         if revoked:
@@ -108,7 +112,7 @@ def _entries() -> list[_Entry]:
         else:
             try:
                 cached = _parse(path)
-            except OSError:
+            except LoadError:  # fails closed: a key it would have listed is unknown, so refused
                 continue
             with _lock:
                 _cache[str(path)] = (stamp, cached)

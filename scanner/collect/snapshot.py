@@ -13,6 +13,7 @@ from scanner.collect import CollectError, Plan, rawcheck
 from scanner.errors import LoadError
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
+from scanner.safeio import SNAPSHOT_LIMIT
 from scanner.yamlsrc import line_at, load_json, load_yaml, schema, validate
 
 
@@ -25,7 +26,7 @@ def _validator() -> jsonschema.Draft202012Validator:
 def _line(path: Path, steps: list[str | int]) -> int | None:
     # JSON is parsed fast and without positions; only on an error is it re-read as YAML for a line.
     try:
-        return line_at(load_yaml(path), steps)
+        return line_at(load_yaml(path, SNAPSHOT_LIMIT), steps)
     except LoadError:
         return None
 
@@ -46,7 +47,7 @@ def load(path: Path, host: str | None = None) -> RawFacts:
     >>> load(Path("inventories/example-ward/snapshots/www01.json"), "www01").host  # doctest: +SKIP
     'www01'
     """
-    doc = load_json(path)
+    doc = load_json(path, SNAPSHOT_LIMIT)  # regular files only, bounded in size and depth
     if not rawcheck.valid(doc) and not _validator().is_valid(doc):  # fast path, then jsonschema
         try:
             validate(doc, "rawfacts", path)
@@ -66,7 +67,7 @@ def load(path: Path, host: str | None = None) -> RawFacts:
 def _validate_with_lines(path: Path) -> None:
     """Validate the file again as YAML (a superset of this JSON), whose errors carry a line."""
     try:
-        doc = load_yaml(path)
+        doc = load_yaml(path, SNAPSHOT_LIMIT)
     except LoadError:
         return
     validate(doc, "rawfacts", path)

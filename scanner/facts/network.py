@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from typing import Any
 
 from scanner.facts import Context, Subject
@@ -14,6 +15,19 @@ from scanner.rawfacts import RawFacts
 _KERNEL_TYPES = {"local", "broadcast", "multicast", "anycast"}
 
 
+def _shape(parse: Callable[[str], list[dict[str, Any]]]) -> Callable[[str], list[dict[str, Any]]]:
+    """Turn `ip -j` output of an unexpected shape (a number, a list of strings, a missing key) into ValueError."""
+
+    def checked(text: str) -> list[dict[str, Any]]:
+        try:
+            return parse(text)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"ip -j output of an unexpected shape ({type(exc).__name__}: {exc})") from None
+
+    return checked
+
+
+@_shape
 def _addresses(text: str) -> list[dict[str, Any]]:
     out = []
     for link in json.loads(text):
@@ -26,6 +40,7 @@ def _addresses(text: str) -> list[dict[str, Any]]:
     return out
 
 
+@_shape
 def _routes(text: str) -> list[dict[str, Any]]:
     out = []
     for route in json.loads(text):

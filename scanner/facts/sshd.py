@@ -235,8 +235,9 @@ def _probe(text: str) -> dict[str, Any]:
             values[keyword] = rest.split()
         else:
             values[keyword] = rest
-    if "permitrootlogin" not in values:
-        raise ValueError("sshd -T output has no permitrootlogin line")
+    for keyword in ("permitrootlogin", "clientaliveinterval", "clientalivecountmax", "authenticationmethods"):
+        if keyword not in values:  # sshd -T prints every keyword: a missing one means partial output
+            raise ValueError(f"sshd -T output has no {keyword} line")
     values["permitrootlogin"] = T.ENUMS["permitrootlogin"].get(
         values["permitrootlogin"], values["permitrootlogin"]
     )

@@ -13,12 +13,12 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from scanner import content
+from scanner import content, safeio
 from scanner.errors import LoadError
 from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.probes.zonepolicy import Canary, Endpoint, Flow, Rule, VantageSpec, ZonePolicy, check
-from scanner.yamlsrc import Node, Seq, load_yaml, validate
+from scanner.yamlsrc import Node, Seq, parse_yaml, validate
 
 # The probe settings when neither file sets them (taisaku-kijun §4.3 NET-01…03 port list).
 DEFAULT_PROBE: dict[str, Any] = {
@@ -52,11 +52,12 @@ def default_path() -> Path:
 
 
 def _read(path: Path) -> tuple[Node, str]:
-    doc = load_yaml(path)
+    data = safeio.read_bytes(path)  # regular files only, size bounded
+    doc = parse_yaml(safeio.decode(data, path), path)
     if doc is None:
         doc = Node()
     validate(doc, "zones", path)
-    return doc, hashlib.sha256(path.read_bytes()).hexdigest()
+    return doc, hashlib.sha256(data).hexdigest()
 
 
 def _line(node: Any, key: str | int) -> int:

@@ -13,10 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scanner.report.labels import SEVERITY_JA, STATUS_ORDER, area_label, value_text, zone_label
 from scanner.results import Finding, Run, Status
+from scanner.yamlsrc import load_yaml
 
 ORGANIZATION = "全庁"  # the workbook of findings that belong to no host's 課 (organization level)
 MAX_CELL = 2000
@@ -62,7 +61,7 @@ DEFAULT_SCALES = Scales(
 
 def load_scales(path: Path) -> Scales:
     """Load risk scales from YAML with the field names of Scales; absent keys keep the defaults."""
-    doc = yaml.safe_load(path.read_text("utf-8")) or {}
+    doc = load_yaml(path) or {}  # regular files only, aliases bounded (LoadError otherwise)
     names = {f.name for f in fields(Scales)}
     if not isinstance(doc, dict) or set(doc) - names:
         raise ValueError(f"expected a mapping with keys among {', '.join(sorted(names))}")

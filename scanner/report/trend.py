@@ -6,11 +6,11 @@ Until the findings history has a database, the points come from the earlier run 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from scanner import evidence, history
+from scanner import evidence, history, safeio
+from scanner.errors import LoadError
 from scanner.results import Run
 
 LAST_RUNS = 12
@@ -36,16 +36,16 @@ def points(out: Path, run: Run, limit: int = LAST_RUNS) -> list[dict[str, Any]]:
 
 def _point(folder: Path, scope: Any) -> dict[str, Any] | None:
     """Read one earlier run's counts and coverage from its envelope, if it has the same scope."""
-    try:
-        manifest = json.loads((folder / evidence.MANIFEST).read_bytes())
-        env = json.loads((folder / "envelope.json").read_bytes())
-    except (OSError, ValueError):
+    try:  # regular files only, bounded: a FIFO or a corrupt earlier run is skipped, never a hang or a crash
+        manifest = safeio.load_json(folder / evidence.MANIFEST, safeio.RUN_LIMIT)
+        env = safeio.load_json(folder / "envelope.json")
+        if manifest.get("scope") != scope or not isinstance(env.get("counts"), dict):
+            return None
+        return {
+            "run_id": str(env.get("run_id", folder.name)),
+            "started_at": str(env.get("started_at", "")),
+            "counts": {k: int(v) for k, v in env["counts"].items()},
+            "coverage": dict(env.get("coverage") or {}),
+        }
+    except (LoadError, AttributeError, TypeError, ValueError):
         return None
-    if manifest.get("scope") != scope or not isinstance(env.get("counts"), dict):
-        return None
-    return {
-        "run_id": str(env.get("run_id", folder.name)),
-        "started_at": str(env.get("started_at", "")),
-        "counts": {k: int(v) for k, v in env["counts"].items()},
-        "coverage": dict(env.get("coverage") or {}),
-    }

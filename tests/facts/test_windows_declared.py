@@ -11,7 +11,8 @@ import pytest
 from scanner.errors import LoadError
 from scanner.facts import Context
 from scanner.facts.declared import parse
-from scanner.inventory import Host, load, local_host
+from scanner.inventories import load
+from scanner.inventory import Host, local_host
 from scanner.inventory_csv import load_csv, method
 from scanner.rawfacts import build_raw
 
@@ -88,7 +89,7 @@ def test_method_names() -> None:
 
 
 def test_register_loads_as_an_inventory() -> None:
-    inv = load(REGISTER)  # inventory.load dispatches on the .csv suffix
+    inv = load(REGISTER)  # scanner.inventories picks the CSV format from the suffix
     assert [h.name for h in inv.hosts] == ["mn-term-w01", "mn-term-w02", "lg-term-w01", "mn-term-10"]
     first = inv.hosts[0]
     assert (first.zone, first.role, first.os, first.owner, first.site) == (

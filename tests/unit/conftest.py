@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 CHECKS = """\
 checks:
@@ -43,3 +44,19 @@ def make(tmp: Path, checks: str = CHECKS, controls: str = CONTROLS) -> tuple[Pat
         "municipality: {name_ja: 試験区, name_en: Test}\n", "utf-8"
     )
     return tmp / "checks", tmp / "policies"
+
+
+def one_host_error(tmp: Path, line6: str) -> Any:
+    """Load a one-host YAML inventory whose sixth line is ``line6`` and return the LoadError it raises."""
+    import pytest
+
+    from scanner.errors import LoadError
+    from scanner.inventories import load
+
+    path = tmp / "inventory.yaml"
+    path.write_text(
+        f"zones: {{lgwan: {{}}}}\nhosts:\n  - name: web01\n    zone: lgwan\n    role: server\n{line6}\n"
+    )
+    with pytest.raises(LoadError) as info:
+        load(path)
+    return info.value
