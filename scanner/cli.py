@@ -501,11 +501,14 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
     from scanner.collect import CollectError, plan_for, transport_for
 
     inventory, host_name = (args[0], args[1]) if len(args) > 1 else (None, args[0])
-    inv, _pack, _ = _load(inventory, None, False, profile, None)
+    inv, pack, _ = _load(inventory, None, False, profile, None)
     host = inv.host(host_name)
     if host is None:
         _bad_input(ValueError(f"no host {host_name!r} in {inv.path}"))
-    subjects = set(factsmod.SUBJECTS) - {"host"}
+    from scanner.run import subjects_for
+
+    # What a scan of this host reads (its platform's subjects), not every subject of every platform.
+    subjects = subjects_for(pack, host) - {"host"}
     try:
         collected = transport_for(host)(host, plan_for(subjects), 120.0)
     except CollectError as exc:
@@ -514,7 +517,7 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
     if raw:
         click.echo(json.dumps(collected.to_json(), ensure_ascii=False, indent=2))
         return
-    parsed = factsmod.build(collected, factsmod.Context(host, inv))
+    parsed = factsmod.build(collected, factsmod.Context(host, inv), subjects | {"host"})
     click.echo(
         json.dumps(
             {"host": host.name, "facts": parsed.tree, "errors": parsed.errors},

@@ -186,6 +186,10 @@ def _item(record: _Record, enc: str, limit: int) -> Item | None:
     data = decode(record.blocks.get("content", []), enc, record.id)
     truncated = meta.get("truncated") == "1"
     redacted = _int(record, "redacted") or 0
+    if kind == "file" and not error and not truncated and not redacted and 0 < stat.size != len(data):
+        # A whole, unredacted file is exactly as long as stat said (procfs says 0 and is exempt):
+        # a lost or added content line, or a file rewritten while read, is not collected.
+        error = "changed-while-read"
     return file_item(
         kind, name, stat, data, error=error, limit=limit, truncated=truncated, sha256=sha, redacted=redacted
     )

@@ -183,3 +183,21 @@ def test_round_trip_through_the_schema(output: bytes) -> None:
     assert kinds == {"file", "stat", "probe"}
     assert any(item.truncated for item in raw.items.values())
     assert any(doc["items"][i].get("encoding") == "base64" for i in doc["items"])
+
+
+def test_a_lost_content_line_of_a_whole_file_is_not_collected() -> None:
+    """A whole file's content must be as long as stat said; otherwise it is not collected, never short."""
+    body = base64.b64encode(b"line one\nline two\n").decode()
+    for content, collected in ((body, True), (body[:12], False), (body + "bGluZQo=", False)):
+        out = (
+            f"==KIJUN:{NONCE}:START 2\ntime 2026-11-01T09:00:00+0900\nenc base64\nlimit 1000\n"
+            f"==KIJUN:{NONCE}:BEGIN file {base64.b64encode(b'file:/etc/x').decode()}\n"
+            "exists 1\nmode 644\nuid 0\ngid 0\nmtime 1\nsize 18\n"
+            f"==KIJUN:{NONCE}:DATA content\n{content}\n==KIJUN:{NONCE}:END\n==KIJUN:{NONCE}:DONE 1\n"
+        ).encode()
+        raw = _parse(out)
+        if collected:
+            assert raw.file("/etc/x") is not None and raw.file("/etc/x").data == b"line one\nline two\n"
+        else:
+            assert raw.file("/etc/x") is None, content
+            assert "changed-while-read" in raw.items["stat:/etc/x"].stderr
