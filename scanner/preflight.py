@@ -27,19 +27,20 @@ def seconds(_ctx: Any, param: click.Parameter, value: float) -> float:
 
 def output_problem(folder: Path, hosts: int = 0) -> str:
     """Return why a run cannot be written under ``folder`` ("" when it can): not a folder, read-only, full."""
+    # Nothing is created here: a run that stops on bad input leaves no empty folder behind. The
+    # nearest existing ancestor must be a folder we can write in (the run creates the rest).
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{folder}: cannot create the output folder ({existing} is not a folder) / 出力先を作れません"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"{folder}: cannot create the output folder ({exc.strerror or exc})"
-    if not folder.is_dir():
-        return f"{folder}: the output path is not a folder"
-    try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".kijun-probe-"):
+        with tempfile.TemporaryFile(dir=existing, prefix=".kijun-probe-"):
             pass
     except OSError as exc:
         return f"{folder}: cannot write there ({exc.strerror or exc}) / 出力先に書き込めません"
     need = MIN_FREE + PER_HOST * hosts
-    free = shutil.disk_usage(folder).free
+    free = shutil.disk_usage(existing).free
     if free < need:
         return (
             f"{folder}: {free // MiB} MiB free, a run of {hosts} hosts needs about {need // MiB} MiB "
