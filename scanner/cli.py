@@ -288,7 +288,7 @@ def scan(
         from scanner.collect.bulk import with_snapshots
 
         inv = with_snapshots(inv, Path(snapshots))
-    from scanner import history
+    from scanner import history, selection
     from scanner import run as runmod
     from scanner.report import console
 
@@ -326,7 +326,7 @@ def scan(
             vantages_for(for_inventory(inv, Path(zone_policy) if zone_policy else None, pack), inv, options)
         except (LoadError, LoadErrors) as exc:
             _bad_input(exc)
-    if not runmod.select(inv, limit):
+    if not selection.select(inv, limit):
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
     if problem := output_problem(Path(out), len(inv.hosts)):
         _bad_input(ValueError(problem))
@@ -505,7 +505,7 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
     host = inv.host(host_name)
     if host is None:
         _bad_input(ValueError(f"no host {host_name!r} in {inv.path}"))
-    from scanner.run import subjects_for
+    from scanner.selection import subjects_for
 
     # What a scan of this host reads (its platform's subjects), not every subject of every platform.
     subjects = subjects_for(pack, host) - {"host"}
@@ -840,11 +840,11 @@ def collect(
     tofu: bool,
 ) -> None:
     """Collect raw facts only, to carry across separated zones: later `kijun scan --snapshots DIR`."""
-    from scanner import run as runmod
+    from scanner import selection
     from scanner.collect.bulk import collect_to_folder
 
     inv, pack, _ = _load(inventory, None, False, profile, None)
-    hosts, _excluded = runmod.scope(runmod.select(inv, limit), pack)
+    hosts, _excluded = selection.scope(selection.select(inv, limit), pack)
     if not hosts:
         _bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
     if problem := output_problem(Path(out), len(hosts)):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fnmatch
 import os
 import secrets
 import time
@@ -32,6 +31,7 @@ from scanner.policy import Pack
 from scanner.probes import egress_probes, scan_probes
 from scanner.rawfacts import RawFacts
 from scanner.results import Finding, HostResult, Run, Severity
+from scanner.selection import scope, select, subjects_for
 from scanner.waivers import Waiver, apply, summary
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -71,52 +71,6 @@ class Collected:
     result: HostResult
     facts: factsmod.Facts | None = None
     findings: list[Finding] = field(default_factory=list)
-
-
-def _matches(host: Host, term: str) -> bool:
-    """Match one --limit term: ``key=value`` pairs joined by commas (AND), or a name glob."""
-    if "=" not in term:
-        return fnmatch.fnmatchcase(host.name, term)
-    for pair in term.split(","):
-        key, _, value = pair.partition("=")
-        key = key.strip()
-        if key.startswith("label:"):
-            if host.labels.get(key[6:]) != value:
-                return False
-        elif str(getattr(host, key, None)) != value:
-            return False
-    return True
-
-
-def select(inventory: Inventory, limit: tuple[str, ...]) -> list[Host]:
-    """Return the hosts the --limit terms select (all when there are none; terms are OR'ed)."""
-    return [h for h in inventory.hosts if not limit or any(_matches(h, t) for t in limit)]
-
-
-def scope(hosts: list[Host], pack: Pack) -> tuple[list[Host], list[dict[str, str]]]:
-    """Split hosts into in-scope and excluded by the profile's scope rules (with reason and citation)."""
-    kept: list[Host] = []
-    excluded: list[dict[str, str]] = []
-    for host in hosts:
-        rule = next((r for r in pack.profile.exclusions if r.applies.matches(host)), None)
-        if rule is None:
-            kept.append(host)
-        else:
-            excluded.append({"host": host.name, "reason": rule.reason, "citation": rule.citation})
-    return kept, excluded
-
-
-def subjects_for(pack: Pack, host: Host) -> set[str]:
-    """Return the fact subjects the checks of this host's applicable controls read."""
-    out: set[str] = set()
-    for control in engine.applicable(pack, host):
-        for cid in control.checks:
-            check = pack.checks[cid]
-            if check.platform in (host.os, "any"):
-                out |= check.subjects
-    if host.os == "network":
-        out.add("netdev")  # the device's configuration, judged by scanner/netdev
-    return out
 
 
 def fetch(

@@ -41,10 +41,9 @@ from scanner.run import (
     finish,
     judge,
     now_jst,
-    scope,
-    select,
     tail,
 )
+from scanner.selection import scope, select
 from scanner.waivers import Waiver
 
 SPOOL = ".findings.spool"

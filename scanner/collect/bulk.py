@@ -30,7 +30,7 @@ from scanner.inventory import Host, Inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
 from scanner.results import HostResult
-from scanner.run import subjects_for
+from scanner.selection import subjects_for
 
 SUMMARY = "collect.json"
 COLLECTED = "collected"  # the status of a host whose raw facts were written (it is not assessed yet)

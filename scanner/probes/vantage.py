@@ -120,7 +120,7 @@ def vantages_for(policy: ZonePolicy, inventory: Inventory, options: Any = None) 
         chosen = list(policy.vantages)
         limit = tuple(option(options, "limit", ()))
         if limit:
-            from scanner.run import select  # late: scanner.run calls this module
+            from scanner.selection import select
 
             zones = {h.zone for h in select(inventory, limit)}
             chosen = [v for v in chosen if _zone(v, inventory) in zones]
