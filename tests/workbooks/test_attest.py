@@ -6,13 +6,14 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 from evidence.ward import copy_ward, kijun, scan
 from openpyxl import load_workbook
 
-from scanner import keys
+from scanner import compact, keys
 from scanner.report.csv import ANSWER, KEY
 
 BOOK = "workbooks/self-inspection/全庁.xlsx"
@@ -58,9 +59,13 @@ def answer(text: str, on: str = "2026-11-01", until: str = "2027-03-31") -> dict
     }
 
 
+def findings(run_dir: Path) -> list[dict[str, Any]]:
+    """Return a run's findings in their canonical JSON form (results.json + findings.jsonl)."""
+    return [f.to_json() for f in compact.load(run_dir / "results.json").findings]
+
+
 def manual_keys(run_dir: Path) -> list[str]:
-    doc = json.loads((run_dir / "results.json").read_text("utf-8"))
-    return sorted(f["host"] + "/" + f["control"] for f in doc["findings"] if f["status"] == "manual"
+    return sorted(f["host"] + "/" + f["control"] for f in findings(run_dir) if f["status"] == "manual"
                   and f["host"] == "(organization)")  # fmt: skip
 
 
@@ -116,9 +121,10 @@ def test_answers_read_back_through_libreoffice_turn_manual_into_attested(run_dir
     assert result.exit_code == 0, result.output
     assert "2 件の回答" in result.output and "signed" in result.output
     after = scan(ward, ward.parent / "reports", "--attestation-key", f"{key}.pub")
-    doc = json.loads((after / "results.json").read_text("utf-8"))
-    jsonschema.validate(doc, json.loads(SCHEMA.read_text("utf-8")))
-    by_key = {f["host"] + "/" + f["control"]: f for f in doc["findings"]}
+    defs = json.loads(SCHEMA.read_text("utf-8"))["$defs"]
+    by_key = {f["host"] + "/" + f["control"]: f for f in findings(after)}
+    for finding in by_key.values():
+        jsonschema.validate(finding, {"$ref": "#/$defs/finding", "$defs": defs})
     assert by_key[first]["status"] == "pass" and by_key[second]["status"] == "fail"
     for k in (first, second):
         assert by_key[k]["attested"]["attested_by"] == "架空 花子"
@@ -132,8 +138,9 @@ def test_answers_read_back_through_libreoffice_turn_manual_into_attested(run_dir
     # After the attestation expires, the control is manual again and says why.
     expired = kijun("scan", ward, "--out", ward.parent / "reports", "--quiet", "--as-of", "2027-04-01")
     assert expired.exit_code in (0, 1, 3), expired.output
-    last = json.loads((ward.parent / "reports" / "latest" / "results.json").read_text("utf-8"))
-    gone = next(f for f in last["findings"] if f["host"] + "/" + f["control"] == first)
+    gone = next(
+        f for f in findings(ward.parent / "reports" / "latest") if f["host"] + "/" + f["control"] == first
+    )
     assert gone["status"] == "manual" and "expired on 2027-03-31" in gone["message"]
     shutil.rmtree(ward / "attestations")
 
@@ -167,9 +174,8 @@ def test_a_bad_answer_is_refused_with_its_cell(
 
 
 def test_a_machine_verdict_takes_no_answer(run_dir: Path, tmp_path: Path) -> None:
-    doc = json.loads((run_dir / "results.json").read_text("utf-8"))
-    failed = next(f["host"] + "/" + f["control"] for f in doc["findings"] if f["status"] == "fail")
-    owner = next(f["owner"] for f in doc["findings"] if f["host"] + "/" + f["control"] == failed)
+    failed_finding = next(f for f in findings(run_dir) if f["status"] == "fail")
+    failed, owner = failed_finding["host"] + "/" + failed_finding["control"], failed_finding["owner"]
     path = tmp_path / "fail.xlsx"
     fill(run_dir / "workbooks" / "self-inspection" / f"{owner}.xlsx", path, {failed: answer("適合 pass")})
     result = kijun("attest", path, "--out", tmp_path / "a", "--as-of", "2026-11-20")
