@@ -112,9 +112,18 @@ def _channel(ep: Endpoint, via: Any, clock: _Clock) -> Any:
         ) from None
 
 
+class _ClosedEarly(CollectError):
+    """The server closed the connection before its banner, well within the timeout.
+
+    sshd does this when too many unauthenticated connections are open (MaxStartups drops them at
+    random), which a scan at fleet scale can itself cause; one more try, after a pause, is fair.
+    """
+
+
 def _handshake(ep: Endpoint, sock: Any, clock: _Clock) -> Any:
     """Run banner, key exchange and host key verification; return the started transport."""
     transport = paramiko.Transport(sock)
+    started = time.monotonic()
     try:
         wait = clock.left(CONNECT_TIMEOUT)
         silent = f"no SSH banner or key exchange within {wait:.3g}s"
@@ -130,10 +139,18 @@ def _handshake(ep: Endpoint, sock: Any, clock: _Clock) -> Any:
         except (paramiko.SSHException, OSError, EOFError) as exc:
             detail = str(exc) or type(exc).__name__
             if detail == "Error reading SSH protocol banner":  # paramiko's words for the banner timeout
+                if time.monotonic() - started < wait / 2:
+                    raise _ClosedEarly(
+                        "unreachable", f"{_where(ep)}: SSH handshake failed: closed before the banner"
+                    ) from None
                 detail = silent
             raise CollectError("unreachable", f"{_where(ep)}: SSH handshake failed: {detail}") from None
         # start_client returns quietly when its own timeout passes first.
         if not transport.is_active() or not transport.initial_kex_done:
+            if time.monotonic() - started < wait / 2:
+                raise _ClosedEarly(
+                    "unreachable", f"{_where(ep)}: SSH handshake failed: closed before the banner"
+                )
             raise CollectError("unreachable", f"{_where(ep)}: SSH handshake failed: {silent}")
         try:
             hostkeys.verify(names, transport.get_remote_server_key(), _where(ep))
@@ -185,12 +202,20 @@ def _login(route: list[Endpoint], clock: _Clock, opened: list[Any]) -> Any:
     transport: Any = None
     for ep in route:
         with clock.phase("connect"):
-            sock = _tcp(ep, clock) if transport is None else _channel(ep, transport, clock)
-            try:
-                transport = _handshake(ep, sock, clock)
-            except BaseException:
-                sock.close()
-                raise
+            for attempt in (1, 2):
+                sock = _tcp(ep, clock) if transport is None else _channel(ep, transport, clock)
+                try:
+                    hop = _handshake(ep, sock, clock)
+                    break
+                except _ClosedEarly:
+                    sock.close()
+                    if attempt == 2 or clock.left(CONNECT_TIMEOUT) < 2.0:
+                        raise
+                    time.sleep(1.0)  # MaxStartups drops at random: one more try after a pause
+                except BaseException:
+                    sock.close()
+                    raise
+            transport = hop
             opened.append(transport)
         with clock.phase("auth"):
             _authenticate(transport, ep, clock)
