@@ -138,7 +138,7 @@ def _handshake(ep: Endpoint, sock: Any, clock: _Clock) -> Any:
             transport.start_client(timeout=wait)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             detail = str(exc) or type(exc).__name__
-            if detail == "Error reading SSH protocol banner":  # paramiko's words for the banner timeout
+            if detail.startswith("Error reading SSH protocol banner"):  # paramiko's words (+ errno, if any)
                 if time.monotonic() - started < wait / 2:
                     raise _ClosedEarly(
                         "unreachable", f"{_where(ep)}: SSH handshake failed: closed before the banner"
