@@ -46,7 +46,8 @@ def credentials() -> tuple[str, str, str]:
     """Return a fresh password, its SHA-512 crypt hash for /etc/shadow, and a TOTP secret."""
     password, secret = secrets.token_urlsafe(12), base64.b32encode(secrets.token_bytes(10)).decode()
     hashed = subprocess.run(
-        ["perl", "-e", "print crypt($ARGV[0], '$6$' . $ARGV[1] . '$')", password, secrets.token_hex(8)],
+        # "--" ends perl's own options: a password may start with "-" (token_urlsafe draws from A-Za-z0-9_-).
+        ["perl", "-e", "print crypt($ARGV[0], '$6$' . $ARGV[1] . '$')", "--", password, secrets.token_hex(8)],
         capture_output=True,
         text=True,
         check=True,
