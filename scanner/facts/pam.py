@@ -8,7 +8,6 @@ quality are read from the same runs.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from functools import lru_cache
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from scanner.facts import ORIGINS, Context, Subject, origin
 from scanner.facts.pam_conf import PAM_DIR, TYPES, Handler, args_dict, module_conf, stack
 from scanner.facts.pam_run import FACTORS, Scenario, explain, factor_of, one_factor_path, outcomes, runs
-from scanner.rawfacts import RawFacts, _glob
+from scanner.rawfacts import RawFacts
 
 __all__ = ["args_dict", "faillock_enabled", "module_conf", "parse", "pwquality_lines", "service"]
 PWQUALITY_MODULES = ("pam_pwquality", "pam_cracklib")
@@ -164,58 +163,8 @@ def _record(h: Handler) -> dict[str, Any]:
     return {"type": h.type, "control": h.control, "module": h.module, "args": list(h.args)}
 
 
-_PARSED: dict[bytes, bytes] = {}
-
-
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return facts for every service file under /etc/pam.d.
-
-    Hosts built from one image share their PAM files: the facts are computed once per process for
-    each distinct content of what this parser may read (every /etc/pam.d item and the module
-    folders' listing, see ``_view``), and each host gets its own copy.
-    """
-    view, key = _view(raw)
-    kept = _PARSED.get(key)
-    if kept is None:
-        try:
-            kept = pickle.dumps(_parse(view))
-        except Exception:  # it read something outside the view (an absolute include): no memo
-            return _parse(raw)
-        if len(_PARSED) >= _JUDGED_MAX:
-            _PARSED.clear()
-        _PARSED[key] = kept
-    facts: dict[str, Any] = pickle.loads(kept)
-    return facts
-
-
-def _view(raw: RawFacts) -> tuple[RawFacts, bytes]:
-    """Return the raw facts restricted to what the PAM parser reads, and a digest of them.
-
-    Every lookup of the parser outside /etc/pam.d finds nothing in the view and raises (a file
-    that is not collected is an error), so a parse of the view that succeeds read only the view,
-    which holds exactly the raw facts' items there: it is the parse of the raw facts.
-    """
-    folders = [_glob(pattern) for pattern in MODULE_DIRS]
-    items = {
-        key: it
-        for key, it in raw.items.items()
-        if key.startswith(f"file:{PAM_DIR}/")
-        or (
-            it.path is not None
-            and (
-                (it.kind == "file" and it.path.startswith(PAM_DIR + "/"))
-                or (it.kind == "stat" and any(it.path.startswith(p) and m(it.path) for p, m in folders))
-            )
-        )
-    }
-    digest = hashlib.sha256()
-    for key, it in sorted(items.items()):
-        digest.update(repr((key, it.kind, it.path, it.exists, it.truncated, len(it.data))).encode())
-        digest.update(it.data)
-    return RawFacts(raw.host, raw.collected_at, {}, items), digest.digest()
-
-
-def _parse(raw: RawFacts) -> dict[str, Any]:
+    """Return facts for every service file under /etc/pam.d."""
     paths = [it.path or "" for it in raw.glob(PAM_DIR + "/*")]
     names = [p.rsplit("/", 1)[1] for p in paths if p.rsplit("/", 1)[0] == PAM_DIR]
     out: dict[str, Any] = {}
