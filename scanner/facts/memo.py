@@ -114,9 +114,7 @@ class _Covered:
         if pattern in declared:
             return True
         prefix = _literal(pattern)
-        return any(
-            d.endswith("*") and _literal(d) == d[:-1] and prefix.startswith(d[:-1]) for d in declared
-        )
+        return any(d.endswith("*") and _literal(d) == d[:-1] and prefix.startswith(d[:-1]) for d in declared)
 
 
 def _literal(pattern: str) -> str:
