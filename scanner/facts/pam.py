@@ -45,7 +45,8 @@ def faillock_enabled(auth: list[Handler], installed: frozenset[str] | None = Non
 
 
 @lru_cache(maxsize=256)  # a pure function of the stack: services and hosts share their stacks
-def _faillock_enabled(auth: tuple[Handler, ...], installed: frozenset[str] | None) -> bool:
+def _faillock_enabled(stack: tuple[Handler, ...], installed: frozenset[str] | None) -> bool:
+    auth = list(stack)
     if not any(h.module == "pam_faillock" for h in auth):
         return False
     for enrolled in (True, False):
