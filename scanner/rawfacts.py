@@ -8,6 +8,7 @@ an item that was never collected is simply absent, and parsers treat that as a m
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import hashlib
 from dataclasses import dataclass, field
@@ -115,6 +116,15 @@ class RawFacts:
 
     def stat(self, path: str) -> Item | None:
         return self.items.get("stat:" + path) or self.items.get("file:" + path)
+
+    def phase_times(self) -> dict[str, float]:
+        """Return the phase times a transport put in the collector header (``connect_s``: "0.120" → connect)."""
+        out: dict[str, float] = {}
+        for key, value in self.collector.items():
+            if key.endswith("_s"):
+                with contextlib.suppress(ValueError):
+                    out[key.removesuffix("_s")] = round(float(value), 3)
+        return out
 
     def glob(self, pattern: str, kind: str = "file") -> list[Item]:
         """Return existing items whose path matches a glob, sorted by path (as the shell would)."""
