@@ -163,6 +163,16 @@ def _epoch(value: Any) -> int | None:
     return int(datetime.fromisoformat(str(value)).timestamp())
 
 
+def _owner_mode_time(meta: dict[str, Any]) -> dict[str, Any]:
+    """Return a test spec's mode, uid, gid and mtime with their defaults (0644, root, root, no time)."""
+    return {
+        "mode": str(meta.get("mode", "0644")),
+        "uid": int(meta.get("uid", 0)),
+        "gid": int(meta.get("gid", 0)),
+        "mtime": _epoch(meta.get("mtime")),
+    }
+
+
 def build_raw(
     host: str = "case-host",
     collected_at: str = "2026-11-01T09:00:00+09:00",
@@ -189,10 +199,7 @@ def build_raw(
             kind="file",
             path=path,
             data=data,
-            mode=str(meta.get("mode", "0644")),
-            uid=int(meta.get("uid", 0)),
-            gid=int(meta.get("gid", 0)),
-            mtime=_epoch(meta.get("mtime")),
+            **_owner_mode_time(meta),
             size=int(meta.get("size", len(data))),
             sha256=hashlib.sha256(data).hexdigest(),
             truncated=bool(meta.get("truncated", False)),
@@ -205,10 +212,7 @@ def build_raw(
             kind="stat",
             path=path,
             exists=bool(meta.get("exists", True)),
-            mode=str(meta.get("mode", "0644")),
-            uid=int(meta.get("uid", 0)),
-            gid=int(meta.get("gid", 0)),
-            mtime=_epoch(meta.get("mtime")),
+            **_owner_mode_time(meta),
             size=meta.get("size"),
         )
     for name, spec in (probes or {}).items():
