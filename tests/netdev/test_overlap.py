@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
+from benchmarks.netdev_rules import every_pair  # the pass as it was: the reference
 from scanner.netdev import reach
-from scanner.netdev.boxes import carve, rule_boxes
 from scanner.netdev.model import ALL_ADDRESSES, Device, Range, Rule, RuleSet, Service
 from scanner.netdev.overlap import Index, blocks
 
@@ -45,29 +45,6 @@ def test_index_finds_exactly_the_overlapping_entries() -> None:
         assert index.size(query) >= len(want)
 
 
-def _every_pair(device: Device) -> list[tuple[Rule, Rule | None]]:
-    """The shadowed pass as it was: every rule against every earlier one (the reference)."""
-    out: list[tuple[Rule, Rule | None]] = []
-    for ruleset in device.rulesets.values():
-        for i, rule in enumerate(ruleset.rules):
-            earlier = [
-                e
-                for e in ruleset.rules[:i]
-                if e.enabled
-                and any(a <= d and c <= b for a, b in e.src for c, d in rule.src)
-                and any(a <= d and c <= b for a, b in e.dst for c, d in rule.dst)
-            ]
-            mine = rule_boxes(rule)
-            if (
-                rule.enabled
-                and earlier
-                and mine
-                and not carve(mine, [b for e in earlier for b in rule_boxes(e)])
-            ):
-                out.append((rule, next((e for e in earlier if not carve(mine, rule_boxes(e))), None)))
-    return out
-
-
 def test_shadowed_agrees_with_comparing_every_pair() -> None:
     rnd = random.Random(11)
     nets = [(0x0A0A0000 + 256 * k, 0x0A0A0000 + 256 * k + 255) for k in range(6)] + [ALL_ADDRESSES]
@@ -87,5 +64,5 @@ def test_shadowed_agrees_with_comparing_every_pair() -> None:
         device = Device("fw", "cisco-ios", "fw", "acl")
         device.rulesets["IN"] = RuleSet("IN", rules)
         got = reach.shadowed(device)
-        assert got == _every_pair(device)
+        assert got == every_pair(device)
         assert got  # the draw has shadowed rules, so the comparison says something
