@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scanner.errors import LoadError  # noqa: E402
-from scanner.inventory import load  # noqa: E402
-from tools.example_ward import deviations  # noqa: E402
-from tools.example_ward.assemble import dump, snapshot  # noqa: E402
-from tools.example_ward.model import WARD, Spec  # noqa: E402
+from scanner.errors import LoadError
+from scanner.inventory import load
+from tools.example_ward import deviations
+from tools.example_ward.assemble import dump, snapshot
+from tools.example_ward.model import WARD, Spec
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,7 +108,10 @@ def people(spec: Spec) -> list[Person]:
         )  # fmt: skip
     vendor = vendor_account(spec)
     if vendor:  # enabled only for an approved maintenance window, locked the rest of the time
-        changed, login = datetime(2026, 10, 6, 9, 0, tzinfo=JST), datetime(2026, 10, 6, 13, 22, 41, tzinfo=JST)
+        changed, login = (
+            datetime(2026, 10, 6, 9, 0, tzinfo=JST),
+            datetime(2026, 10, 6, 13, 22, 41, tzinfo=JST),
+        )
         gecos = f"{spec.host.system} 保守 (委託事業者),,,"
         out.append(Person(vendor, 1101, gecos, "locked", changed, login, "pts/0", BASTION, max_days))
     out.sort(key=lambda p: p.uid)
@@ -118,7 +121,9 @@ def people(spec: Spec) -> list[Person]:
             name = STAFF[(start + i) % len(STAFF)]
             changed = ago(days=5 + pick(spec.name, name, 80))
             login = at_work(spec.name, name, 1 + pick(spec.name, name + "d", 3))
-            out.append(Person(name, 1201 + STAFF.index(name), ",,,", "set", changed, login, "tty2", "", max_days))
+            out.append(
+                Person(name, 1201 + STAFF.index(name), ",,,", "set", changed, login, "tty2", "", max_days)
+            )
     return out
 
 

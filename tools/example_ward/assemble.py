@@ -16,7 +16,7 @@ from . import deviations
 from .accounts import add_accounts
 from .auth import add_pam, add_sshd
 from .logs import add_logging, add_modules, add_time
-from .model import AT, COLLECTOR, JST, WARD, Spec, ago, iso, kaku, pick, stock
+from .model import AT, COLLECTOR, JST, WARD, Spec, ago, iso, pick
 from .network import add_network
 from .services import add_backup, add_malware, add_packages, add_systemd
 

@@ -116,7 +116,9 @@ def add_pam(spec: Spec) -> None:
             ),
         )
         if spec.smartcard:
-            gdm = edit(gdm, ("@include common-auth", SMARTCARD.format("    ", "        ") + "@include common-auth"))
+            gdm = edit(
+                gdm, ("@include common-auth", SMARTCARD.format("    ", "        ") + "@include common-auth")
+            )
         spec.add("/etc/pam.d/gdm-password", gdm)
         spec.stock("/etc/pam.d/gdm-launch-environment")
     spec.kaku("/etc/security/pwquality.conf")

@@ -36,8 +36,11 @@ def load(inv: Inventory, path: Path = FILE) -> list[dict[str, Any]]:
     )
     if errors:
         best = jsonschema.exceptions.best_match(errors) or errors[0]
-        where = "/".join(str(p) for p in best.absolute_path)
-        raise LoadError(str(path), line_at(doc, list(best.absolute_path)), f"{where}: {best.message[:200]}")
+        steps: list[str | int] = list(best.absolute_path)
+        if best.validator == "additionalProperties":  # point at the first unexpected key
+            steps += [k for k in best.instance if k not in best.schema.get("properties", {})][:1]
+        where = "/".join(str(p) for p in steps)
+        raise LoadError(str(path), line_at(doc, steps), f"{where}: {best.message[:200]}")
     known = {h.name for h in inv.hosts}
     seen: set[str] = set()
     for i, dev in enumerate(doc["deviations"]):

@@ -92,7 +92,9 @@ def add_logging(spec: Spec) -> None:
     else:
         target = log_target(spec)
         queue = target.name.replace("-", "_")
-        text = FORWARD.format(name=target.name, tls=TLS_GLOBAL, address=target.address, domain=DOMAIN, queue=queue)
+        text = FORWARD.format(
+            name=target.name, tls=TLS_GLOBAL, address=target.address, domain=DOMAIN, queue=queue
+        )
         spec.add("/etc/rsyslog.d/90-kaku-forward.conf", MANAGED + "\n" + text)
     spec.stock("/etc/systemd/journald.conf")
     spec.kaku("/etc/systemd/journald.conf.d/10-kaku.conf")

@@ -52,9 +52,21 @@ def role_units(spec: Spec) -> list[str]:
 def backup_unit(spec: Spec) -> tuple[str, str, int, int, str] | None:
     """Return the host's backup timer (timer, service, hour, minute, description), if it has one."""
     if spec.role in ("server", "log_server", "bastion", "proxy"):
-        return ("restic-backup.timer", "restic-backup.service", 1, 0, "Daily backup to backup-local-01 (restic)")
+        return (
+            "restic-backup.timer",
+            "restic-backup.service",
+            1,
+            0,
+            "Daily backup to backup-local-01 (restic)",
+        )
     if spec.name == "backup-local-01":
-        return ("restic-copy-dc.timer", "restic-copy-dc.service", 3, 0, "Copy restic repositories to backup-dc-01")
+        return (
+            "restic-copy-dc.timer",
+            "restic-copy-dc.service",
+            3,
+            0,
+            "Copy restic repositories to backup-dc-01",
+        )
     if spec.role == "backup_storage":
         return ("restic-check.timer", "restic-check.service", 5, 0, "Check restic repositories")
     return None
@@ -103,7 +115,16 @@ def add_systemd(spec: Spec) -> None:
         if backup and timer == "restic-backup.timer":
             last = datetime.fromisoformat(backup["last_run"])
         nxt = last + timedelta(days=every)
-        trows.append([fmt_time(nxt), until(nxt - AT) + " left", fmt_time(last), until(AT - last) + " ago", timer, service])
+        trows.append(
+            [
+                fmt_time(nxt),
+                until(nxt - AT) + " left",
+                fmt_time(last),
+                until(AT - last) + " ago",
+                timer,
+                service,
+            ]
+        )
     trows.sort(key=lambda r: r[0])
     spec.probe("systemctl-timers", table(trows))
 
@@ -168,7 +189,9 @@ def add_backup(spec: Spec) -> None:
     if job is None:
         return
     mynumber = spec.zone == "mynumber"
-    generations = {"daily": 14, "weekly": 8, "monthly": 12} if mynumber else {"daily": 7, "weekly": 4, "monthly": 6}
+    generations = (
+        {"daily": 14, "weekly": 8, "monthly": 12} if mynumber else {"daily": 7, "weekly": 4, "monthly": 6}
+    )
     copied = iso(AT - timedelta(days=1) + timedelta(hours=1, minutes=38 + pick(spec.name, "copy", 20)))
     status: dict[str, Any] = {"tool": "restic", "job": job[1].removesuffix(".service")}
     if spec.role == "backup_storage":
