@@ -9,7 +9,6 @@ from .model import (
     ADMINS,
     BASTION,
     JST,
-    MANAGED,
     STAFF,
     Spec,
     ago,
@@ -183,21 +182,7 @@ def add_sudoers(spec: Spec) -> None:
     spec.kaku("/etc/sudoers.d/10-kaku-admins", mode="0440")
     account = vendor_account(spec)
     if account:
-        app, unit = spec.host.system, account.removeprefix("v-") + "-app.service"
-        spec.add(
-            "/etc/sudoers.d/20-vendor",
-            MANAGED + "\n"
-            f"# {app}の保守作業(承認済みの作業時間帯のみアカウントを有効化)で使うコマンドだけを許可する。\n"
-            f"Cmnd_Alias APP_OPS = /usr/bin/systemctl restart {unit}, "
-            f"/usr/bin/systemctl status {unit}, /usr/bin/journalctl\n"
-            f"%kaku-vendor\tALL=(root) APP_OPS\n",
-            mode="0440",
-        )
+        unit = account.removeprefix("v-") + "-app.service"
+        spec.template("/etc/sudoers.d/20-vendor", mode="0440", app=spec.host.system, unit=unit)
     if spec.role == "backup_storage":
-        spec.add(
-            "/etc/sudoers.d/30-restic",
-            MANAGED + "\n"
-            "# REST サーバのアカウントには自身の再起動だけをパスワードなしで許可する(監視からの自動復旧用)。\n"
-            "restic\tALL=(root) NOPASSWD: /usr/bin/systemctl restart rest-server.service\n",
-            mode="0440",
-        )
+        spec.kaku("/etc/sudoers.d/30-restic", mode="0440")

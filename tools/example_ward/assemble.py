@@ -84,11 +84,7 @@ def add_proxy(spec: Spec) -> None:
     if spec.host.zone != "internet" or spec.host.role == "proxy":
         return
     proxy = "http://10.30.1.20:8080/"
-    text = (
-        f'http_proxy="{proxy}"\nhttps_proxy="{proxy}"\nHTTP_PROXY="{proxy}"\nHTTPS_PROXY="{proxy}"\n'
-        'no_proxy="localhost,127.0.0.1,.in.kaku.lg.jp"\n'
-    )
-    spec.add("/etc/environment", text, mtime=datetime(2026, 4, 1, 9, 0, tzinfo=JST))
+    spec.template("/etc/environment", mtime=datetime(2026, 4, 1, 9, 0, tzinfo=JST), proxy=proxy)
 
 
 BUILDERS = (

@@ -6,7 +6,7 @@ from datetime import UTC, timedelta
 
 from scanner.inventory import Host
 
-from .model import AT, DOMAIN, FS_ZONE, LOG_SERVER, MANAGED, NTP, Spec, ago, edit, kaku, pick, stock
+from .model import AT, DOMAIN, FS_ZONE, LOG_SERVER, NTP, Spec, ago, edit, kaku, pick, stock
 
 
 def proc_modules(spec: Spec) -> str:
@@ -39,63 +39,20 @@ def log_target(spec: Spec) -> Host:
     return target
 
 
-TLS_GLOBAL = """global(
-  DefaultNetstreamDriver="gtls"
-  DefaultNetstreamDriverCAFile="/etc/ssl/kaku/kaku-ca.pem"
-  DefaultNetstreamDriverCertFile="/etc/ssl/kaku/host.pem"
-  DefaultNetstreamDriverKeyFile="/etc/ssl/kaku/host.key"
-)
-"""
-RECEIVE = (
-    "# ゾーン内のホストから TLS (RFC 5425, tcp/6514) で受信し、送信元ごとに保存する。\n"
-    + TLS_GLOBAL
-    + 'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1"\n'
-    '       StreamDriver.AuthMode="x509/name" PermittedPeer=["*.{domain}"])\n'
-    'input(type="imtcp" port="6514" ruleset="remote")\n'
-    'template(name="RemoteFile" type="string" string="/var/log/remote/%HOSTNAME%/%HOSTNAME%.log")\n'
-    'ruleset(name="remote") {{\n'
-    '  action(type="omfile" dynaFile="RemoteFile" fileCreateMode="0640" dirCreateMode="0750"\n'
-    '         fileGroup="adm")\n'
-    "}}\n"
-)
-FORWARD = """# 所属ゾーンのログサーバ({name})へ TLS (RFC 5425, tcp/6514) で転送する。
-# ログサーバが止まっている間はディスクに溜めて、復旧後に再送する。
-{tls}*.* action(
-  type="omfwd"
-  target="{address}"
-  port="6514"
-  protocol="tcp"
-  StreamDriver="gtls"
-  StreamDriverMode="1"
-  StreamDriverAuthMode="x509/name"
-  StreamDriverPermittedPeers="{name}.{domain}"
-  queue.type="LinkedList"
-  queue.filename="fwd_{queue}"
-  queue.maxDiskSpace="1g"
-  queue.saveOnShutdown="on"
-  action.resumeRetryCount="-1"
-)
-"""
-REMOTE_ROTATE = (
-    "# 受信ログ: 月次で世代化し、archive/ に圧縮して保存する(保存期間 = rotate × 30日)。\n"
-    "/var/log/remote/*/*.log\n{{\n"
-    "\trotate {rotate}\n\tmonthly\n\tdateext\n\tmissingok\n\tnotifempty\n\tcompress\n"
-    "\tdelaycompress\n\tolddir archive\n\tcreateolddir 0750 root adm\n\tsharedscripts\n"
-    "\tpostrotate\n\t\t/usr/lib/rsyslog/rsyslog-rotate\n\tendscript\n}}\n"
-)
-
-
 def add_logging(spec: Spec) -> None:
     spec.stock("/etc/rsyslog.conf")
     if spec.role == "log_server":
-        spec.add("/etc/rsyslog.d/10-kaku-receive.conf", MANAGED + "\n" + RECEIVE.format(domain=DOMAIN))
+        spec.template("/etc/rsyslog.d/10-kaku-receive.conf", domain=DOMAIN)
     else:
         target = log_target(spec)
         queue = target.name.replace("-", "_")
-        text = FORWARD.format(
-            name=target.name, tls=TLS_GLOBAL, address=target.address, domain=DOMAIN, queue=queue
+        spec.template(
+            "/etc/rsyslog.d/90-kaku-forward.conf",
+            name=target.name,
+            address=target.address,
+            domain=DOMAIN,
+            queue=queue,
         )
-        spec.add("/etc/rsyslog.d/90-kaku-forward.conf", MANAGED + "\n" + text)
     spec.stock("/etc/systemd/journald.conf")
     spec.kaku("/etc/systemd/journald.conf.d/10-kaku.conf")
     spec.stock("/etc/logrotate.conf")
@@ -112,7 +69,7 @@ def add_logging(spec: Spec) -> None:
     if spec.usbguard:
         spec.stock("/etc/logrotate.d/usbguard")
     if spec.role == "log_server":
-        spec.add("/etc/logrotate.d/kaku-remote", MANAGED + "\n" + REMOTE_ROTATE.format(rotate=rotate))
+        spec.template("/etc/logrotate.d/kaku-remote", rotate=rotate)
     add_auditd(spec)
 
 

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from scanner.inventory import Host, Inventory
@@ -178,6 +179,10 @@ class Spec:
 
     def kaku(self, path: str, mode: str = "0644") -> None:
         self.add(path, kaku(path), mode=mode, mtime=max(STANDARD, self.built))
+
+    def template(self, path: str, mode: str = "0644", mtime: datetime = STANDARD, **values: object) -> None:
+        """Write a file from the standard's template baseline/kaku/templates/<path> (``${name}`` fields)."""
+        self.add(path, Template(kaku("/templates" + path)).substitute(values), mode=mode, mtime=mtime)
 
     def stat(
         self,
