@@ -9,6 +9,7 @@ and no finding may fail or be waived that no deviation explains.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,5 +117,10 @@ def test_an_edit_that_no_longer_matches_stops_the_generator(devs: list[dict[str,
     assert host is not None
     spec = Spec(host=host, inv=inv)
     spec.probe("sshd-T", "permitrootlogin prohibit-password\n")  # the baseline changed under the deviation
-    with pytest.raises(SystemExit, match="permitrootlogin no"):
+    with pytest.raises(
+        SystemExit,
+        match=re.escape(
+            "deviation vendor-root-login on koseki-ap-01: 'permitrootlogin no' not found in sshd-T"
+        ),
+    ):
         deviations.apply(devs, spec)

@@ -20,7 +20,7 @@ from scanner.errors import LoadError
 from scanner.inventory import Inventory
 from scanner.yamlsrc import line_at, load_yaml
 
-from .model import WARD, Spec, edit, stock
+from .model import WARD, Spec, stock, ts
 
 FILE = WARD / "deviations.yaml"
 SCHEMA = Path(__file__).with_name("deviations.schema.json")
@@ -65,30 +65,49 @@ def facts_of(devs: list[dict[str, Any]], host: str) -> dict[str, Any]:
     return out
 
 
-def pairs(change: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(e["old"], e["new"]) for e in change.get("edits", [])]
+def edited(text: str, change: dict[str, Any], who: str) -> str:
+    """Apply a change's edits; an old text not found means the baseline moved under it, so stop."""
+    for e in change.get("edits", []):
+        if e["old"] not in text:
+            raise SystemExit(f"{who}: {e['old']!r} not found in {change.get('path', change.get('name'))}")
+        text = text.replace(e["old"], e["new"], 1)
+    return text
 
 
 def apply(devs: list[dict[str, Any]], spec: Spec) -> None:
     """Apply the ``files`` and ``probes`` changes of every deviation naming this host, in file order."""
     for dev in devs:
-        if spec.name not in dev["hosts"]:
-            continue
-        for change in dev.get("files", []):
-            path = change["path"]
-            if "content" in change:
-                text = change["content"]
-            elif "stock" in change:
-                text = stock(change["stock"])
-            else:
-                text = spec.files[path]["content"]
-            old = spec.files.get(path, {})
-            mtime = datetime.fromisoformat(change["mtime"]) if "mtime" in change else None
-            spec.add(path, edit(text, *pairs(change)), mode=change.get("mode", old.get("mode", "0644")))
-            spec.files[path]["mtime"] = int(mtime.timestamp()) if mtime else old["mtime"]
-        for change in dev.get("probes", []):
-            name = change["name"]
-            probe = spec.probes[name]
-            for key in ("stdout", "rc", "stderr"):
-                probe[key] = change.get(key, probe[key])
-            probe["stdout"] = edit(probe["stdout"], *pairs(change))
+        if spec.name in dev["hosts"]:
+            who = f"deviation {dev['id']} on {spec.name}"
+            for change in dev.get("files", []):
+                write_file(spec, change, who)
+            for change in dev.get("probes", []):
+                probe = spec.probes.get(change["name"])
+                if probe is None:
+                    raise SystemExit(
+                        f"deviation {dev['id']} on {spec.name}: no probe {change['name']!r} to change"
+                    )
+                probe.update({k: change[k] for k in ("stdout", "rc", "stderr") if k in change})
+                probe["stdout"] = edited(probe["stdout"], change, who)
+
+
+def write_file(spec: Spec, change: dict[str, Any], who: str) -> None:
+    """Write one file of a deviation: given content, a stock file or the built one, then its edits."""
+    path, built = change["path"], spec.files.get(change["path"])
+    if "content" in change:
+        text = change["content"]
+    elif "stock" in change:
+        text = stock(change["stock"])
+    elif built is not None:
+        text = built["content"]
+    else:
+        raise SystemExit(f"{who}: {path} is not on the host; give its content or a stock file")
+    if "mtime" in change:
+        mtime = ts(datetime.fromisoformat(change["mtime"]))
+    elif built is not None:
+        mtime = built["mtime"]
+    else:
+        raise SystemExit(f"{who}: {path} is new; give its mtime")
+    mode = change.get("mode", built["mode"] if built else "0644")
+    spec.add(path, edited(text, change, who), mode=mode)
+    spec.files[path]["mtime"] = mtime
