@@ -135,6 +135,15 @@ def _directives() -> str:
     return "\n".join(arms)
 
 
+def probe_timeout_for(host_timeout: float) -> int:
+    """Return the probes' timeout for a host's: a hung probe may take two (collector.sh), so a third of it.
+
+    >>> probe_timeout_for(120), probe_timeout_for(600), probe_timeout_for(1)
+    (40, 60, 1)
+    """
+    return max(1, min(60, int(host_timeout) // 3))
+
+
 def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeout: int = 60) -> str:
     """Return the collector script for a plan: one POSIX sh program, run as ``sh -s``.
 
@@ -154,10 +163,8 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
             raise ValueError(f"unknown dialect to follow: {dialect}")
         body.append(f"kj_follow {dialect} {shell_glob(start)}")
     body.append("kj_batch")
-    for name in plan.probes:
-        body.append(f"kj_probe {quote(name)} {quote(PROBES[name])} {_ids(f'probe:{name}')}")
-    for name, command in plan.generated:  # the egress probe: validated data, quoted
-        body.append(f"kj_probe {quote(name)} {quote(command)} {_ids(f'probe:{name}')}")
+    # The egress probe's command is generated from validated data (quoted in the phase like the others).
+    probes = [(name, PROBES[name]) for name in plan.probes] + list(plan.generated)
     return (
         _template()
         .replace("@NONCE@", nonce)
@@ -176,8 +183,27 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
             "@ANYSECRET@", _grep(tuple(e for _, exprs in REFUSE for e in exprs) + tuple(m for m, _ in REDACT))
         )
         .replace("@SED@", " ".join(f"-e {quote(f's|{m}|{r}|g')}" for m, r in REDACT))
+        .replace("@PHASE@", quote(_phase(probes)) if probes else "")
+        .replace("@NPROBES@", str(len(probes)))
         .replace("@BODY@", "\n".join(body))
     )
+
+
+def _phase(probes: list[tuple[str, str]]) -> str:
+    """Return the probe phase: one sh program running the probes from number $1 on (collector.sh)."""
+    lines = [
+        'K=$KJ_K; unset KJ_K; kj_at=$1',
+        "kj_s() {",
+        '  [ "$1" -ge "$kj_at" ] || return 1',
+        "  printf 's %s %s\\n' \"$1\" \"$2\" >&9",
+        "  printf '\\n%sprobe %s\\n' \"$K\" \"$2\" >&2",
+        "  printf '%sprobe %s\\n' \"$K\" \"$2\"",
+        "}",
+        "kj_e() { printf '%src %s %s\\n' \"$K\" \"$2\" \"$3\"; printf 'e %s\\n' \"$1\" >&9; }",
+    ]
+    for number, (name, command) in enumerate(probes, start=1):
+        lines.append(f"if kj_s {number} {quote(name)}; then ( {command}\n) 9>&-; kj_e {number} {quote(name)} $?; fi")
+    return "\n".join(lines) + "\n"
 
 
 def _ids(item_id: str) -> str:
