@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -279,6 +280,15 @@ def parse_output(
     return _assemble(header, records, prefix, host, collected_at, collector)
 
 
+def _decoder(enc: str, what: str) -> Callable[[bytes], bytes]:
+    """Return a decoder of encoded text inside a stream (a probe phase's stderr)."""
+
+    def run(text: bytes) -> bytes:
+        return decode(text.decode("ascii", errors="replace").split(), enc, what)
+
+    return run
+
+
 def _encoding(header: dict[str, str]) -> str:
     enc = header.get("enc", "")
     if enc not in _ALPHABET:
@@ -308,7 +318,7 @@ def _assemble(
                 blocks, probes = batch.split_stream(
                     blocks["stream"],
                     prefix.encode("ascii"),
-                    lambda text: decode(text.decode("ascii", errors="replace").split(), enc, record.id),
+                    _decoder(enc, record.id),
                     FramingError,
                 )
             for listed in batch.items(blocks, int(limit), file_item, FramingError):

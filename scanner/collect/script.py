@@ -192,17 +192,19 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
 def _phase(probes: list[tuple[str, str]]) -> str:
     """Return the probe phase: one sh program running the probes from number $1 on (collector.sh)."""
     lines = [
-        'K=$KJ_K; unset KJ_K; kj_at=$1',
+        "K=$KJ_K; unset KJ_K; kj_at=$1",
         "kj_s() {",
         '  [ "$1" -ge "$kj_at" ] || return 1',
-        "  printf 's %s %s\\n' \"$1\" \"$2\" >&9",
-        "  printf '\\n%sprobe %s\\n' \"$K\" \"$2\" >&2",
-        "  printf '%sprobe %s\\n' \"$K\" \"$2\"",
+        '  printf \'s %s %s\\n\' "$1" "$2" >&9',
+        '  printf \'\\n%sprobe %s\\n\' "$K" "$2" >&2',
+        '  printf \'%sprobe %s\\n\' "$K" "$2"',
         "}",
-        "kj_e() { printf '%src %s %s\\n' \"$K\" \"$2\" \"$3\"; printf 'e %s\\n' \"$1\" >&9; }",
+        'kj_e() { printf \'%src %s %s\\n\' "$K" "$2" "$3"; printf \'e %s\\n\' "$1" >&9; }',
     ]
     for number, (name, command) in enumerate(probes, start=1):
-        lines.append(f"if kj_s {number} {quote(name)}; then ( {command}\n) 9>&-; kj_e {number} {quote(name)} $?; fi")
+        lines.append(
+            f"if kj_s {number} {quote(name)}; then ( {command}\n) 9>&-; kj_e {number} {quote(name)} $?; fi"
+        )
     return "\n".join(lines) + "\n"
 
 

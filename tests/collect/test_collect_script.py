@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from scanner.collect import Plan
-from scanner.collect.probes import PROBES
 from scanner.collect.framing import parse_output
 from scanner.collect.local import run_script
+from scanner.collect.probes import PROBES
 from scanner.collect.script import build_script, shell_glob
 from tests.collect.conftest import HUGE, JUNK, LIMIT, NONCE, SHELLS, make_tree, run_plan, tree_plan
 
@@ -202,7 +202,9 @@ def test_probe_rc_stderr_and_missing_command(monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize("shell", sorted(SHELLS))
-def test_a_hung_probe_is_an_error_and_the_others_are_kept(monkeypatch: pytest.MonkeyPatch, shell: str) -> None:
+def test_a_hung_probe_is_an_error_and_the_others_are_kept(
+    monkeypatch: pytest.MonkeyPatch, shell: str
+) -> None:
     # The probes share one timeout per phase: a probe cut in the middle of a phase runs again first
     # in a new phase; cut again (it had the whole timeout), it is rc 124 and the next ones still run.
     monkeypatch.setitem(PROBES, "t-hang", "printf partial; echo 'stuck \"q\"' >&2; exec sleep 1000")
