@@ -192,7 +192,9 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
 def _phase(probes: list[tuple[str, str]]) -> str:
     """Return the probe phase: one sh program running the probes from number $1 on (collector.sh)."""
     lines = [
-        "K=$KJ_K; unset KJ_K; kj_at=$1",
+        "K=$KJ_K; unset KJ_K; kj_at=$1 kj_c=",
+        # A timeout that signals the phase alone (busybox) must still end the probe it waits for.
+        "trap 'kill -9 \"$kj_c\" 2>/dev/null; exit 143' TERM",
         "kj_s() {",
         '  [ "$1" -ge "$kj_at" ] || return 1',
         '  printf \'s %s %s\\n\' "$1" "$2" >&9',
@@ -203,7 +205,8 @@ def _phase(probes: list[tuple[str, str]]) -> str:
     ]
     for number, (name, command) in enumerate(probes, start=1):
         lines.append(
-            f"if kj_s {number} {quote(name)}; then ( {command}\n) 9>&-; kj_e {number} {quote(name)} $?; fi"
+            f"if kj_s {number} {quote(name)}; then ( {command}\n) 9>&- & kj_c=$!; wait \"$kj_c\"; "
+            f"kj_e {number} {quote(name)} $?; fi"
         )
     return "\n".join(lines) + "\n"
 
