@@ -6,9 +6,9 @@ scanner/collect/framing.py and, for the batch record, scanner/collect/batch.py),
     ==KIJUN:<nonce>:START 2
     time 2026-11-01T09:00:00+0900         header: host clock, encoding, limit, euid, node, follow
     ==KIJUN:<nonce>:BEGIN batch <enc "batch:1">
-    ==KIJUN:<nonce>:DATA list              items listed with their state (batch.py)
-    ==KIJUN:<nonce>:DATA stat              one stat over all of them
-    ==KIJUN:<nonce>:DATA content           one head -v over the plain files
+    ==KIJUN:<nonce>:DATA stream            one encoder pass (batch.py): the items listed with their
+                                           state, one stat over them, the probes' output, one
+                                           head -v over the plain files
     ==KIJUN:<nonce>:END
     ==KIJUN:<nonce>:BEGIN file <enc "file:/etc/x">      an item read on its own
     exists 1 | mode 644 | uid 0 | gid 0 | mtime <epoch> | size <bytes> | truncated 1 | sha256 <hex>
@@ -18,7 +18,9 @@ scanner/collect/framing.py and, for the batch record, scanner/collect/batch.py),
     ==KIJUN:<nonce>:END
     ==KIJUN:<nonce>:DONE <records>
 
-Probe records carry ``DATA stdout``, ``rc <n>`` and ``DATA stderr`` (the scanner keeps 4 KiB).
+The probes run inside the batch (collector.sh: one phase under one timeout); the scanner keeps
+4 KiB of each one's stderr. The parser still reads a probe as a record of its own (``DATA stdout``,
+``rc <n>``, ``DATA stderr``) and the batch as ``DATA list``, ``DATA stat`` and ``DATA content``.
 """
 
 from __future__ import annotations
