@@ -207,7 +207,7 @@ def _phase(probes: list[tuple[str, str]]) -> str:
     ]
     for number, (name, command) in enumerate(probes, start=1):
         lines.append(
-            f"if kj_s {number} {quote(name)}; then ( {command}\n) 9>&- & kj_c=$!; wait \"$kj_c\"; "
+            f'if kj_s {number} {quote(name)}; then ( {command}\n) 9>&- & kj_c=$!; wait "$kj_c"; '
             f"kj_e {number} {quote(name)} $?; fi"
         )
     return "\n".join(lines) + "\n"
