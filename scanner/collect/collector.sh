@@ -202,12 +202,13 @@ kj_follow() {
     done <"$kj_f"
   done
 }
-# The probes run in one child sh (the phase, kj_PH, from scanner/collect/script.py) under one timeout, each in a subshell
-# of its own: stdout straight into the batch's encoder between nonce markers, stderr through one sed
-# (quoted words masked, secrets redacted: a daemon's error quotes the line of a file it choked on)
-# and one encoder, and "s" (number, name) and "e" (number) lines to fd 9 as each starts and ends. When the timeout
-# kills a phase, the probe it was running is tried again first in a new phase, or, if it was already
-# first (it had the whole timeout), reported with rc 124; the phase goes on with the next one.
+# The probes run in one child sh (the phase, kj_PH, made by scanner/collect/script.py) under one
+# timeout, each in a subshell of its own: stdout straight into the batch's encoder between nonce
+# markers, stderr through one sed (quoted words masked, secrets redacted: a daemon's error quotes
+# the line of a file it choked on) and one encoder, and "s" (number, name) and "e" (number) lines
+# to fd 9 as each starts and ends. When the timeout ends a phase, the probe it was running runs
+# again first in a new phase, or, if it was already first (it had the whole timeout), is reported
+# with rc 124; the next phase goes on with the next probe.
 kj_phase() {
   if [ "$KT" = 1 ]; then KJ_K=$K timeout -k 5 "$T" sh -c "$kj_PH" sh "$1"; else KJ_K=$K sh -c "$kj_PH" sh "$1"; fi
 }
