@@ -23,8 +23,9 @@ from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
 from scanner.run import Options, scan
-from tests.lab import addhost
-from tests.lab.lab import Lab, run
+from tests.lab import addhost, sshhost
+from tests.lab.lab import Lab
+from tests.lab.netns import run
 
 pytestmark = pytest.mark.lab
 
@@ -43,7 +44,7 @@ class Site:
     data: Path
 
     def repository(self, storage: str) -> str:
-        return f"sftp:{addhost.profiles.USER}@{self.lab.hosts[storage].address}:{self.lab.hosts[storage].home}/restic/bk-src"
+        return f"sftp:{sshhost.USER}@{self.lab.hosts[storage].address}:{self.lab.hosts[storage].home}/restic/bk-src"
 
     def restic(self, repository: str, *args: str) -> str:
         """Run restic as root on the source host (the backup job does this), UTC so that --time is exact."""
@@ -114,7 +115,7 @@ def _backup_key(lab: Lab, storages: list[str]) -> None:
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "restic@bk-src", "-f", str(ssh / "id_ed25519"))
     public = (ssh / "id_ed25519.pub").read_text()
     for name in storages:
-        with open(lab.hosts[name].etc / "ssh" / "authorized_keys" / addhost.profiles.USER, "a") as keys:
+        with open(lab.hosts[name].etc / "ssh" / "authorized_keys" / sshhost.USER, "a") as keys:
             keys.write(public)
     (ssh / "known_hosts").write_text("".join(f"{lab.hosts[n].address} {lab.host_key(n)}\n" for n in storages))
     (ssh / "config").write_text(
