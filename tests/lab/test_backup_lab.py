@@ -60,6 +60,14 @@ class Site:
             f"RESTIC_REPOSITORY={repository}\nRESTIC_PASSWORD_FILE=/etc/kijun/restic.pass\n"
         )
 
+    def backed_up(self, storage: str) -> str:
+        """Make a repository on a storage host, back the data up into it, point the source at it; return it."""
+        repository = self.repository(storage)
+        self.restic(repository, "init")
+        self.restic(repository, "backup", "--quiet", str(self.data))
+        self.point_at(repository)
+        return repository
+
 
 @pytest.fixture(scope="module")
 def site(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
@@ -143,10 +151,7 @@ def verdicts(site: Site, pack: Pack) -> tuple[dict[str, str], RawFacts]:
 
 def test_restic_backup_to_the_external_dc_then_stale_then_same_site(scanning: Site, pack: Pack) -> None:
     site = scanning
-    dc = site.repository("bk-dc")
-    site.restic(dc, "init")
-    site.restic(dc, "backup", "--quiet", str(site.data))
-    site.point_at(dc)
+    dc = site.backed_up("bk-dc")
     found, raw = verdicts(site, pack)
     assert found == {"BAK-01": "pass", "BAK-02": "pass"}
     probe = raw.probe("restic-snapshots")
@@ -164,10 +169,7 @@ def test_restic_backup_to_the_external_dc_then_stale_then_same_site(scanning: Si
     assert verdicts(site, pack)[0] == {"BAK-01": "fail", "BAK-02": "fail"}
 
     # A fresh backup, but to the NAS in the same office: recent, yet no copy at the external DC.
-    nas = site.repository("bk-nas")
-    site.restic(nas, "init")
-    site.restic(nas, "backup", "--quiet", str(site.data))
-    site.point_at(nas)
+    nas = site.backed_up("bk-nas")
     found, raw = verdicts(site, pack)
     assert found == {"BAK-01": "pass", "BAK-02": "fail"}
     assert raw.probe("restic-repository") is not None
