@@ -19,16 +19,7 @@ import yaml
 from scanner.inventory import Host, Inventory, load
 from tests.lab import sshhost
 from tests.lab.lab import Lab, LabHost
-
-
-@dataclass(frozen=True)
-class User:
-    """A login account of an added host, with a home in the lab's folder."""
-
-    name: str
-    uid: int
-    password_hash: str = "*"
-    home_files: dict[str, str] = field(default_factory=dict)  # name -> content, mode 0600
+from tests.lab.sshhost import User as User  # the accounts of added hosts
 
 
 @dataclass(frozen=True)
@@ -47,11 +38,7 @@ class Spec:
 
 
 def root_home(lab: Lab, name: str) -> Path:
-    return lab.dir / "home" / f"{name}.root"
-
-
-def user_home(lab: Lab, name: str, user: str) -> Path:
-    return lab.dir / "home" / f"{name}.{user}"
+    return sshhost.user_home(lab, name, "root")
 
 
 def mountpoints(entries: set[str]) -> list[Path]:
@@ -80,22 +67,15 @@ def add(lab: Lab, spec: Spec) -> LabHost:
     try:
         lab.add_host(spec.name, spec.zone, spec.octet)
         files = {**({f"ssh/sshd_config.d/50-{spec.name}.conf": spec.sshd} if spec.sshd else {}), **spec.files}
-        users = tuple(
-            sshhost.Account(
-                u.name, u.uid, user_home(lab, spec.name, u.name), u.password_hash, files=u.home_files
-            )
-            for u in spec.users
-        )
-        home = root_home(lab, spec.name) if spec.root_home else None
         sshhost.write_etc(
             lab,
             spec.name,
             added.home,
             dict(files),
             modes=spec.modes,
-            users=users,
+            users=spec.users,
             sudo="NOPASSWD: ALL",
-            root_home=home,
+            root_home=spec.root_home,
         )
         sshhost.start_sshd(lab, spec.name)
     except BaseException:

@@ -30,15 +30,18 @@ PidFile none
 
 
 @dataclass(frozen=True)
-class Account:
-    """A login account of a lab host, with a home in the lab's folder."""
+class User:
+    """A login account of a lab host besides kijun, with a home in the lab's folder (``user_home``)."""
 
     name: str
     uid: int
-    home: Path
     password_hash: str = "*"
-    shell: str = "/bin/sh"
-    files: dict[str, str] = field(default_factory=dict)  # name -> content, in its home
+    home_files: dict[str, str] = field(default_factory=dict)  # name -> content, mode 0600
+
+
+def user_home(lab: Net, host: str, user: str) -> Path:
+    """Return the home of a host's user (kijun's is the lab's own; "root" when ``write_etc`` moves it)."""
+    return lab.dir / "home" / f"{host}.{user}"
 
 
 def client(lab: Net, config: str) -> None:
@@ -62,13 +65,13 @@ def write_etc(
     files: dict[str, str | bytes],
     *,
     modes: dict[str, int] | None = None,
-    users: tuple[Account, ...] = (),
+    users: tuple[User, ...] = (),
     sudo: str = "",
     host_keys: tuple[str, ...] = ("ed25519",),
     shell: str = "/bin/sh",
-    root_home: Path | None = None,
+    root_home: bool = False,
 ) -> None:
-    """Write a host's /etc overlay: the kijun account (and ``users``), sshd config and keys, sudo, ``files``.
+    """Write a host's /etc overlay: the kijun account (home ``home``), ``users``, sshd config and keys, sudo, ``files``.
 
     ``files`` are relative to /etc (mode 0644, sudoers.d 0440, unless ``modes`` says otherwise);
     ``sudo`` is the kijun sudoers rule ("NOPASSWD: ALL"), none when empty; ``root_home`` moves
@@ -94,37 +97,37 @@ def write_etc(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
         path.chmod((modes or {}).get(rel, 0o440 if rel.startswith("sudoers.d/") else 0o644))
-    _accounts(etc, (Account(USER, UID, home, shell=shell), *users), root_home)
-
-
-def _accounts(etc: Path, accounts: tuple[Account, ...], root_home: Path | None) -> None:
-    """Append the accounts to the machine's passwd, group and shadow in the overlay; make their homes."""
+    accounts = [
+        (User(USER, UID), home, shell),
+        *((u, user_home(lab, name, u.name), "/bin/sh") for u in users),
+    ]
     passwd = Path("/etc/passwd").read_text()
-    if root_home is not None:
-        (root_home / ".ssh").mkdir(parents=True, mode=0o700)
+    if root_home:
+        moved = user_home(lab, name, "root")
+        (moved / ".ssh").mkdir(parents=True, mode=0o700)
         passwd = "".join(
-            f"root:x:0:0:root:{root_home}:/bin/sh\n" if line.startswith("root:") else line + "\n"
+            f"root:x:0:0:root:{moved}:/bin/sh\n" if line.startswith("root:") else line + "\n"
             for line in passwd.splitlines()
         )
     days = int(time.time() // 86400)
     (etc / "passwd").write_text(
-        passwd + "".join(f"{a.name}:x:{a.uid}:{a.uid}:kijun lab:{a.home}:{a.shell}\n" for a in accounts)
+        passwd + "".join(f"{u.name}:x:{u.uid}:{u.uid}:kijun lab:{h}:{sh}\n" for u, h, sh in accounts)
     )
     (etc / "group").write_text(
-        Path("/etc/group").read_text() + "".join(f"{a.name}:x:{a.uid}:\n" for a in accounts)
+        Path("/etc/group").read_text() + "".join(f"{u.name}:x:{u.uid}:\n" for u, _, _ in accounts)
     )
     (etc / "shadow").write_text(
         Path("/etc/shadow").read_text()
-        + "".join(f"{a.name}:{a.password_hash}:{days}:0:99999:7:::\n" for a in accounts)
+        + "".join(f"{u.name}:{u.password_hash}:{days}:0:99999:7:::\n" for u, _, _ in accounts)
     )
     (etc / "shadow").chmod(0o640)
-    for account in accounts:
-        account.home.mkdir(parents=True, mode=0o700)
-        for file_name, text in account.files.items():
-            (account.home / file_name).write_text(text)
-            (account.home / file_name).chmod(0o600)
-            os.chown(account.home / file_name, account.uid, account.uid)
-        os.chown(account.home, account.uid, account.uid)
+    for user, user_dir, _ in accounts:
+        user_dir.mkdir(parents=True, mode=0o700)
+        for file_name, text in user.home_files.items():
+            (user_dir / file_name).write_text(text)
+            (user_dir / file_name).chmod(0o600)
+            os.chown(user_dir / file_name, user.uid, user.uid)
+        os.chown(user_dir, user.uid, user.uid)
 
 
 def start_sshd(lab: Net, name: str) -> subprocess.Popen[bytes]:
