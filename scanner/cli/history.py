@@ -11,8 +11,9 @@ import click
 
 from scanner import history as runs
 from scanner import ledger
+from scanner.cli.common import json_option, out_option
 
-_OUT = click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+_OUT = out_option("reports")
 
 
 @click.group("history")
@@ -42,7 +43,7 @@ def _latest(out: Path, run: str) -> str:
 @click.argument("run", default="latest")
 @_OUT
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def trend(run: str, out: str, last: int, as_json: bool) -> None:
     """Coverage and the count of each status over the last runs of RUN's scope."""
     run_id = _latest(Path(out), run)
@@ -65,7 +66,7 @@ def trend(run: str, out: str, last: int, as_json: bool) -> None:
 @history.command("failing")
 @click.argument("run", default="latest")
 @_OUT
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def failing(run: str, out: str, as_json: bool) -> None:
     """Each failure of RUN with since when it has been failing without a break, and for how many days."""
     run_id = _latest(Path(out), run)
