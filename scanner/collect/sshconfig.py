@@ -18,7 +18,8 @@ from typing import Any
 
 import paramiko
 
-from scanner.collect import CollectError, hostkeys
+from scanner.collect import hostkeys
+from scanner.collect.plan import CollectError
 from scanner.inventory import Host
 
 DEFAULT_KEYS = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")

@@ -30,10 +30,23 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _is_import_module(node: ast.AST) -> bool:
+    """``importlib.import_module("a.b")`` with a literal name is an import of ``a.b`` too."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "import_module"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
 def imports_of(module: str, path: Path, modules: set[str]) -> set[str]:
     """Return the modules of ``modules`` that ``module`` imports anywhere in its file, functions included.
 
-    ``from a import b`` is an import of ``a.b`` where that is a module, else of ``a``; an import of
+    ``from a import b`` is an import of ``a.b`` where that is a module, else of ``a``; so is
+    ``importlib.import_module("a.b")`` with a literal name (a computed name cannot be seen); an import of
     ``a.b.c`` is of the deepest of those that is a module (its parent packages are not counted:
     Python runs them first, but they cannot name what they have not imported yet).
     """
@@ -47,6 +60,8 @@ def imports_of(module: str, path: Path, modules: set[str]) -> set[str]:
             names = [
                 f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
             ]
+        elif _is_import_module(node):
+            names = [node.args[0].value]  # type: ignore[attr-defined]
         else:
             continue
         for name in names:
@@ -106,6 +121,10 @@ def test_scanner_has_no_import_circle() -> None:
         (
             {"q/__init__.py": "", "q/r.py": "from .. import a\n", "a.py": "from p.q.r import z\n"},
             ["p.a", "p.q.r", "p.a"],
+        ),
+        (
+            {"a.py": "import importlib\nimportlib.import_module('p.b')\n", "b.py": "import p.a\n"},
+            ["p.a", "p.b", "p.a"],
         ),
         ({"a.py": "from p import b\n", "b.py": "import os\n", "q/__init__.py": "from p.q import c\n"}, None),
     ],
