@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from scanner.cli.common import out_option
+from scanner.cli import common
 from scanner.errors import LoadError, LoadErrors
 
 
@@ -22,7 +22,9 @@ def _bad(exc: Exception) -> NoReturn:
 
 @click.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@out_option("attestations", "Folder of attestation files; scans read <inventory>/attestations by default.")
+@common.out_option(
+    "attestations", "Folder of attestation files; scans read <inventory>/attestations by default."
+)
 @click.option(
     "--sign-key",
     envvar="KIJUN_SIGN_KEY",

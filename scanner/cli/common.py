@@ -73,11 +73,12 @@ def stacked(*options: Decorator) -> Decorator:
     return apply
 
 
-def out_option(default: str, help: str | None = None) -> Decorator:
-    """``--out``: a folder (runs, reports, attestations …)."""
-    return click.option(
-        "--out", default=default, show_default=True, type=click.Path(file_okay=False), help=help
-    )
+def out_option(
+    default: str, help: str | None = None, *, name: str = "--out", file: bool = False
+) -> Decorator:
+    """``--out`` (or ``name``): a folder with a default (runs, reports, attestations …), or a file."""
+    kind = click.Path(dir_okay=False) if file else click.Path(file_okay=False)
+    return click.option(name, default=default, show_default=True, type=kind, help=help)
 
 
 def path_option(name: str, help: str, *, folder: bool = False, **more: Any) -> Decorator:

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import click
 
-from scanner.cli.common import bad_input, out_option, path_option, public_keys
+from scanner.cli import common
 
 
 @click.command()
-@click.option(
-    "--out",
-    default="kijun-sign.key",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Private key file; the public key goes to <out>.pub.",
-)
+@common.out_option("kijun-sign.key", "Private key file; the public key goes to <out>.pub.", file=True)
 @click.option("--comment", default="kijun", show_default=True, help="Comment on the public key line.")
 def keygen(out: str, comment: str) -> None:
     """Create an ed25519 signing key pair for evidence bundles (private key mode 0600)."""
@@ -26,7 +20,7 @@ def keygen(out: str, comment: str) -> None:
     try:
         private, public = keys.generate(Path(out), comment)
     except (keys.KeyFileError, OSError) as exc:
-        bad_input(exc)
+        common.bad_input(exc)
     click.echo(f"private key: {private} (keep it on the scanner; never copy it into reports)")
     click.echo(f"public key:  {public}")
     click.echo(f"fingerprint: {keys.fingerprint(keys.load_public(public))}")
@@ -39,20 +33,20 @@ def evidence() -> None:
 
 @evidence.command("verify")
 @click.argument("run", default="latest")
-@path_option("--key", "Expected public key (.pub); repeat to accept any of several.", multiple=True)
-@out_option("reports")
+@common.path_option("--key", "Expected public key (.pub); repeat to accept any of several.", multiple=True)
+@common.out_option("reports")
 def evidence_verify(run: str, key: tuple[str, ...], out: str) -> None:
     """Verify a run: every file against manifest.json, results against the envelope, the signature."""
     from scanner.evidence import verify
 
     folder = Path(run) if Path(run).is_dir() else Path(out) / run
     if not folder.is_dir():
-        bad_input(ValueError(f"{run}: no such run folder (nor in {out})"))
-    verdict = verify(folder.resolve(), public_keys(key))
+        common.bad_input(ValueError(f"{run}: no such run folder (nor in {out})"))
+    verdict = verify(folder.resolve(), common.public_keys(key))
     for problem in verdict.problems:
         click.echo(f"{folder}/{problem}", err=True)
     if verdict.malformed:
-        bad_input(
+        common.bad_input(
             ValueError(f"{folder}: not a kijun run folder (its manifest is missing or of the wrong shape)")
         )
     if not verdict.ok:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from scanner import facts as factsmod
-from scanner.cli.common import bad_input, load, timeout_option, tofu_option, trust_on_first_use
+from scanner.cli import common
 from scanner.preflight import output_problem
 
 
@@ -22,10 +22,10 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
     from scanner.collect import CollectError, plan_for, transport_for
 
     inventory, host_name = (args[0], args[1]) if len(args) > 1 else (None, args[0])
-    inv, pack, _ = load(inventory, None, False, profile, None)
+    inv, pack, _ = common.load(inventory, None, False, profile, None)
     host = inv.host(host_name)
     if host is None:
-        bad_input(ValueError(f"no host {host_name!r} in {inv.path}"))
+        common.bad_input(ValueError(f"no host {host_name!r} in {inv.path}"))
     from scanner.selection import subjects_for
 
     # What a scan of this host reads (its platform's subjects), not every subject of every platform.
@@ -57,8 +57,8 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
 @click.option("--profile", help="Profile (decides which facts are collected).")
 @click.option("--limit", multiple=True, help="Hosts: a name glob, or key=value[,key=value].")
 @click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
-@timeout_option
-@tofu_option("Accept and record unknown SSH host keys.")
+@common.timeout_option
+@common.tofu_option("Accept and record unknown SSH host keys.")
 def collect(
     inventory: str | None,
     out: str,
@@ -72,13 +72,13 @@ def collect(
     from scanner import selection
     from scanner.collect.bulk import collect_to_folder
 
-    inv, pack, _ = load(inventory, None, False, profile, None)
+    inv, pack, _ = common.load(inventory, None, False, profile, None)
     hosts, _excluded = selection.scope(selection.select(inv, limit), pack)
     if not hosts:
-        bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+        common.bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
     if problem := output_problem(Path(out), len(hosts)):
-        bad_input(ValueError(problem))
-    trust_on_first_use(tofu)
+        common.bad_input(ValueError(problem))
+    common.trust_on_first_use(tofu)
     results = collect_to_folder(inv, pack, hosts, Path(out), parallel, timeout)
     missing = [r for r in results if r.status != "collected"]
     for r in missing:

@@ -11,9 +11,9 @@ import click
 
 from scanner import history as runs
 from scanner import ledger
-from scanner.cli.common import json_option, out_option
+from scanner.cli import common
 
-_OUT = out_option("reports")
+_OUT = common.out_option("reports")
 
 
 @click.group("history")
@@ -43,7 +43,7 @@ def _latest(out: Path, run: str) -> str:
 @click.argument("run", default="latest")
 @_OUT
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs.")
-@json_option
+@common.json_option
 def trend(run: str, out: str, last: int, as_json: bool) -> None:
     """Coverage and the count of each status over the last runs of RUN's scope."""
     run_id = _latest(Path(out), run)
@@ -66,7 +66,7 @@ def trend(run: str, out: str, last: int, as_json: bool) -> None:
 @history.command("failing")
 @click.argument("run", default="latest")
 @_OUT
-@json_option
+@common.json_option
 def failing(run: str, out: str, as_json: bool) -> None:
     """Each failure of RUN with since when it has been failing without a break, and for how many days."""
     run_id = _latest(Path(out), run)

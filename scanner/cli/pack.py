@@ -9,18 +9,18 @@ from pathlib import Path
 import click
 
 from scanner import content
-from scanner.cli.common import bad_input, json_option, load, load_profile, path_option
+from scanner.cli import common
 from scanner.errors import LoadError, LoadErrors
 
 
 @click.command()
-@path_option("--cases", "Folder of case files.", folder=True)
+@common.path_option("--cases", "Folder of case files.", folder=True)
 @click.option("--profile", default="base", show_default=True)
 def verify(cases: str | None, profile: str) -> None:
     """Run the check cases (pass/fail data per check) and report which disagree."""
     from scanner.verify import case_files, run_case
 
-    pack = load_profile(profile)
+    pack = common.load_profile(profile)
     try:
         results = [
             r
@@ -28,7 +28,7 @@ def verify(cases: str | None, profile: str) -> None:
             for r in run_case(path, pack)
         ]
     except (LoadError, LoadErrors) as exc:
-        bad_input(exc)
+        common.bad_input(exc)
     failed = [r for r in results if not r.ok]
     for r in failed:
         click.echo(f"FAIL {r.case}: {r.check_id}: expected {r.expected}, got {r.actual} ({r.message})")
@@ -43,7 +43,7 @@ def verify(cases: str | None, profile: str) -> None:
 def lint(inventories: tuple[str, ...], profile: str | None, waivers: str | None) -> None:
     """Validate checks, policies, a profile, inventories and waivers without touching any host."""
     for item in inventories or (None,):
-        inv, pack, loaded = load(item, None, False, profile, waivers)
+        inv, pack, loaded = common.load(item, None, False, profile, waivers)
         click.echo(
             f"ok: {inv.path}: {len(inv.hosts)} hosts; profile {pack.profile.name}: "
             f"{len(pack.controls)} controls, {len(pack.checks)} checks; {len(loaded)} waivers"
@@ -52,10 +52,10 @@ def lint(inventories: tuple[str, ...], profile: str | None, waivers: str | None)
 
 @click.command()
 @click.option("--profile", default="base", show_default=True)
-@json_option
+@common.json_option
 def controls(profile: str, as_json: bool) -> None:
     """List the controls in force for a profile, with citations and parameters."""
-    pack = load_profile(profile)
+    pack = common.load_profile(profile)
     from scanner.catalog import catalog_rows, render_catalog
 
     if as_json:

@@ -9,28 +9,15 @@ from typing import Any
 
 import click
 
-from scanner.cli.common import (
-    MODES,
-    bad_input,
-    check_role,
-    formats_option,
-    json_option,
-    junit_options,
-    out_option,
-    path_option,
-    private_key,
-    public_keys,
-    record_options,
-    renderer,
-)
+from scanner.cli import common
 from scanner.diff import render_text
 from scanner.preflight import output_problem
 
 
 @click.command("diff")
 @click.argument("runs", nargs=-1)
-@out_option("reports")
-@json_option
+@common.out_option("reports")
+@common.json_option
 @click.option(
     "--fail-on-new", is_flag=True, help="Exit 1 when a finding is new or regressed in NEW (for CI gates)."
 )
@@ -47,7 +34,7 @@ def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool, fail_on_new: bool) 
     from scanner import history
 
     if len(runs) > 2:
-        bad_input(ValueError("kijun diff takes at most two runs: OLD NEW"))
+        common.bad_input(ValueError("kijun diff takes at most two runs: OLD NEW"))
     try:
         new, new_folder = history.load_run(runs[1] if len(runs) == 2 else "latest", Path(out))
         if runs:
@@ -59,7 +46,7 @@ def diff_cmd(runs: tuple[str, ...], out: str, as_json: bool, fail_on_new: bool) 
             old, old_folder = history.load_run(before)
         result = _compare(Path(out), old, old_folder, new, new_folder)
     except ValueError as exc:
-        bad_input(exc)
+        common.bad_input(exc)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if as_json else render_text(result))
     if fail_on_new and (result.new or result.regressed):
         sys.exit(1)
@@ -79,17 +66,11 @@ def _compare(out: Path, old: Any, old_folder: Path, new: Any, new_folder: Path) 
 
 @click.command()
 @click.argument("run")
-@formats_option
-@out_option(".", "Folder to write into.")
-@click.option(
-    "--reports",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where to look up a run id.",
-)
+@common.formats_option
+@common.out_option(".", "Folder to write into.")
+@common.out_option("reports", "Where to look up a run id.", name="--reports")
 @click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
-@junit_options
+@common.junit_options
 def report(
     run: str,
     formats: tuple[str, ...],
@@ -111,15 +92,15 @@ def report(
             else None
         )
     except ValueError as exc:
-        bad_input(exc)
+        common.bad_input(exc)
     target = Path(out)
     if problem := output_problem(target):
-        bad_input(ValueError(problem))
+        common.bad_input(ValueError(problem))
     if (target / "manifest.json").exists():
-        bad_input(
+        common.bad_input(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
         )
-    render = renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, folder.parent)
+    render = common.renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, folder.parent)
     for rel, data in render(result, prev).items():
         history.atomic_write(target / rel, data)
         click.echo(f"wrote {target / rel}")
@@ -130,16 +111,18 @@ def report(
 
 @click.command()
 @click.argument("bundles", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
-@path_option(
+@common.path_option(
     "--trust", "Public key (.pub) of a zone scanner; repeat for each zone.", multiple=True, required=True
 )
-@out_option("reports")
-@formats_option
+@common.out_option("reports")
+@common.formats_option
 @click.option(
-    "--mode", type=click.Choice(MODES), help="Mode of the merged run (default: the bundles' common mode)."
+    "--mode",
+    type=click.Choice(common.MODES),
+    help="Mode of the merged run (default: the bundles' common mode).",
 )
-@record_options
-@junit_options
+@common.record_options
+@common.junit_options
 def merge(
     bundles: tuple[str, ...],
     trust: tuple[str, ...],
@@ -157,15 +140,17 @@ def merge(
     from scanner import history
     from scanner import merge as mergemod
 
-    key = private_key(sign_key)
-    render = renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, Path(out))
+    key = common.private_key(sign_key)
+    render = common.renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, Path(out))
     if problem := output_problem(Path(out)):
-        bad_input(ValueError(problem))
+        common.bad_input(ValueError(problem))
     try:
-        merged = mergemod.merge([Path(b) for b in bundles], public_keys(trust), mode, operator, operator_role)
+        merged = mergemod.merge(
+            [Path(b) for b in bundles], common.public_keys(trust), mode, operator, operator_role
+        )
     except mergemod.MergeError as exc:
-        bad_input(exc)
-    check_role(operator_role, merged.run.envelope.get("roles", {}))
+        common.bad_input(exc)
+    common.check_role(operator_role, merged.run.envelope.get("roles", {}))
     folder = history.record(
         Path(out), merged.run, merged.evidence, lambda r, p: {**render(r, p), **merged.files}, key
     )

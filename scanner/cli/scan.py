@@ -8,24 +8,7 @@ from typing import Any
 
 import click
 
-from scanner.cli.common import (
-    MODES,
-    SEVERITIES,
-    bad_input,
-    check_role,
-    formats_option,
-    junit_options,
-    load,
-    out_option,
-    path_option,
-    private_key,
-    public_keys,
-    record_options,
-    renderer,
-    timeout_option,
-    tofu_option,
-    trust_on_first_use,
-)
+from scanner.cli import common
 from scanner.cli.progress import Ticker, on_terminal
 from scanner.errors import LoadError, LoadErrors
 from scanner.inventory import Inventory
@@ -37,20 +20,20 @@ from scanner.results import Severity
 @click.command()
 @click.argument("inventory", required=False)
 @click.option("--profile", help="Profile (municipality): base, nerima, arakawa, bunkyo, or a YAML path.")
-@out_option("reports", "Folder for dated runs.")
-@formats_option
+@common.out_option("reports", "Folder for dated runs.")
+@common.formats_option
 @click.option(
-    "--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the scan (exit 1)."
+    "--fail-on", type=click.Choice(common.SEVERITIES), help="Lowest severity that fails the scan (exit 1)."
 )
 @click.option(
     "--limit",
     multiple=True,
     help="Hosts: a name glob, or key=value[,key=value] (zone, role, site, owner, label:K).",
 )
-@path_option("--root", "Scan a folder as a host's root (no inventory).", folder=True)
+@common.path_option("--root", "Scan a folder as a host's root (no inventory).", folder=True)
 @click.option("--local", is_flag=True, help="Scan this machine (no inventory).")
-@path_option("--waivers", "Folder of 例外措置 YAML files.", folder=True)
-@click.option("--mode", default="on-demand", show_default=True, type=click.Choice(MODES))
+@common.path_option("--waivers", "Folder of 例外措置 YAML files.", folder=True)
+@click.option("--mode", default="on-demand", show_default=True, type=click.Choice(common.MODES))
 @click.option(
     "--parallel",
     default=32,
@@ -71,8 +54,8 @@ from scanner.results import Severity
     type=click.IntRange(1),
     help="Without a terminal (cron, CI): a progress line on stderr every N hosts or 10 s.",
 )
-@timeout_option
-@path_option(
+@common.timeout_option
+@common.path_option(
     "--snapshots",
     "Read every host's raw facts from DIR/<host>.json (made by `kijun collect`) instead of collecting.",
     folder=True,
@@ -86,7 +69,7 @@ from scanner.results import Severity
 @click.option(
     "--vantage", "vantages", multiple=True, help="Probe from this vantage (declared, a host, or local:ZONE)."
 )
-@path_option(
+@common.path_option(
     "--zone-policy",
     "Zone reachability matrix (default: the inventory's zones.yaml, else the pack's default).",
 )
@@ -100,7 +83,7 @@ from scanner.results import Severity
     is_flag=True,
     help="Sweep every TCP port of the NET-01 zone pairs (always on with --mode audit; cost printed first).",
 )
-@tofu_option(
+@common.tofu_option(
     "Accept and record unknown SSH host keys (default: refuse them; a changed key is always refused)."
 )
 @click.option(
@@ -109,14 +92,14 @@ from scanner.results import Severity
 @click.option(
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date for waiver expiry (default: today)."
 )
-@record_options
-@junit_options
-@path_option(
+@common.record_options
+@common.junit_options
+@common.path_option(
     "--attestations",
     "Folder of 自己点検 attestations (`kijun attest`; default: <inventory>/attestations).",
     folder=True,
 )
-@path_option(
+@common.path_option(
     "--attestation-key", "Public key: accept only attestations it signed (repeatable).", multiple=True
 )
 @click.option(
@@ -166,7 +149,7 @@ def scan(
     run did not have); 2 bad input, nothing contacted; 3 incomplete (unreachable or error) with
     nothing failed, 0 with --allow-incomplete.
     """
-    inv, pack, loaded = load(inventory, root, local, profile, waivers)
+    inv, pack, loaded = common.load(inventory, root, local, profile, waivers)
     attested = _attestations(inv, pack, attestations, attestation_key, bool(root or local))
     known = _baseline(baseline, Path(out))
     if snapshots:
@@ -177,10 +160,10 @@ def scan(
     from scanner import run as runmod
     from scanner.report import console
 
-    check_role(operator_role, pack.profile.roles)
-    trust_on_first_use(tofu)
-    key = private_key(sign_key)
-    render = renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, Path(out))
+    common.check_role(operator_role, pack.profile.roles)
+    common.trust_on_first_use(tofu)
+    key = common.private_key(sign_key)
+    render = common.renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, Path(out))
 
     options = runmod.Options(
         mode=mode,
@@ -205,11 +188,11 @@ def scan(
         try:  # a bad zones.yaml or vantage stops here, before any host is contacted
             vantages_for(for_inventory(inv, Path(zone_policy) if zone_policy else None, pack), inv, options)
         except (LoadError, LoadErrors) as exc:
-            bad_input(exc)
+            common.bad_input(exc)
     if not selection.select(inv, limit):
-        bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
+        common.bad_input(ValueError(f"--limit {' '.join(limit)} selects no host of {inv.path}"))
     if problem := output_problem(Path(out), len(inv.hosts)):
-        bad_input(ValueError(problem))
+        common.bad_input(ValueError(problem))
     from scanner import stream
 
     progress = None if quiet else on_terminal() if sys.stderr.isatty() else Ticker(progress_every)
@@ -238,7 +221,7 @@ def _baseline(ref: str | None, out: Path) -> set[str] | None:
     try:
         return {f.key for f in history.load_run(ref, out)[0].tally.fails}
     except (ValueError, OSError, KeyError) as exc:
-        bad_input(ValueError(f"--baseline {ref}: {exc}"))
+        common.bad_input(ValueError(f"--baseline {ref}: {exc}"))
 
 
 def _against(result: Any, known: set[str], allow_incomplete: bool, ref: str) -> tuple[int, str]:
@@ -270,12 +253,12 @@ def _attestations(
 
     path = Path(folder) if folder else inv.base_dir / "attestations"
     try:
-        loaded = attestmod.load(path, public_keys(trusted) if trusted else None)
+        loaded = attestmod.load(path, common.public_keys(trusted) if trusted else None)
     except LoadError as exc:
-        bad_input(exc)
+        common.bad_input(exc)
     titles = role_titles(pack.profile.roles)
     for item in loaded:
         if titles and item.role not in titles:
             why = f"role {item.role!r} is not a role of this profile ({', '.join(titles)})"
-            bad_input(LoadError(str(path), None, f"{item.key} ({item.source}): {why}"))
+            common.bad_input(LoadError(str(path), None, f"{item.key} ({item.source}): {why}"))
     return tuple(loaded)

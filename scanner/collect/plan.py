@@ -24,6 +24,10 @@ class CollectError(Exception):
         self.message = message
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[type[CollectError], tuple[str, str]]:
+        # Rebuilt from both fields when it crosses a process pool (the default would pass ``args`` only).
+        return (CollectError, (self.status, self.message))
+
 
 @dataclass(frozen=True)
 class Plan:
