@@ -11,6 +11,7 @@ import click
 
 from scanner import content
 from scanner.errors import LoadError, LoadErrors
+from scanner.history import FORMATS
 from scanner.inventories import load as load_inventory
 from scanner.inventory import Inventory, local_host, single_host
 from scanner.policy import Pack, load_pack
@@ -19,7 +20,6 @@ from scanner.results import Severity
 from scanner.waivers import Waiver, load_waivers
 
 SEVERITIES = [s.value for s in Severity]
-FORMATS = ("json", "junit", "html", "sarif", "xlsx", "csv")
 MODES = ["scheduled", "self-inspection", "audit", "ci", "on-demand"]
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -190,6 +190,6 @@ def renderer(
     formats: tuple[str, ...], risk_scales: str | None, failures_only: bool, not_applicable: bool, out: Path
 ) -> Any:
     """Return the function that renders a run into the chosen report files (see ``history.outputs``)."""
-    from scanner import history
+    from scanner.history import outputs
 
-    return history.outputs(formats, scales(risk_scales), failures_only, not_applicable, out)
+    return outputs(formats, scales(risk_scales), failures_only, not_applicable, out)
