@@ -87,6 +87,19 @@ def path_option(name: str, help: str, *, folder: bool = False, **more: Any) -> D
     return click.option(name, type=kind, help=help, **more)
 
 
+# The reports folder: where scans write dated runs, and where run ids, `latest` and history.sqlite are.
+runs_out_option = out_option("reports", "Folder for dated runs.")
+reports_option = out_option(
+    "reports", "Reports folder: run ids, `latest` and history.sqlite are looked up there."
+)
+waivers_option = path_option("--waivers", "Folder of 例外措置 YAML files.", folder=True)
+risk_scales_option = path_option("--risk-scales", "YAML risk scales for the リスク登録簿.")
+profile_option = click.option(
+    "--profile",
+    default="base",
+    show_default=True,
+    help="Profile (municipality): base, nerima, arakawa, bunkyo, or a YAML path.",
+)
 formats_option = click.option(
     "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Files to write (default: all)."
 )
@@ -123,7 +136,7 @@ record_options = stacked(
         "--operator-role", default="", help="The role the operator acts in, in the profile's own titles."
     ),
     sign_key_option,
-    path_option("--risk-scales", "YAML risk scales for the リスク登録簿."),
+    risk_scales_option,
 )
 
 # The JUnit options of the commands that write reports.

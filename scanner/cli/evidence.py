@@ -34,7 +34,7 @@ def evidence() -> None:
 @evidence.command("verify")
 @click.argument("run", default="latest")
 @common.path_option("--key", "Expected public key (.pub); repeat to accept any of several.", multiple=True)
-@common.out_option("reports")
+@common.reports_option
 def evidence_verify(run: str, key: tuple[str, ...], out: str) -> None:
     """Verify a run: every file against manifest.json, results against the envelope, the signature."""
     from scanner.evidence import verify

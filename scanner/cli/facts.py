@@ -56,7 +56,9 @@ def facts(args: tuple[str, ...], raw: bool, profile: str | None) -> None:
 )
 @click.option("--profile", help="Profile (decides which facts are collected).")
 @click.option("--limit", multiple=True, help="Hosts: a name glob, or key=value[,key=value].")
-@click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option(
+    "--parallel", default=32, show_default=True, type=click.IntRange(1, 1024), help="Hosts collected at once."
+)
 @common.timeout_option
 @common.tofu_option("Accept and record unknown SSH host keys.")
 def collect(

@@ -13,8 +13,6 @@ from scanner import history as runs
 from scanner import ledger
 from scanner.cli import common
 
-_OUT = common.out_option("reports")
-
 
 @click.group("history")
 def history() -> None:
@@ -22,7 +20,7 @@ def history() -> None:
 
 
 @history.command("sync")
-@_OUT
+@common.reports_option
 def sync(out: str) -> None:
     """Add every run folder the history does not hold yet (also rebuilds a deleted history.sqlite)."""
     added = ledger.sync(Path(out))
@@ -41,7 +39,7 @@ def _latest(out: Path, run: str) -> str:
 
 @history.command("trend")
 @click.argument("run", default="latest")
-@_OUT
+@common.reports_option
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs.")
 @common.json_option
 def trend(run: str, out: str, last: int, as_json: bool) -> None:
@@ -65,7 +63,7 @@ def trend(run: str, out: str, last: int, as_json: bool) -> None:
 
 @history.command("failing")
 @click.argument("run", default="latest")
-@_OUT
+@common.reports_option
 @common.json_option
 def failing(run: str, out: str, as_json: bool) -> None:
     """Each failure of RUN with since when it has been failing without a break, and for how many days."""

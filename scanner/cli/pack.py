@@ -15,7 +15,7 @@ from scanner.errors import LoadError, LoadErrors
 
 @click.command()
 @common.path_option("--cases", "Folder of case files.", folder=True)
-@click.option("--profile", default="base", show_default=True)
+@common.profile_option
 def verify(cases: str | None, profile: str) -> None:
     """Run the check cases (pass/fail data per check) and report which disagree."""
     from scanner.verify import case_files, run_case
@@ -39,7 +39,7 @@ def verify(cases: str | None, profile: str) -> None:
 @click.command()
 @click.argument("inventories", nargs=-1)
 @click.option("--profile", help="Profile to load (default: the inventory's, else base).")
-@click.option("--waivers", type=click.Path(exists=True, file_okay=False))
+@common.waivers_option
 def lint(inventories: tuple[str, ...], profile: str | None, waivers: str | None) -> None:
     """Validate checks, policies, a profile, inventories and waivers without touching any host."""
     for item in inventories or (None,):
@@ -51,7 +51,7 @@ def lint(inventories: tuple[str, ...], profile: str | None, waivers: str | None)
 
 
 @click.command()
-@click.option("--profile", default="base", show_default=True)
+@common.profile_option
 @common.json_option
 def controls(profile: str, as_json: bool) -> None:
     """List the controls in force for a profile, with citations and parameters."""

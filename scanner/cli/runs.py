@@ -16,7 +16,7 @@ from scanner.preflight import output_problem
 
 @click.command("diff")
 @click.argument("runs", nargs=-1)
-@common.out_option("reports")
+@common.reports_option
 @common.json_option
 @click.option(
     "--fail-on-new", is_flag=True, help="Exit 1 when a finding is new or regressed in NEW (for CI gates)."
@@ -69,7 +69,7 @@ def _compare(out: Path, old: Any, old_folder: Path, new: Any, new_folder: Path) 
 @common.formats_option
 @common.out_option(".", "Folder to write into.")
 @common.out_option("reports", "Where to look up a run id.", name="--reports")
-@click.option("--risk-scales", type=click.Path(exists=True, dir_okay=False))
+@common.risk_scales_option
 @common.junit_options
 def report(
     run: str,
@@ -114,7 +114,7 @@ def report(
 @common.path_option(
     "--trust", "Public key (.pub) of a zone scanner; repeat for each zone.", multiple=True, required=True
 )
-@common.out_option("reports")
+@common.runs_out_option
 @common.formats_option
 @click.option(
     "--mode",

@@ -20,7 +20,7 @@ from scanner.results import Severity
 @click.command()
 @click.argument("inventory", required=False)
 @click.option("--profile", help="Profile (municipality): base, nerima, arakawa, bunkyo, or a YAML path.")
-@common.out_option("reports", "Folder for dated runs.")
+@common.runs_out_option
 @common.formats_option
 @click.option(
     "--fail-on", type=click.Choice(common.SEVERITIES), help="Lowest severity that fails the scan (exit 1)."
@@ -32,7 +32,7 @@ from scanner.results import Severity
 )
 @common.path_option("--root", "Scan a folder as a host's root (no inventory).", folder=True)
 @click.option("--local", is_flag=True, help="Scan this machine (no inventory).")
-@common.path_option("--waivers", "Folder of 例外措置 YAML files.", folder=True)
+@common.waivers_option
 @click.option("--mode", default="on-demand", show_default=True, type=click.Choice(common.MODES))
 @click.option(
     "--parallel",
