@@ -33,7 +33,13 @@ from scanner.results import Severity
 @common.path_option("--root", "Scan a folder as a host's root (no inventory).", folder=True)
 @click.option("--local", is_flag=True, help="Scan this machine (no inventory).")
 @common.waivers_option
-@click.option("--mode", default="on-demand", show_default=True, type=click.Choice(common.MODES))
+@click.option(
+    "--mode",
+    default="on-demand",
+    show_default=True,
+    type=click.Choice(common.MODES),
+    help="Why the run is made, recorded in it and its reports (audit also turns on --full-sweep).",
+)
 @click.option(
     "--parallel",
     default=32,
