@@ -8,7 +8,9 @@ side with the floor (reading the file's lines and splitting their words):
 - parse: FortiOS export to the rule model (scanner/netdev/fortios.py);
 - judge: every ordered zone pair's permitted flows, judged against the zone policy
   (scanner/netdev/verdict.py, the boxes of scanner/netdev/boxes.py);
-- shadowed: rules no packet reaches first (scanner/netdev/reach.py).
+- shadowed: rules no packet reaches first (scanner/netdev/reach.py), beside its peer: the pass as it
+  was before the address index (``every_pair``: each rule against every earlier one, quadratic),
+  timed up to ``--peer-max`` policies. Both must name the same rules.
 
     python benchmarks/netdev_rules.py                  # N = 100, 400, 1500, 3000
     python benchmarks/netdev_rules.py --policies 200   # one size
@@ -26,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scanner.inventory import load
 from scanner.netdev import fortios, reach, verdict
+from scanner.netdev.boxes import carve, rule_boxes
+from scanner.netdev.model import Device, Rule
 from scanner.policy import load_pack
 from scanner.probes.zonefile import for_inventory
 
@@ -59,7 +63,32 @@ def config(n: int, seed: int = 1) -> str:
     return text.replace("    edit 99\n", "\n".join(policies) + "\n    edit 99\n", 1)
 
 
-def measure(n: int) -> dict[str, float]:
+def every_pair(device: Device) -> list[tuple[Rule, Rule | None]]:
+    """Return the shadowed rules the way reach.shadowed did before its index: every earlier rule compared."""
+    out: list[tuple[Rule, Rule | None]] = []
+    for ruleset in device.rulesets.values():
+        for i, rule in enumerate(ruleset.rules):
+            earlier = [
+                e
+                for e in ruleset.rules[:i]
+                if e.enabled
+                and any(a <= d and c <= b for a, b in e.src for c, d in rule.src)
+                and any(a <= d and c <= b for a, b in e.dst for c, d in rule.dst)
+                and ("any" in e.src_ifs or set(rule.src_ifs) <= set(e.src_ifs))
+                and ("any" in e.dst_ifs or set(rule.dst_ifs) <= set(e.dst_ifs))
+            ]
+            mine = rule_boxes(rule)
+            if (
+                rule.enabled
+                and earlier
+                and mine
+                and not carve(mine, [b for e in earlier for b in rule_boxes(e)])
+            ):
+                out.append((rule, next((e for e in earlier if not carve(mine, rule_boxes(e))), None)))
+    return out
+
+
+def measure(n: int, peer_max: int) -> dict[str, float]:
     inventory = load(WARD)
     policy = for_inventory(inventory, None, load_pack("base"))
     text = config(n)
@@ -73,6 +102,11 @@ def measure(n: int) -> dict[str, float]:
     judged = time.perf_counter()
     shadowed = reach.shadowed(device)
     done = time.perf_counter()
+    peer = float("nan")
+    if n <= peer_max:
+        reference = every_pair(device)
+        peer = time.perf_counter() - done
+        assert reference == shadowed, "the index and every pair disagree"
     return {
         "policies": len(device.rulesets["policy"].rules),
         "words": words,
@@ -80,6 +114,7 @@ def measure(n: int) -> dict[str, float]:
         "parse_s": parsed - started,
         "judge_s": judged - parsed,
         "shadowed_s": done - judged,
+        "every_pair_s": peer,
         "violations": sum(len(p.violations) for p in pairs),
         "shadowed": len(shadowed),
     }
@@ -88,15 +123,20 @@ def measure(n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policies", type=int, action="append", help="policies to generate (repeatable)")
-    sizes = parser.parse_args().policies or [100, 400, 1500, 3000]
+    parser.add_argument(
+        "--peer-max", type=int, default=1500, help="time every-pair shadowing up to this size"
+    )
+    args = parser.parse_args()
+    sizes = args.policies or [100, 400, 1500, 3000]
     print(
-        f"{'policies':>8} {'floor s':>8} {'parse s':>8} {'judge s':>8} {'shadow s':>9} {'violations':>10} {'shadowed':>9}"
+        f"{'policies':>8} {'floor s':>8} {'parse s':>8} {'judge s':>8} {'shadow s':>9} {'every-pair s':>12}"
+        f" {'violations':>10} {'shadowed':>9}"
     )
     for n in sizes:
-        m = measure(n)
+        m = measure(n, args.peer_max)
         print(
             f"{m['policies']:>8} {m['floor_s']:>8.3f} {m['parse_s']:>8.2f} {m['judge_s']:>8.2f} "
-            f"{m['shadowed_s']:>9.2f} {m['violations']:>10} {m['shadowed']:>9}"
+            f"{m['shadowed_s']:>9.2f} {m['every_pair_s']:>12.2f} {m['violations']:>10} {m['shadowed']:>9}"
         )
 
 

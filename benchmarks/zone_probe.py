@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the zone probes: kijun's batched probe (one nmap per vantage) against one nmap per target.
 
-Builds a zone lab (tests/lab/zones.py, as root) of five zones (mynumber, lgwan, internet, dc,
+Builds a zone lab (tests/lab/zones.py on tests/lab/netlab.py, as root) of five zones (mynumber, lgwan, internet, dc,
 mgmt) with ``--per-zone`` hosts each (default 21: 105 hosts) plus a canary outside, behind a
 router whose nftables implement the default matrix. Every zone has a vantage (its first host; the
 scanner itself in mgmt too). For the full matrix of every vantage (targets and ports from
@@ -41,8 +41,9 @@ from scanner.probes.vantage import Vantage, vantages_for
 from scanner.probes.zonefile import for_inventory
 from scanner.probes.zonepolicy import ZonePolicy
 from tests.lab import zonespec
-from tests.lab.lab import cleanup_stale, unavailable
-from tests.lab.zones import ZoneLab, build, teardown
+from tests.lab.netlab import teardown
+from tests.lab.netns import cleanup_stale, unavailable
+from tests.lab.zones import ZoneLab, build
 
 States = dict[tuple[str, int], str]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.policy import Control, Override, Pack, Param
+from scanner.policy import Control, Pack, Param
 
 CATALOG_DEFAULT = "catalog default"
 # The order of shared/CATALOG.md; areas it does not name follow in load order.
@@ -24,23 +24,15 @@ AREA_ORDER = (
 
 def _param_row(pack: Pack, control: Control, param: Param) -> dict[str, Any]:
     """Return the value in force for one parameter, its zone/role variants and whose source sets it."""
-    override: Override | None = pack.profile.overrides.get(control.id, {}).get(param.name)
-    if override is None:
-        return {
-            "value": param.default,
-            "by_zone": dict(param.by_zone),
-            "by_role": dict(param.by_role),
-            "unit": param.unit,
-            "source": param.source,
-            "set_by": CATALOG_DEFAULT,
-        }
+    chosen = pack.setting_for(control, param.name)
+    by_profile = param.name in pack.profile.overrides.get(control.id, {})
     return {
-        "value": override.value,
-        "by_zone": dict(override.by_zone),
-        "by_role": dict(override.by_role),
+        "value": chosen.value,
+        "by_zone": dict(chosen.by_zone),
+        "by_role": dict(chosen.by_role),
         "unit": param.unit,
-        "source": override.source,
-        "set_by": f"profile {pack.profile.name} ({pack.profile.name_ja})",
+        "source": chosen.source,
+        "set_by": f"profile {pack.profile.name} ({pack.profile.name_ja})" if by_profile else CATALOG_DEFAULT,
     }
 
 

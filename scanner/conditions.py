@@ -128,6 +128,7 @@ class Outcome:
     message: str = ""
     subjects: set[str] = field(default_factory=set)
     where: str = ""  # the fact address of a leaf, so compound observations read as {address: value}
+    decided: list[str] = field(default_factory=list)  # fact paths that decided the status, in order
 
 
 def operator_of(cond: dict[str, Any]) -> str | None:
@@ -198,6 +199,15 @@ def evaluate(
     if op in COMBINATORS:
         return _combine(op, cond[op], facts, params, cond.get("if_missing", if_missing), item)
     assert op is not None, f"condition without operator: {cond}"
+    out = _leaf(op, cond, facts, params, if_missing, item)
+    own = [str(cond["fact"])] if "fact" in cond else []
+    out.decided = own + [p for p in out.decided if p not in own]
+    return out
+
+
+def _leaf(
+    op: str, cond: dict[str, Any], facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any
+) -> Outcome:
     subject = str(cond["fact"]).split(".")[0] if "fact" in cond else ""
     subjects = {subject} if subject else set()
     where = address(cond) or "item"
@@ -257,20 +267,29 @@ def _quantify(
     results = [(element, evaluate(sub, facts, params, if_missing, element)) for element in value]
     failing = [_name(e) for e, r in results if r.status is Status.FAIL]
     errors = [r.message for _, r in results if r.status is Status.ERROR]
+    passing = [_name(e) for e, r in results if r.status is Status.PASS]
     if op == "every":
         if failing:
-            return Outcome(
+            out = Outcome(
                 Status.FAIL, failing, expected, f"{len(failing)} of {len(value)} items fail", subjects
             )
-        if errors:
-            return Outcome(Status.ERROR, None, expected, errors[0], subjects)
-        return Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
-    passing = [_name(e) for e, r in results if r.status is Status.PASS]
-    if passing:
-        return Outcome(Status.PASS, passing, expected, "", subjects)
-    if errors:
-        return Outcome(Status.ERROR, None, expected, errors[0], subjects)
-    return Outcome(Status.FAIL, [], expected, "no item matches", subjects)
+        elif errors:
+            out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
+        else:
+            out = Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
+    elif passing:
+        out = Outcome(Status.PASS, passing, expected, "", subjects)
+    elif errors:
+        out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
+    else:
+        out = Outcome(Status.FAIL, [], expected, "no item matches", subjects)
+    out.decided = _decided([r for _, r in results if r.status is out.status])
+    return out
+
+
+def _decided(outs: list[Outcome]) -> list[str]:
+    """Return the fact paths the deciding outcomes read, each once, in order."""
+    return list(dict.fromkeys(p for o in outs for p in o.decided))
 
 
 def _name(element: Any) -> Any:
@@ -316,4 +335,6 @@ def _combine(
     if op == "none":
         decisive = passed if status is Status.FAIL else errors if status is Status.ERROR else []
     message = "; ".join(o.message for o in decisive if o.message)
-    return Outcome(status, observed, expected, message, subjects)
+    # A passing none() or an all-n/a list is decided by every branch it weighed.
+    decided = _decided(decisive or live or outs)
+    return Outcome(status, observed, expected, message, subjects, decided=decided)

@@ -54,7 +54,7 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
         out.expected,
         out.message,
         evidence,
-        origin=check_origin(check.condition, facts),
+        origin=check_origin(check.condition, facts, out.decided),
     )
 
 
@@ -68,9 +68,15 @@ def facts_read(condition: Any) -> list[str]:
     return []
 
 
-def check_origin(condition: dict[str, Any], facts: Facts) -> dict[str, Any] | None:
-    """Return where the first fact a check reads that has a known origin was set."""
-    for path in facts_read(condition):
+def check_origin(
+    condition: dict[str, Any], facts: Facts, decided: list[str] | None = None
+) -> dict[str, Any] | None:
+    """Return where the fact that decided a check was set (the first failing one for a failing check).
+
+    ``decided`` lists the fact paths that decided the outcome, in order (``Outcome.decided``);
+    without it, every fact the condition reads is a candidate.
+    """
+    for path in facts_read(condition) if decided is None else decided:
         found = facts.origin_of(path)
         if found is not None:
             return found

@@ -200,13 +200,7 @@ def load(path: Path) -> Inventory:
             layers.append(dict(groups[group]))
         merged = _merge(*layers, dict(entry))
         hosts.append(build_host(merged, file, base, zones, sites, line, entry))
-        if merged["name"] in seen:
-            raise LoadError(
-                str(file),
-                line,
-                f"duplicate host name {merged['name']!r} (first at line {seen[merged['name']]})",
-            )
-        seen[merged["name"]] = line
+        claim_name(seen, merged["name"], str(file), line)
     names = set(seen)
     for host in hosts:
         if host.jump and host.jump not in names:
@@ -226,6 +220,13 @@ def load(path: Path) -> Inventory:
         base_dir=base,
         municipality={str(k): str(v) for k, v in (doc.get("municipality") or {}).items()},
     )
+
+
+def claim_name(seen: dict[str, int], name: str, file: str, line: int) -> None:
+    """Record the line a host name is given at; LoadError when an earlier entry has it."""
+    if name in seen:
+        raise LoadError(file, line, f"duplicate host name {name!r} (first at line {seen[name]})")
+    seen[name] = line
 
 
 def build_host(

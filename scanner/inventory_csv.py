@@ -21,7 +21,7 @@ from typing import Any
 from scanner import safeio
 from scanner.errors import LoadError
 from scanner.inputcheck import SECRET_VALUE, is_secret_key
-from scanner.inventory import SITE_KINDS, TRANSPORTS, Host, Inventory, Site, Zone, build_host
+from scanner.inventory import SITE_KINDS, TRANSPORTS, Host, Inventory, Site, Zone, build_host, claim_name
 from scanner.register_words import (  # re-exported: facts.declared reads the method vocabulary here
     CATEGORIES,
     COLUMNS,
@@ -190,13 +190,7 @@ def load_csv(path: Path) -> Inventory:
     hosts: list[Host] = []
     seen: dict[str, int] = {}
     for line, entry in entries:
-        if entry["name"] in seen:
-            raise LoadError(
-                str(path),
-                line,
-                f"duplicate host name {entry['name']!r} (first at line {seen[entry['name']]})",
-            )
-        seen[entry["name"]] = line
+        claim_name(seen, entry["name"], str(path), line)
         node = Node(entry)
         node.line, node.key_lines = line, {}
         hosts.append(build_host(entry, path, path.parent, zones, sites, line, node))

@@ -8,6 +8,7 @@ an item that was never collected is simply absent, and parsers treat that as a m
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import hashlib
 from dataclasses import dataclass, field
@@ -116,6 +117,15 @@ class RawFacts:
     def stat(self, path: str) -> Item | None:
         return self.items.get("stat:" + path) or self.items.get("file:" + path)
 
+    def phase_times(self) -> dict[str, float]:
+        """Return the phase times a transport put in the collector header (``connect_s``: "0.120" → connect)."""
+        out: dict[str, float] = {}
+        for key, value in self.collector.items():
+            if key.endswith("_s"):
+                with contextlib.suppress(ValueError):
+                    out[key.removesuffix("_s")] = round(float(value), 3)
+        return out
+
     def glob(self, pattern: str, kind: str = "file") -> list[Item]:
         """Return existing items whose path matches a glob, sorted by path (as the shell would)."""
         found = [
@@ -153,6 +163,16 @@ def _epoch(value: Any) -> int | None:
     return int(datetime.fromisoformat(str(value)).timestamp())
 
 
+def _owner_mode_time(meta: dict[str, Any]) -> dict[str, Any]:
+    """Return a test spec's mode, uid, gid and mtime with their defaults (0644, root, root, no time)."""
+    return {
+        "mode": str(meta.get("mode", "0644")),
+        "uid": int(meta.get("uid", 0)),
+        "gid": int(meta.get("gid", 0)),
+        "mtime": _epoch(meta.get("mtime")),
+    }
+
+
 def build_raw(
     host: str = "case-host",
     collected_at: str = "2026-11-01T09:00:00+09:00",
@@ -179,10 +199,7 @@ def build_raw(
             kind="file",
             path=path,
             data=data,
-            mode=str(meta.get("mode", "0644")),
-            uid=int(meta.get("uid", 0)),
-            gid=int(meta.get("gid", 0)),
-            mtime=_epoch(meta.get("mtime")),
+            **_owner_mode_time(meta),
             size=int(meta.get("size", len(data))),
             sha256=hashlib.sha256(data).hexdigest(),
             truncated=bool(meta.get("truncated", False)),
@@ -195,10 +212,7 @@ def build_raw(
             kind="stat",
             path=path,
             exists=bool(meta.get("exists", True)),
-            mode=str(meta.get("mode", "0644")),
-            uid=int(meta.get("uid", 0)),
-            gid=int(meta.get("gid", 0)),
-            mtime=_epoch(meta.get("mtime")),
+            **_owner_mode_time(meta),
             size=meta.get("size"),
         )
     for name, spec in (probes or {}).items():

@@ -6,9 +6,12 @@ The canonical results JSON is ``Run.to_json()``; its schema is scanner/schemas/r
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanner.inventory import Host
 
 
 class Status(str, Enum):
@@ -67,7 +70,7 @@ class CheckResult:
     expected: Any = None
     message: str = ""
     evidence: tuple[str, ...] = ()  # raw-fact item ids
-    origin: dict[str, Any] | None = None  # {"file", "line"} where the fact the check reads was set
+    origin: dict[str, Any] | None = None  # {"file", "line"} where the fact that decided the check was set
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +100,11 @@ class CheckResult:
         )
 
 
+def flat_json(record: Any) -> dict[str, Any]:
+    """Return a dataclass of plain values as JSON: each field under its own name, in order."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 @dataclass(frozen=True)
 class WaiverRef:
     """The 例外措置 that touched a finding, and whether it applied."""
@@ -109,21 +117,12 @@ class WaiverRef:
     approver_role: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "applied": self.applied,
-            "reason": self.reason,
-            "expires": self.expires,
-            "approved_by": self.approved_by,
-            "approver_role": self.approver_role,
-        }
+        return flat_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WaiverRef:
         """Rebuild a WaiverRef from its ``to_json()`` form."""
-        return cls(
-            **{k: data[k] for k in ("id", "applied", "reason", "expires", "approved_by", "approver_role")}
-        )
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -217,41 +216,31 @@ class HostResult:
     timings: dict[str, float] = field(default_factory=dict)
     evidence_file: str = ""
 
+    @classmethod
+    def of(cls, host: Host, status: str, **rest: Any) -> HostResult:
+        """Return the result of an inventory host: its name, zone, role, transport, address and owner."""
+        return cls(
+            host.name,
+            host.zone,
+            host.role,
+            host.transport,
+            status,
+            address=host.address,
+            owner=host.owner,
+            **rest,
+        )
+
     @property
     def assessed(self) -> bool:
         return self.status == "assessed"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "zone": self.zone,
-            "role": self.role,
-            "transport": self.transport,
-            "status": self.status,
-            "message": self.message,
-            "address": self.address,
-            "owner": self.owner,
-            "collected_at": self.collected_at,
-            "timings": self.timings,
-            "evidence_file": self.evidence_file,
-        }
+        return flat_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HostResult:
         """Rebuild a HostResult from its ``to_json()`` form."""
-        return cls(
-            name=data["name"],
-            zone=data["zone"],
-            role=data["role"],
-            transport=data["transport"],
-            status=data["status"],
-            message=data["message"],
-            address=data["address"],
-            owner=data["owner"],
-            collected_at=data["collected_at"],
-            timings=dict(data["timings"]),
-            evidence_file=data["evidence_file"],
-        )
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
 @dataclass

@@ -6,7 +6,6 @@ the steps together, each of which lives in its own module.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import secrets
@@ -101,32 +100,18 @@ def assess(
     host: Host, pack: Pack, inventory: Inventory, got: RawFacts | CollectError, spent: float
 ) -> Collected:
     """Parse what collection gave for one host into its facts and its HostResult (CPU only)."""
-    base = {
-        "name": host.name,
-        "zone": host.zone,
-        "role": host.role,
-        "transport": host.transport,
-        "address": host.address,
-        "owner": host.owner,
-    }
     if isinstance(got, CollectError):
-        result = HostResult(
-            **base, status=got.status, message=got.message, timings={"collect": round(spent, 3)}
-        )
+        result = HostResult.of(host, got.status, message=got.message, timings={"collect": round(spent, 3)})
         return Collected(host, None, result)
     if host.os == "network":  # device configs carry password hashes and keys: never into evidence
         got = netdev_redact.raw_facts(got, (f"file:{CONFIG_PATH}", SHOW_ITEM))
     started = time.monotonic()
     facts = factsmod.build(got, factsmod.Context(host, inventory), subjects_for(pack, host) | {"host"})
     timings = {"collect": round(spent, 3), "parse": round(time.monotonic() - started, 3)}
-    # The SSH transport reports its phases (connect, auth, exec, transfer) in the collector header.
-    for key, value in got.collector.items():
-        if key.endswith("_s"):
-            with contextlib.suppress(ValueError):
-                timings[key.removesuffix("_s")] = round(float(value), 3)
-    result = HostResult(
-        **base,
-        status="assessed",
+    timings.update(got.phase_times())  # the SSH transport's connect, auth, exec, transfer
+    result = HostResult.of(
+        host,
+        "assessed",
         collected_at=got.collected_at,
         timings=timings,
         evidence_file=f"evidence/{host.name}.json",

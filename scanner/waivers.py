@@ -18,7 +18,7 @@ from typing import Any
 
 from scanner.errors import LoadError
 from scanner.inventory import Host
-from scanner.policy import Applies, Pack, _applies
+from scanner.policy import Applies, Pack, applies_from
 from scanner.results import Finding, Status, WaiverRef
 from scanner.yamlsrc import Node, load_yaml, validate
 
@@ -134,7 +134,7 @@ def load_waivers(folder: Path | None, pack: Pack, zones: Collection[str] | None 
                 id=str(doc["id"]),
                 control=str(doc["control"]),
                 host_names=tuple(hosts) if isinstance(hosts, list) else (),
-                selector=_applies(hosts) if isinstance(hosts, dict) else None,
+                selector=applies_from(hosts) if isinstance(hosts, dict) else None,
                 justification=str(doc["justification"]),
                 compensating=tuple(doc.get("compensating_controls", [])),
                 requested_by=str(doc.get("requested_by", "")),

@@ -167,6 +167,15 @@ def schema(name: str) -> dict[str, Any]:
     return result
 
 
+def key_line(node: Any, key: str | int) -> int:
+    """Return the line of a mapping's key or a list's item, else the node's own line (0 if unknown)."""
+    if isinstance(node, Node) and isinstance(key, str):
+        return node.line_of(key)
+    if isinstance(node, Seq) and isinstance(key, int):
+        return node.item_lines[key]
+    return int(getattr(node, "line", 0) or 0)
+
+
 def line_at(doc: Any, path: list[str | int]) -> int | None:
     """Return the line of the deepest key or item along a JSON path."""
     line: int | None = getattr(doc, "line", None) or None

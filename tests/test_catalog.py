@@ -51,3 +51,10 @@ def test_every_machine_area_has_two_controls(pack: Pack) -> None:
     areas = {"logging", "access_control", "network", "backup", "mfa", "dlp", "malware"}
     counts = {a: sum(1 for c in pack.controls.values() if c.area == a and not c.manual) for a in areas}
     assert all(n >= 2 for n in counts.values()), counts
+
+
+def test_one_policy_file_per_area(pack: Pack) -> None:
+    files: dict[str, set[str]] = {}
+    for control in pack.controls.values():
+        files.setdefault(control.area, set()).add(control.file)
+    assert all(len(f) == 1 for f in files.values()), {a: sorted(f) for a, f in files.items() if len(f) > 1}

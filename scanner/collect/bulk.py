@@ -9,7 +9,6 @@ reports it as an error instead of assessing old facts.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -19,7 +18,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from scanner import __version__, safeio
 from scanner.collect import CollectError, Plan, plan_for, transport_for
@@ -60,14 +58,6 @@ def _one(
 ) -> tuple[HostResult, str]:
     """Collect one host to its snapshot file; return its result and the snapshot's sha256 ("" when none)."""
     path = snapshot_file(out_dir, host.name)
-    base: dict[str, Any] = {
-        "name": host.name,
-        "zone": host.zone,
-        "role": host.role,
-        "transport": host.transport,
-        "address": host.address,
-        "owner": host.owner,
-    }
     started = time.monotonic()
     plan = plan_for(subjects_for(pack, host) - {"host"})
     try:
@@ -75,18 +65,14 @@ def _one(
     except CollectError as exc:
         path.unlink(missing_ok=True)  # an older snapshot must never stand in for this failure
         timings = {"collect": round(time.monotonic() - started, 3)}
-        return HostResult(**base, status=exc.status, message=exc.message, timings=timings), ""
+        return HostResult.of(host, exc.status, message=exc.message, timings=timings), ""
     collected = time.monotonic()
     data = raw_bytes(raw)
     atomic_write(path, data)
     timings = {"collect": round(collected - started, 3), "write": round(time.monotonic() - collected, 3)}
-    # The ssh transport reports its phases (connect, auth, exec, transfer) in the collector header.
-    for key, value in raw.collector.items():
-        if key.endswith("_s"):
-            with contextlib.suppress(ValueError):
-                timings[key.removesuffix("_s")] = round(float(value), 3)
-    result = HostResult(
-        **base, status=COLLECTED, collected_at=raw.collected_at, timings=timings, evidence_file=path.name
+    timings.update(raw.phase_times())  # the ssh transport's connect, auth, exec, transfer
+    result = HostResult.of(
+        host, COLLECTED, collected_at=raw.collected_at, timings=timings, evidence_file=path.name
     )
     return result, hashlib.sha256(data).hexdigest()
 

@@ -119,12 +119,8 @@ def file_item(
             id=f"stat:{path}",
             kind="stat",
             path=path,
-            mode=meta.mode,
-            uid=meta.uid,
-            gid=meta.gid,
-            mtime=meta.mtime,
-            size=meta.size,
             stderr=reason,
+            **meta._asdict(),
         )
     if limit and len(data) > limit:
         data, truncated = data[:limit], True
@@ -133,15 +129,11 @@ def file_item(
         kind="file",
         path=path,
         data=data,
-        mode=meta.mode,
-        uid=meta.uid,
-        gid=meta.gid,
-        mtime=meta.mtime,
-        size=meta.size,
         truncated=truncated,
         redacted=redacted,
         # A complete file is hashed here, over exactly the bytes kept as evidence.
         sha256=sha256 if truncated else hashlib.sha256(data).hexdigest(),
+        **meta._asdict(),  # mode, uid, gid, mtime, size
     )
 
 

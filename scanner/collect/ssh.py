@@ -14,6 +14,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -287,6 +288,51 @@ def _run(transport: Any, command: str, script: bytes, clock: _Clock, become: boo
     return out
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What one command run over SSH gave: its stdout, the target's host key, the phase times (seconds)."""
+
+    out: bytes
+    host_key: str
+    times: dict[str, float]
+
+
+def shell_command(host: Host, target: Endpoint) -> str:
+    """Return the command that reads a script from stdin: through ``sudo -n`` when the host asks to become root."""
+    return "sudo -n sh -s" if host.become and target.user != "root" else "sh -s"
+
+
+def exec_once(
+    route: list[Endpoint],
+    command: str,
+    stdin: bytes,
+    timeout: float,
+    become: bool = False,
+    what: str = "transport",
+) -> Reply:
+    """Log in along a route (jump hosts first), run one command with ``stdin``, close every hop.
+
+    Raise CollectError("unreachable"|"error") on any failure, an unforeseen paramiko one included
+    (``ssh {what} failed: ...``): it is this host's error, never the scan's end.
+
+    >>> exec_once(sshconfig.route(host, None), "show config", b"", 30.0).out  # doctest: +SKIP
+    """
+    clock = _Clock(timeout)
+    opened: list[Any] = []
+    try:
+        transport = _login(route, clock, opened)
+        host_key = hostkeys.fingerprint(transport.get_remote_server_key())
+        out = _run(transport, command, stdin, clock, become)
+    except CollectError:
+        raise
+    except Exception as exc:
+        raise CollectError("error", f"ssh {what} failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        for each in reversed(opened):
+            each.close()
+    return Reply(out, host_key, clock.times)
+
+
 def collect(host: Host, plan: Plan, timeout: float, jump_host: Host | None = None) -> RawFacts:
     """Collect raw facts from a host over SSH; raise CollectError("unreachable"|"error") on any failure.
 
@@ -295,40 +341,28 @@ def collect(host: Host, plan: Plan, timeout: float, jump_host: Host | None = Non
 
     >>> collect(inventory.host("web01"), plan_for(["sshd"]), 60.0)  # doctest: +SKIP
     """
-    clock = _Clock(timeout)
     route = sshconfig.route(host, jump_host)
     target = route[-1]
     nonce = new_nonce()
     script = build_script(plan, nonce, MAX_BYTES, probe_timeout=max(1, min(60, int(timeout)))).encode("utf-8")
-    command = "sudo -n sh -s" if host.become and target.user != "root" else "sh -s"
+    command = shell_command(host, target)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    opened: list[Any] = []
-    try:
-        transport = _login(route, clock, opened)
-        host_key = hostkeys.fingerprint(transport.get_remote_server_key())
-        out = _run(transport, command, script, clock, host.become)
-    except CollectError:
-        raise
-    except Exception as exc:  # an unforeseen paramiko failure is this host's error, never the scan's end
-        raise CollectError("error", f"ssh transport failed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        for transport in reversed(opened):
-            transport.close()
+    reply = exec_once(route, command, script, timeout, host.become)
     collector = {
         "name": "kijun-ssh",
         "version": __version__,
         "address": hostkeys.host_id(target.address, target.port),
         "user": target.user,
         "command": command,
-        "host_key": host_key,
+        "host_key": reply.host_key,
         **(
             {"via": ",".join(hostkeys.host_id(ep.address, ep.port) for ep in route[:-1])}
             if len(route) > 1
             else {}
         ),
         **{
-            f"{name}_s": f"{clock.times.get(name, 0.0):.3f}"
+            f"{name}_s": f"{reply.times.get(name, 0.0):.3f}"
             for name in ("connect", "auth", "exec", "transfer")
         },
     }
-    return parse_output(out, nonce, host.name, started, collector)
+    return parse_output(reply.out, nonce, host.name, started, collector)

@@ -20,6 +20,7 @@ import paramiko
 
 from scanner.collect import hostkeys
 from scanner.collect.plan import CollectError
+from scanner.facts.sshd_syntax import host_port
 from scanner.inventory import Host
 
 DEFAULT_KEYS = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
@@ -92,12 +93,7 @@ def for_spec(spec: str) -> Endpoint:
     """
     rest = spec.removeprefix("ssh://")
     user, _, hostport = rest.rpartition("@")
-    host, port = hostport, ""
-    if hostport.startswith("["):
-        host, _, tail = hostport[1:].partition("]")
-        port = tail.removeprefix(":")
-    elif hostport.count(":") == 1:
-        host, port = hostport.split(":")
+    host, port = host_port(hostport)
     if not host or (port and not port.isdigit()):
         raise CollectError("error", f"bad jump host {spec!r} (expected [user@]host[:port])")
     options = _options(host)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scanner.facts import Context, Subject
-from scanner.facts.services import probe_text
+from scanner.facts.services import probe_text, table
 from scanner.rawfacts import RawFacts
 
 # Routes the kernel adds for its own addresses: noise for a separation review.
@@ -78,12 +78,7 @@ def _loopback(address: str) -> bool:
 
 def _listening(text: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) < 5:
-            raise ValueError(f"ss: unexpected line {line!r}")
+    for fields in table(text, 5, "ss"):
         address, port = _split(fields[4])
         entry = {"proto": fields[0], "address": address, "port": port}
         if not _loopback(address) and entry not in out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,17 @@ def _strip_comment(line: str) -> str:
     return line
 
 
+def _parens(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Yield (index, +1 for "(" or -1 for ")") for each parenthesis outside double quotes, from ``start``."""
+    quoted = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            yield i, 1 if ch == "(" else -1
+
+
 def _statements(text: str) -> list[tuple[int, str]]:
     """Return (first line, statement): one per line, objects like action(...) joined across lines."""
     out: list[tuple[int, str]] = []
@@ -59,16 +71,7 @@ def _statements(text: str) -> list[tuple[int, str]]:
             continue
         start = start if buffer else number
         buffer = f"{buffer} {line}" if buffer else line
-        depth = 0
-        quoted = False
-        for ch in buffer:
-            if ch == '"':
-                quoted = not quoted
-            elif not quoted and ch == "(":
-                depth += 1
-            elif not quoted and ch == ")":
-                depth -= 1
-        if depth <= 0:
+        if sum(step for _, step in _parens(buffer)) <= 0:
             out.append((start, buffer))
             buffer = ""
     if buffer:
@@ -86,18 +89,12 @@ def _object_bodies(statement: str) -> list[tuple[str, str]]:
     found = []
     for match in _OBJECT.finditer(statement):
         start = match.end()
-        depth, quoted, end = 1, False, len(statement)
-        for i in range(start, len(statement)):
-            ch = statement[i]
-            if ch == '"':
-                quoted = not quoted
-            elif not quoted and ch == "(":
-                depth += 1
-            elif not quoted and ch == ")":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
+        depth, end = 1, len(statement)
+        for i, step in _parens(statement, start):
+            depth += step
+            if depth == 0:
+                end = i
+                break
         found.append((match.group(1).lower(), statement[start:end]))
     return found
 

@@ -32,6 +32,27 @@ def probe_text(raw: RawFacts, name: str) -> str | None:
     return item.text
 
 
+def table(text: str, width: int, what: str, skip: tuple[str, ...] = ()) -> list[list[str]]:
+    """Return the whitespace-split fields of each non-blank line, a leading word in ``skip`` dropped.
+
+    A line with fewer than ``width`` fields is not the command's output: ValueError names it.
+
+    >>> table("ssh.service loaded active running\\n\\n", 4, "systemctl list-units")
+    [['ssh.service', 'loaded', 'active', 'running']]
+    """
+    out: list[list[str]] = []
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0] in skip:
+            fields = fields[1:]
+        if not fields:
+            continue
+        if len(fields) < width:
+            raise ValueError(f"{what}: unexpected line {line!r}")
+        out.append(fields)
+    return out
+
+
 def probe_failed(raw: RawFacts, name: str) -> bool:
     """Return whether a probe was collected but exited non-zero."""
     item = raw.probe(name)
@@ -43,17 +64,9 @@ def units(raw: RawFacts) -> dict[str, Unit] | None:
     text = probe_text(raw, "systemctl-units")
     if text is None:
         return None
-    found: dict[str, Unit] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if fields and fields[0] in ("●", "*"):  # bullets appear without --plain; accept both
-            fields = fields[1:]
-        if not fields:
-            continue
-        if len(fields) < 4:
-            raise ValueError(f"systemctl list-units: unexpected line {line!r}")
-        found[fields[0]] = Unit(fields[0], fields[1], fields[2], fields[3])
-    return found
+    # bullets appear without --plain; accept both
+    rows = table(text, 4, "systemctl list-units", skip=("●", "*"))
+    return {fields[0]: Unit(fields[0], fields[1], fields[2], fields[3]) for fields in rows}
 
 
 def unit_files(raw: RawFacts) -> dict[str, str] | None:
@@ -61,15 +74,7 @@ def unit_files(raw: RawFacts) -> dict[str, str] | None:
     text = probe_text(raw, "systemctl-unit-files")
     if text is None:
         return None
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) < 2:
-            raise ValueError(f"systemctl list-unit-files: unexpected line {line!r}")
-        found[fields[0]] = fields[1]
-    return found
+    return {fields[0]: fields[1] for fields in table(text, 2, "systemctl list-unit-files")}
 
 
 def any_active(raw: RawFacts, *names: str) -> bool | None:

@@ -176,12 +176,7 @@ def _listen(entries: list[str], ports: list[str], family: str) -> list[str]:
     out: list[str] = []
     for entry in entries:
         spec, _, rdomain = entry.partition(" ")
-        host, port = spec, ""
-        if spec.startswith("["):
-            host, _, rest = spec[1:].partition("]")
-            port = rest.removeprefix(":")
-        elif spec.count(":") == 1:
-            host, port = spec.split(":")
+        host, port = syntax.host_port(spec)
         try:
             addr = ipaddress.ip_address(host)
         except ValueError:

@@ -76,6 +76,21 @@ def port(text: str, low: int = 1) -> str:
     return str(int(text))
 
 
+def host_port(spec: str) -> tuple[str, str]:
+    """Split ``host``, ``host:port`` or ``[host]:port`` (IPv6 in brackets) into host and port ("" when none).
+
+    >>> host_port("[fd00::1]:2222"), host_port("10.0.0.1:22"), host_port("::1")
+    (('fd00::1', '2222'), ('10.0.0.1', '22'), ('::1', ''))
+    """
+    if spec.startswith("["):
+        host, _, tail = spec[1:].partition("]")
+        return host, tail.removeprefix(":")
+    if spec.count(":") == 1:
+        host, port = spec.split(":")
+        return host, port
+    return spec, ""
+
+
 def criteria(text: str) -> tuple[str, bool]:
     """Return a Match line's criteria and whether it is `Match all`, checked as match_cfg_line() does."""
     words: list[str] = []

@@ -10,6 +10,7 @@ from scanner.facts import Context, Subject
 from scanner.facts import windows_json as wj
 from scanner.facts import windows_registry as wr
 from scanner.facts import windows_text as wt
+from scanner.facts.services import probe_text
 from scanner.rawfacts import Item, RawFacts
 
 # Probe names as kijun-collect.ps1 writes them (probe:<name>); see docs/windows.md.
@@ -22,17 +23,9 @@ W32TIME_STOPPED = "0x80070426"  # "The service has not been started."
 DEFENDER_OFF = "0x800106ba"  # Get-MpComputerStatus: the Defender service is not running
 
 
-def _ok(raw: RawFacts, name: str) -> str | None:
-    """Return a probe's output when it ran and succeeded (None when not collected or failed)."""
-    item = raw.probe(name)
-    if item is None or not item.exists or item.rc not in (0, None):
-        return None
-    return item.text
-
-
 def _json(raw: RawFacts, name: str) -> Any:
     """Return a successful probe's JSON (None when not collected or failed; malformed JSON raises)."""
-    text = _ok(raw, name)
+    text = probe_text(raw, name)
     if text is None:
         return None
     if not text.strip():
@@ -51,7 +44,7 @@ def _time(raw: RawFacts, now: datetime) -> dict[str, Any] | None:
     item = raw.probe("win-w32tm")
     if _failed_with(item, W32TIME_STOPPED):
         return {"service_running": False, "synchronized": False}
-    text = _ok(raw, "win-w32tm")
+    text = probe_text(raw, "win-w32tm")
     return None if text is None else wt.time_status(text, now)
 
 
@@ -87,9 +80,9 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if (found := _json(raw, "win-os")) is not None:
         out["os"] = wj.operating_system(found)
-    if (text := _ok(raw, "win-secedit")) is not None:
+    if (text := probe_text(raw, "win-secedit")) is not None:
         out["password"], out["accounts"] = wt.password_policy(text)
-    if (text := _ok(raw, "win-auditpol")) is not None:
+    if (text := probe_text(raw, "win-auditpol")) is not None:
         out["audit"] = wt.audit_policy(text)
     if (time := _time(raw, now)) is not None:
         out["time"] = time

@@ -9,10 +9,11 @@ they open no new flow and are left out (with a note); IPv6 entries are not asses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from scanner.netdev import model
 from scanner.netdev.blocks import Line
-from scanner.netdev.model import ALL_ADDRESSES, ALL_PORTS, Range, Service
+from scanner.netdev.model import ALL_ADDRESSES, ALL_PORTS, Range, Rule, Service
 
 _PROTOS = {
     "ip": "ip",
@@ -24,6 +25,7 @@ _PROTOS = {
     "1": "icmp",
     "0": "ip",
 }
+T = TypeVar("T")
 _SKIP = {"log", "log-input", "inactive", "echo", "echo-reply", "unreachable", "time-exceeded", "fragments"}
 
 
@@ -39,6 +41,13 @@ class Objects:
     services: dict[str, list[Service]] = field(default_factory=dict)  # service objects/groups
     ports: dict[str, list[Range]] = field(default_factory=dict)  # ASA object-group service NAME tcp
     port_protos: dict[str, str] = field(default_factory=dict)
+
+
+def named(table: dict[str, list[T]], name: str, kind: str) -> list[T]:
+    """Return the members of a named object or group defined earlier; NotUnderstood when there is none."""
+    if name not in table:
+        raise NotUnderstood(f"unknown {kind} object {name!r}")
+    return table[name]
 
 
 def proto(word: str) -> str:
@@ -85,10 +94,7 @@ def address(words: list[str], i: int, objects: Objects, wildcard: bool) -> tuple
     if word == "host":
         return [model.host(words[i + 1])], i + 2
     if word in ("object-group", "object", "addrgroup"):
-        name = words[i + 1]
-        if name not in objects.networks:
-            raise NotUnderstood(f"unknown network object {name!r}")
-        return list(objects.networks[name]), i + 2
+        return list(named(objects.networks, words[i + 1], "network")), i + 2
     if word == "interface":
         raise NotUnderstood("interface address as a rule endpoint")
     if "/" in word:
@@ -98,9 +104,12 @@ def address(words: list[str], i: int, objects: Objects, wildcard: bool) -> tuple
     return [model.host(word)], i + 1
 
 
-def entry(
-    words: list[str], objects: Objects, wildcard: bool
-) -> tuple[str, list[Range], list[Range], list[Service], dict[str, str]]:
+Entry = tuple[
+    str, list[Range], list[Range], list[Service], dict[str, str]
+]  # action, src, dst, services, flags
+
+
+def entry(words: list[str], objects: Objects, wildcard: bool) -> Entry:
     """Parse ``permit|deny PROTO SRC [PORTS] DST [PORTS] [options]`` (after any sequence number).
 
     >>> entry("permit tcp any host 10.0.0.5 eq 443".split(), Objects(), True)[3]
@@ -151,6 +160,23 @@ def entry(
     return action, src, dst, services, flags
 
 
+def rule(rule_id: str, line: Line, acl_name: str, parsed: Entry, enabled: bool = True) -> Rule:
+    """Return the rule of one parsed entry, written at ``line`` in the ACL ``acl_name``."""
+    action, src, dst, services, flags = parsed
+    return Rule(
+        id=rule_id,
+        line=line.number,
+        action=action,
+        src=tuple(src),
+        dst=tuple(dst),
+        services=tuple(services),
+        text=line.text,
+        enabled=enabled,
+        schedule=flags.get("schedule", "always"),
+        name=acl_name,
+    )
+
+
 def network_group(lines: list[Line], objects: Objects) -> list[Range]:
     """Resolve the members of a network object or group (IOS and ASA spellings)."""
     out: list[Range] = []
@@ -164,10 +190,7 @@ def network_group(lines: list[Line], objects: Objects) -> list[Range]:
             or w[0][0].isdigit()
         ):
             if w[0] == "group-object" or (w[0] == "network-object" and w[1] in ("object", "object-group")):
-                name = w[-1]
-                if name not in objects.networks:
-                    raise NotUnderstood(f"unknown network object {name!r}")
-                out += objects.networks[name]
+                out += named(objects.networks, w[-1], "network")
                 continue
             rest = w[1:] if w[0] == "network-object" else w
             if rest[0] == "host":
@@ -193,10 +216,7 @@ def service_group(lines: list[Line], objects: Objects, kind: str) -> list[Servic
         if w[0] == "description":
             continue
         if w[0] == "group-object" or (w[0] == "service-object" and w[1] in ("object", "object-group")):
-            name = w[-1]
-            if name not in objects.services:
-                raise NotUnderstood(f"unknown service object {name!r}")
-            out += objects.services[name]
+            out += named(objects.services, w[-1], "service")
             continue
         if w[0] == "port-object":
             got, _ = ports(w, 1, objects)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from scanner.netdev import acl, model
 from scanner.netdev.blocks import Line, indented
 from scanner.netdev.ios import cisco_objects
-from scanner.netdev.model import Device, Interface, Note, Route, Rule, RuleSet
+from scanner.netdev.model import Device, Interface, Note, Route, RuleSet
 
 SAME_SECURITY = "interfaces of one security level talk without an ACL"
 
@@ -48,22 +48,11 @@ def _ace(device: Device, line: Line, objects: acl.Objects, counts: dict[str, int
         return
     counts[name] = counts.get(name, 0) + 1
     try:
-        action, src, dst, services, flags = acl.entry(w[3:], objects, wildcard=False)
+        parsed = acl.entry(w[3:], objects, wildcard=False)
     except (acl.NotUnderstood, ValueError, IndexError) as exc:
         device.unparsed.append(Note(line.number, line.text, f"access-list {name}: {exc or 'incomplete'}"))
         return
-    rule = Rule(
-        id=f"{name} line {counts[name]}",
-        line=line.number,
-        action=action,
-        src=tuple(src),
-        dst=tuple(dst),
-        services=tuple(services),
-        text=line.text,
-        enabled="inactive" not in flags,
-        schedule=flags.get("schedule", "always"),
-        name=name,
-    )
+    rule = acl.rule(f"{name} line {counts[name]}", line, name, parsed, enabled="inactive" not in parsed[4])
     old = device.rulesets.get(name)
     device.rulesets[name] = RuleSet(
         name, (*(old.rules if old else ()), rule), "deny", old.line if old else line.number

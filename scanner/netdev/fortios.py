@@ -10,6 +10,8 @@ policies, more than one VDOM) is kept as not understood.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from scanner.netdev import model
 from scanner.netdev.blocks import Block, fortios
 from scanner.netdev.model import (
@@ -24,6 +26,8 @@ from scanner.netdev.model import (
     RuleSet,
     Service,
 )
+
+T = TypeVar("T")
 
 # Predefined objects a `show` (not full) export may leave out (FortiOS defaults).
 BUILTIN_ADDRESSES: dict[str, list[Range]] = {"all": [ALL_ADDRESSES], "none": []}
@@ -112,36 +116,43 @@ class _Objects:
                 )
             )
 
-    def address(self, name: str, line: int, seen: frozenset[str] = frozenset()) -> list[Range] | None:
-        if name in self.vips:
-            return self.vips[name]
-        if name in self.groups and name not in seen:
-            out: list[Range] = []
-            for member in self.groups[name]:
-                got = self.address(member, line, seen | {name})
-                if got is None:
-                    return None
-                out += got
-            return out
-        found = self.addresses.get(name)
-        if found is None:
-            why = "unknown address object" if name not in self.addresses else "address type not understood"
-            self.device.unparsed.append(Note(line, f"address {name}", why))
-        return found
+    def address(self, name: str, line: int) -> list[Range] | None:
+        return self._expand(name, line, frozenset(), (self.vips, self.groups, self.addresses), "address type")
 
-    def service(self, name: str, line: int, seen: frozenset[str] = frozenset()) -> list[Service] | None:
-        if name in self.service_groups and name not in seen:
-            out: list[Service] = []
-            for member in self.service_groups[name]:
-                got = self.service(member, line, seen | {name})
+    def service(self, name: str, line: int) -> list[Service] | None:
+        none: dict[str, list[Service]] = {}
+        return self._expand(
+            name, line, frozenset(), (none, self.service_groups, self.services), "service protocol"
+        )
+
+    def _expand(
+        self,
+        name: str,
+        line: int,
+        seen: frozenset[str],
+        names: tuple[dict[str, list[T]], dict[str, list[str]], dict[str, list[T] | None]],
+        what: str,
+    ) -> list[T] | None:
+        """Return the members of a fixed object, (nested) group or object, in that order of lookup.
+
+        None, noted as unparsed, when one of them is unknown or not understood (``what``: "address type").
+        """
+        fixed, groups, objects = names
+        if name in fixed:
+            return fixed[name]
+        if name in groups and name not in seen:
+            out: list[T] = []
+            for member in groups[name]:
+                got = self._expand(member, line, seen | {name}, names, what)
                 if got is None:
                     return None
                 out += got
             return out
-        found = self.services.get(name)
+        found = objects.get(name)
         if found is None:
-            why = "unknown service object" if name not in self.services else "service protocol not understood"
-            self.device.unparsed.append(Note(line, f"service {name}", why))
+            kind = what.split()[0]
+            why = f"unknown {kind} object" if name not in objects else f"{what} not understood"
+            self.device.unparsed.append(Note(line, f"{kind} {name}", why))
         return found
 
 

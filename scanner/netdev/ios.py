@@ -19,25 +19,14 @@ def _rule(
 ) -> Rule | None:
     if standard:
         src, _ = acl.address(words, 1, objects, wildcard=True) if len(words) > 1 else ([ALL_ADDRESSES], 0)
-        action, dst, services = words[0], [ALL_ADDRESSES], [Service("ip")]
-        flags: dict[str, str] = {}
-        if action not in ("permit", "deny"):
-            raise acl.NotUnderstood(f"action {action!r}")
+        if words[0] not in ("permit", "deny"):
+            raise acl.NotUnderstood(f"action {words[0]!r}")
+        parsed: acl.Entry = (words[0], src, [ALL_ADDRESSES], [Service("ip")], {})
     else:
-        action, src, dst, services, flags = acl.entry(words, objects, wildcard=True)
-    if flags.get("established"):
+        parsed = acl.entry(words, objects, wildcard=True)
+    if parsed[4].get("established"):
         return None
-    return Rule(
-        id=f"{acl_name} {seq}",
-        line=line.number,
-        action=action,
-        src=tuple(src),
-        dst=tuple(dst),
-        services=tuple(services),
-        text=line.text,
-        schedule=flags.get("schedule", "always"),
-        name=acl_name,
-    )
+    return acl.rule(f"{acl_name} {seq}", line, acl_name, parsed)
 
 
 def _acl(

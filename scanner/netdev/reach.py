@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from scanner.netdev import asa
 from scanner.netdev.boxes import Box, carve, first_match, rule_boxes, space
 from scanner.netdev.model import ALL_PORTS, Device, Range, Rule, merge
+from scanner.netdev.overlap import Index
 
 MAX_BOXES = 200_000  # per interface pair; beyond it the device is reported as not assessed
 
@@ -182,25 +183,41 @@ def _ifs_cover(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
 
 
 def shadowed(device: Device) -> list[tuple[Rule, Rule | None]]:
-    """Return rules that never match first (each with one earlier rule covering it, when one alone does)."""
+    """Return rules that never match first (each with one earlier rule covering it, when one alone does).
+
+    Earlier rules are looked up in address indexes (scanner/netdev/overlap.py) rather than scanned,
+    so a rule costs the earlier rules that overlap it, not all of them.
+    """
     out: list[tuple[Rule, Rule | None]] = []
     for ruleset in device.rulesets.values():
+        by_src, by_dst = Index(), Index()
+        boxes: dict[int, list[Box]] = {}
         for i, rule in enumerate(ruleset.rules):
             if not rule.enabled:
                 continue
+            boxes[i] = rule_boxes(rule)
+            if by_src.size(rule.src) <= by_dst.size(rule.dst):
+                candidates = by_src.overlapping(rule.src)
+            else:
+                candidates = by_dst.overlapping(rule.dst)
             earlier = [
-                e
-                for e in _relevant_all(ruleset.rules[:i], rule)
-                if e.enabled and _ifs_cover(e.src_ifs, rule.src_ifs) and _ifs_cover(e.dst_ifs, rule.dst_ifs)
+                j
+                for j in sorted(candidates)
+                if _meets(ruleset.rules[j], rule)
+                and _ifs_cover(ruleset.rules[j].src_ifs, rule.src_ifs)
+                and _ifs_cover(ruleset.rules[j].dst_ifs, rule.dst_ifs)
             ]
-            mine = rule_boxes(rule)
+            by_src.add(i, rule.src)
+            by_dst.add(i, rule.dst)
+            mine = boxes[i]
             if not earlier or not mine:
                 continue
-            if not carve(mine, [b for e in earlier for b in rule_boxes(e)]):
-                whole = next((e for e in earlier if not carve(mine, rule_boxes(e))), None)
+            if not carve(mine, [b for j in earlier for b in boxes[j]]):
+                whole = next((ruleset.rules[j] for j in earlier if not carve(mine, boxes[j])), None)
                 out.append((rule, whole))
     return out
 
 
-def _relevant_all(rules: tuple[Rule, ...], rule: Rule) -> list[Rule]:
-    return [e for e in rules if any(_relevant((e,), s, d) for s in rule.src for d in rule.dst)]
+def _meets(earlier: Rule, rule: Rule) -> bool:
+    """Tell whether two rules' sources overlap and their destinations too."""
+    return any(_relevant((earlier,), s, d) for s in rule.src for d in rule.dst)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import shlex
 from datetime import datetime
-from typing import Any
 
 from scanner import __version__
-from scanner.collect import CollectError, Plan, hostkeys, sshconfig
+from scanner.collect import Plan, hostkeys, sshconfig
 from scanner.collect import ssh as transport
 from scanner.inventory import Host
 from scanner.netdev.device import SHOW_ITEM, vendor
@@ -68,21 +67,10 @@ def collect(host: Host, plan: Plan, timeout: float, jump_host: Host | None = Non
     """Read a device's configuration with its show command over SSH (the plan is not used: one item)."""
     del plan
     command = show_command(vendor(host))
-    clock = transport._Clock(timeout)
     route = sshconfig.route(host, jump_host)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    opened: list[Any] = []
-    try:
-        session = transport._login(route, clock, opened)
-        host_key = hostkeys.fingerprint(session.get_remote_server_key())
-        out = transport._run(session, command, b"", clock, False)
-    except CollectError:
-        raise
-    except Exception as exc:  # an unforeseen paramiko failure is this device's error, never the scan's end
-        raise CollectError("error", f"ssh transport failed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        for each in reversed(opened):
-            each.close()
+    reply = transport.exec_once(route, command, b"", timeout)
+    out = reply.out
     item = Item(
         id=SHOW_ITEM,
         kind="probe",
@@ -98,6 +86,6 @@ def collect(host: Host, plan: Plan, timeout: float, jump_host: Host | None = Non
         "address": hostkeys.host_id(route[-1].address, route[-1].port),
         "user": route[-1].user,
         "command": command,
-        "host_key": host_key,
+        "host_key": reply.host_key,
     }
     return RawFacts(host=host.name, collected_at=started, collector=collector, items={SHOW_ITEM: item})

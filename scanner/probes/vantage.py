@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.collect import CollectError
 from scanner.errors import LoadError
 from scanner.inventory import Host, Inventory
 from scanner.probes.zonepolicy import VantageSpec, ZonePolicy
@@ -54,21 +53,9 @@ def ssh_runner(host: Host, jump: Host | None) -> Runner:
         # The collector's own SSH steps (known_hosts, jump hosts, keys only, whole-host deadline).
         from scanner.collect import ssh, sshconfig
 
-        clock = ssh._Clock(timeout)
         route = sshconfig.route(host, jump)
-        command = "sudo -n sh -s" if host.become and route[-1].user != "root" else "sh -s"
-        opened: list[Any] = []
-        try:
-            transport = ssh._login(route, clock, opened)
-            out: bytes = ssh._run(transport, command, script.encode("utf-8"), clock, host.become)
-            return out
-        except CollectError:
-            raise
-        except Exception as exc:  # an unforeseen paramiko failure is this vantage's error, not the scan's end
-            raise CollectError("error", f"ssh probe failed: {type(exc).__name__}: {exc}") from exc
-        finally:
-            for transport in reversed(opened):
-                transport.close()
+        command = ssh.shell_command(host, route[-1])
+        return ssh.exec_once(route, command, script.encode("utf-8"), timeout, host.become, "probe").out
 
     return run
 

@@ -18,7 +18,7 @@ from scanner.errors import LoadError
 from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.probes.zonepolicy import Canary, Endpoint, Flow, Rule, VantageSpec, ZonePolicy, check
-from scanner.yamlsrc import Node, Seq, parse_yaml, validate
+from scanner.yamlsrc import Node, key_line, parse_yaml, validate
 
 # The probe settings when neither file sets them (taisaku-kijun §4.3 NET-01…03 port list).
 DEFAULT_PROBE: dict[str, Any] = {
@@ -60,14 +60,6 @@ def _read(path: Path) -> tuple[Node, str]:
     return doc, hashlib.sha256(data).hexdigest()
 
 
-def _line(node: Any, key: str | int) -> int:
-    if isinstance(node, Node) and isinstance(key, str):
-        return node.line_of(key)
-    if isinstance(node, Seq) and isinstance(key, int):
-        return node.item_lines[key]
-    return int(getattr(node, "line", 0) or 0)
-
-
 def _endpoint(node: dict[str, Any]) -> Endpoint:
     return Endpoint(zone=str(node.get("zone", "")), host=str(node.get("host", "")))
 
@@ -89,7 +81,7 @@ def _parse(doc: Node, path: Path) -> dict[str, Any]:
     flows = []
     seen: dict[str, int] = {}
     for i, f in enumerate(doc.get("flows", [])):
-        line = _line(doc["flows"], i)
+        line = key_line(doc["flows"], i)
         if f["id"] in seen:
             raise LoadError(file, line, f"duplicate flow id {f['id']!r} (first at line {seen[f['id']]})")
         seen[f["id"]] = line
@@ -109,7 +101,7 @@ def _parse(doc: Node, path: Path) -> dict[str, Any]:
     egress = doc.get("egress") or {}
     canaries = []
     for i, c in enumerate(egress.get("canaries", [])):
-        where = _line(egress["canaries"], i)
+        where = key_line(egress["canaries"], i)
         canaries.append(
             Canary(
                 _address(str(c["address"]), path, where),
@@ -120,10 +112,10 @@ def _parse(doc: Node, path: Path) -> dict[str, Any]:
     known = {}
     for i, k in enumerate(doc.get("known_addresses", [])):
         text = str(k["address"])
-        known[_address(text, path, _line(doc["known_addresses"], i), "/" in text)] = str(k["label"])
+        known[_address(text, path, key_line(doc["known_addresses"], i), "/" in text)] = str(k["label"])
     vantages = []
     for i, v in enumerate(doc.get("vantages", [])):
-        where = _line(doc["vantages"], i)
+        where = key_line(doc["vantages"], i)
         addresses = tuple(_address(str(a), path, where) for a in v.get("addresses", []))
         name = str(v.get("host") or v["name"])
         vantages.append(
@@ -143,7 +135,7 @@ def _parse(doc: Node, path: Path) -> dict[str, Any]:
         "flows": flows,
         "proxies": [(str(p["host"]), int(p["port"])) for p in egress.get("proxies", [])],
         "where": {
-            f"proxy:{p['host']}": (str(path), _line(egress["proxies"], i))
+            f"proxy:{p['host']}": (str(path), key_line(egress["proxies"], i))
             for i, p in enumerate(egress.get("proxies", []))
         },
         "canaries": canaries,

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from scanner.register_words import ZONE_NAMES
 from scanner.report.expected import sentence
 from scanner.results import CheckResult, Finding, Run, Severity, Status
 
@@ -23,13 +24,8 @@ AREA_LABELS: dict[str, tuple[str, str]] = {
     "physical": ("物理的セキュリティ", "Physical security"),
 }
 
-ZONE_LABELS: dict[str, tuple[str, str]] = {
-    "mynumber": ("マイナンバー利用事務系", "My Number zone"),
-    "lgwan": ("LGWAN接続系", "LGWAN zone"),
-    "internet": ("インターネット接続系", "Internet zone"),
-    "mgmt": ("管理系", "Management zone"),
-    "dc": ("外部データセンター", "External data center"),
-}
+# The standard zones' names, as the inventory register spells them.
+ZONE_LABELS: dict[str, tuple[str, str]] = ZONE_NAMES
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     "server": ("サーバ", "server"),

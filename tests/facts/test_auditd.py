@@ -19,6 +19,15 @@ CONF = (OUT / "auditd.conf").read_text()
 FAILED = {"stdout": "", "rc": 1, "stderr": (OUT / "auditctl-failed.stderr").read_text()}
 
 
+NOTHING_COVERED = {
+    "logon": False,
+    "account_mgmt": False,
+    "privilege_use": False,
+    "time_change": False,
+    "policy_change": False,
+}
+
+
 def _files(**rules_d: str) -> dict[str, str]:
     files = {"/etc/audit/auditd.conf": CONF, "/etc/audit/audit.rules": (OUT / "audit.rules").read_text()}
     files.update({f"/etc/audit/rules.d/{k}": v for k, v in rules_d.items()})
@@ -40,13 +49,7 @@ def test_this_machine_nothing_loaded() -> None:
         "enabled_in_kernel": False,
         "rules_source": "loaded",
         "rules": [],
-        "covers": {
-            "logon": False,
-            "account_mgmt": False,
-            "privilege_use": False,
-            "time_change": False,
-            "policy_change": False,
-        },
+        "covers": NOTHING_COVERED,
         "max_log_file_action": "ROTATE",
         "num_logs": 5,
         "max_log_file": 8,
@@ -146,13 +149,7 @@ def test_not_installed_and_not_collected() -> None:
         "installed": False,
         "rules_source": "files",
         "rules": [],
-        "covers": {
-            "logon": False,
-            "account_mgmt": False,
-            "privilege_use": False,
-            "time_change": False,
-            "policy_change": False,
-        },
+        "covers": NOTHING_COVERED,
     }
     assert parse(build_raw(), CTX) == {}
 

@@ -1,34 +1,23 @@
 """What each lab host is: its sshd settings, sudoers, hostile files, /etc overlay, known_hosts, router rules.
 
-Keyed by the inventory names in inventories/lab/inventory.yaml; tests/lab/lab.py does the building.
+Keyed by the inventory names in inventories/lab/inventory.yaml; tests/lab/lab.py does the building
+(with tests/lab/sshhost.py, which writes what every lab sshd host has).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import paramiko
 
+from tests.lab import sshhost
+
 if TYPE_CHECKING:
     from tests.lab.lab import Lab, LabHost
 
-USER, UID = "kijun", 2901
-
 # Zone-to-zone flows the router allows, besides "jump host -> its target, ssh only".
 ALLOWED_ZONE_FLOWS = (("mgmt", "lgwan"),)
-
-# Every lab sshd: its own host key, keys under /etc/ssh (no home directory of the machine is touched),
-# and no pid file in /run, which the namespaces share with the machine.
-COMMON = """\
-# kijun lab
-HostKey /etc/ssh/ssh_host_ed25519_key
-AuthorizedKeysFile /etc/ssh/authorized_keys/%u
-PidFile none
-"""
 
 SSHD: dict[str, str] = {
     "bastion": """\
@@ -152,11 +141,9 @@ def files(lab: Lab, host: LabHost) -> dict[str, str | bytes]:
         .replace("@inner@", lab.hosts["inner"].address)
         .replace("@mgmt@", lab.inventory.zones["mgmt"].cidrs[0])
     )
-    out: dict[str, str | bytes] = {"ssh/sshd_config.d/00-lab.conf": COMMON}
+    out: dict[str, str | bytes] = {}
     if own:
         out[f"ssh/sshd_config.d/50-{name}.conf"] = own
-    if "sudo" in profile:
-        out["sudoers.d/kijun"] = f"kijun ALL=(ALL) {profile['sudo']}\n"
     if name == "dropper":
         out["ssh/kijun-drop"] = DROP
     if name == "junk":
@@ -203,39 +190,21 @@ table inet kijun_lab {{
 
 
 def write_etc(lab: Lab, host: LabHost) -> None:
-    """Write the host's /etc overlay: users, sudoers, sshd config and keys, and its hostile files."""
+    """Write the host's /etc overlay: the kijun account, sudoers, sshd config and keys, its hostile files."""
     profile = PROFILES[host.host.name]
-    etc = host.etc
-    (etc / "ssh" / "sshd_config.d").mkdir(parents=True)
-    (etc / "sudoers.d").mkdir(mode=0o750)
-    host.home.mkdir(parents=True)
-    os.chown(host.home, UID, UID)
-    shell = profile.get("shell", "/bin/sh")
-    for name, line in (
-        ("passwd", f"{USER}:x:{UID}:{UID}:kijun lab:{host.home}:{shell}\n"),
-        ("group", f"{USER}:x:{UID}:\n"),
-        ("shadow", f"{USER}:*:19000:0:99999:7:::\n"),
-    ):
-        (etc / name).write_text(Path("/etc", name).read_text() + line)
-    os.chmod(etc / "shadow", 0o640)
-    for name in ("sshd_config", "moduli", "ssh_config"):
-        shutil.copy2(Path("/etc/ssh", name), etc / "ssh" / name)
-    for kind in profile.get("host_keys", ("ed25519",)):
-        key_file = etc / "ssh" / f"ssh_host_{kind}_key"
-        comment = f"{host.host.name}@kijun-lab"
-        argv = ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", comment, "-f", str(key_file)]
-        subprocess.run(argv, check=True, capture_output=True)
-    keys = etc / "ssh" / "authorized_keys"
-    keys.mkdir()
-    (keys / USER).write_text(Path(f"{lab.key}.pub").read_text())
-    for name, text in files(lab, host).items():
-        path = etc / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text if isinstance(text, bytes) else text.encode())
-        path.chmod(0o755 if name.endswith("-drop") else 0o440 if name.startswith("sudoers.d/") else 0o644)
+    sshhost.write_etc(
+        lab,
+        host.host.name,
+        host.home,
+        files(lab, host),
+        modes={"ssh/kijun-drop": 0o755},
+        sudo=profile.get("sudo", ""),
+        host_keys=profile.get("host_keys", ("ed25519",)),
+        shell=profile.get("shell", "/bin/sh"),
+    )
     for name, text in profile.get("home", {}).items():
         (host.home / name).write_text(text)
-        os.chown(host.home / name, UID, UID)
+        os.chown(host.home / name, sshhost.UID, sshhost.UID)
 
 
 def write_known_hosts(lab: Lab) -> None:

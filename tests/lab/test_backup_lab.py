@@ -23,8 +23,9 @@ from scanner.inventory import Inventory
 from scanner.policy import Pack
 from scanner.rawfacts import RawFacts
 from scanner.run import Options, scan
-from tests.lab import addhost
-from tests.lab.lab import Lab, run
+from tests.lab import addhost, sshhost
+from tests.lab.lab import Lab
+from tests.lab.netns import run
 
 pytestmark = pytest.mark.lab
 
@@ -43,7 +44,7 @@ class Site:
     data: Path
 
     def repository(self, storage: str) -> str:
-        return f"sftp:{addhost.profiles.USER}@{self.lab.hosts[storage].address}:{self.lab.hosts[storage].home}/restic/bk-src"
+        return f"sftp:{sshhost.USER}@{self.lab.hosts[storage].address}:{self.lab.hosts[storage].home}/restic/bk-src"
 
     def restic(self, repository: str, *args: str) -> str:
         """Run restic as root on the source host (the backup job does this), UTC so that --time is exact."""
@@ -58,6 +59,14 @@ class Site:
             f"# restic settings of the nightly backup (kijun reads them on this host)\n"
             f"RESTIC_REPOSITORY={repository}\nRESTIC_PASSWORD_FILE=/etc/kijun/restic.pass\n"
         )
+
+    def backed_up(self, storage: str) -> str:
+        """Make a repository on a storage host, back the data up into it, point the source at it; return it."""
+        repository = self.repository(storage)
+        self.restic(repository, "init")
+        self.restic(repository, "backup", "--quiet", str(self.data))
+        self.point_at(repository)
+        return repository
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +123,7 @@ def _backup_key(lab: Lab, storages: list[str]) -> None:
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "restic@bk-src", "-f", str(ssh / "id_ed25519"))
     public = (ssh / "id_ed25519.pub").read_text()
     for name in storages:
-        with open(lab.hosts[name].etc / "ssh" / "authorized_keys" / addhost.profiles.USER, "a") as keys:
+        with open(lab.hosts[name].etc / "ssh" / "authorized_keys" / sshhost.USER, "a") as keys:
             keys.write(public)
     (ssh / "known_hosts").write_text("".join(f"{lab.hosts[n].address} {lab.host_key(n)}\n" for n in storages))
     (ssh / "config").write_text(
@@ -142,10 +151,7 @@ def verdicts(site: Site, pack: Pack) -> tuple[dict[str, str], RawFacts]:
 
 def test_restic_backup_to_the_external_dc_then_stale_then_same_site(scanning: Site, pack: Pack) -> None:
     site = scanning
-    dc = site.repository("bk-dc")
-    site.restic(dc, "init")
-    site.restic(dc, "backup", "--quiet", str(site.data))
-    site.point_at(dc)
+    dc = site.backed_up("bk-dc")
     found, raw = verdicts(site, pack)
     assert found == {"BAK-01": "pass", "BAK-02": "pass"}
     probe = raw.probe("restic-snapshots")
@@ -163,10 +169,7 @@ def test_restic_backup_to_the_external_dc_then_stale_then_same_site(scanning: Si
     assert verdicts(site, pack)[0] == {"BAK-01": "fail", "BAK-02": "fail"}
 
     # A fresh backup, but to the NAS in the same office: recent, yet no copy at the external DC.
-    nas = site.repository("bk-nas")
-    site.restic(nas, "init")
-    site.restic(nas, "backup", "--quiet", str(site.data))
-    site.point_at(nas)
+    nas = site.backed_up("bk-nas")
     found, raw = verdicts(site, pack)
     assert found == {"BAK-01": "pass", "BAK-02": "fail"}
     assert raw.probe("restic-repository") is not None

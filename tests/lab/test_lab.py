@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.lab import NETNS_ETC, STATE, Lab, build, cleanup_stale, run, teardown
+from tests.lab.lab import Lab, build
+from tests.lab.netlab import teardown
+from tests.lab.netns import NETNS_ETC, STATE, cleanup_stale, run
 
 pytestmark = pytest.mark.lab
 

@@ -1,6 +1,6 @@
 """Network separation on a real zone lab: a scan passes every NET control, and each break fails exactly one.
 
-The lab (tests/lab/zones.py) puts mynumber, lgwan, internet, dc and mgmt behind a router whose
+The lab (tests/lab/zones.py, a layer on tests/lab/netlab.py) puts mynumber, lgwan, internet, dc and mgmt behind a router whose
 nftables implement the lab's zones.yaml; vantages are real sshd hosts reached over SSH (the
 production path) plus the scanner itself in mgmt. Each broken variant is undone afterwards.
 """
@@ -19,14 +19,14 @@ from click.testing import CliRunner
 
 from scanner import compact
 from scanner.cli import main
-from scanner.collect import hostkeys
 from scanner.policy import Pack
 from scanner.probes import observe, script
 from scanner.results import Finding, Run, Status
 from scanner.run import Options, scan
 from tests.lab import zonespec
-from tests.lab.lab import cleanup_stale, run, unavailable
-from tests.lab.zones import ZoneLab, build, teardown
+from tests.lab.netns import run
+from tests.lab.session import built, point_scanner
+from tests.lab.zones import ZoneLab, build
 
 pytestmark = pytest.mark.lab
 
@@ -36,20 +36,9 @@ JUDGED = ("NET-01", "NET-02", "NET-03", "NET-05", "NET-06", "NET-10", "INV-01")
 @pytest.fixture(scope="module")
 def zlab() -> Iterator[ZoneLab]:
     """Build the zone lab once for this module, pointing the scanner's HOME at its keys."""
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    cleanup_stale()
-    built = build(zonespec.functional)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(built.home))
-        for name in ("SSH_AUTH_SOCK", "KIJUN_TOFU", "KIJUN_KNOWN_HOSTS"):
-            mp.delenv(name, raising=False)
-        mp.setattr(hostkeys, "trust_on_first_use", False)
-        try:
-            yield built
-        finally:
-            teardown(built)
+    with built(lambda: build(zonespec.functional)) as made, pytest.MonkeyPatch.context() as mp:
+        point_scanner(mp, made)
+        yield made
 
 
 def kijun_scan(
@@ -101,13 +90,9 @@ def test_with_correct_separation_every_net_control_passes(baseline: Run) -> None
 
 def test_a_port_opened_from_lgwan_to_mynumber_fails_net02(zlab: ZoneLab, pack: Pack, baseline: Run) -> None:
     mn_app = zlab.address("mn-app-01")
-    zlab.set_extra_rules(
-        [("broken", f"ip saddr {zonespec.cidr(zlab.prefix, 'lgwan')} ip daddr {mn_app} tcp dport 445 accept")]
-    )
-    try:
+    broken = f"ip saddr {zonespec.cidr(zlab.prefix, 'lgwan')} ip daddr {mn_app} tcp dport 445 accept"
+    with zlab.extra_rules([("broken", broken)]):
         after = kijun_scan(zlab, pack)
-    finally:
-        zlab.set_extra_rules([])
     # The lgwan vantage, and every lgwan host's own egress probe (tcp/445 is declared on mn-app-01).
     assert changed(baseline, after) == {
         (host, "NET-02"): Status.FAIL
@@ -124,18 +109,9 @@ def test_a_port_opened_from_lgwan_to_mynumber_fails_net02(zlab: ZoneLab, pack: P
 
 def test_a_route_from_mynumber_to_internet_fails_net01(zlab: ZoneLab, pack: Pack, baseline: Run) -> None:
     p = zlab.prefix
-    zlab.set_extra_rules(
-        [
-            (
-                "broken",
-                f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {zonespec.cidr(p, 'internet')} accept",
-            )
-        ]
-    )
-    try:
+    broken = f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {zonespec.cidr(p, 'internet')} accept"
+    with zlab.extra_rules([("broken", broken)]):
         after = kijun_scan(zlab, pack)
-    finally:
-        zlab.set_extra_rules([])
     assert changed(baseline, after) == {
         (host, "NET-01"): Status.FAIL
         for host in ("probes-mn-probe-01", "egress-mn-probe-01", "egress-mn-app-01")
@@ -270,31 +246,27 @@ def test_every_class_of_hole_is_found(zlab: ZoneLab, pack: Pack) -> None:
     )
     vendor_net, vendor = f"{p}210.0/28", zlab.address("vendor-srv")
     stray6 = f"fd00:{p.split('.')[1]}:77::5"
-    zlab.set_extra_rules(
-        [
-            (
-                "high ports",
-                f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {proxy} tcp dport {{ 41234, 50123 }} accept",
-            ),
-            ("one source", f"ip saddr {mn_app} ip daddr {proxy} tcp dport 8080 accept"),
-            ("udp 53", f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {proxy} udp dport 53 accept"),
-            (
-                "ipv6",
-                f"ip6 saddr {zonespec.cidr6(p, 'mynumber')} ip6 daddr {zlab.address6('in-probe-01')} accept",
-            ),
-            ("sport 53", f"ip saddr {zonespec.cidr(p, 'internet')} ip daddr {mn_app} tcp sport 53 accept"),
-            ("vendor", f"ip saddr {mn_app} ip daddr {vendor_net} accept"),
-        ]
-    )
-    try:
-        with (
-            zlab.listening("in-proxy-01", (41234,)),
-            zlab.routed("mn-app-01", vendor_net),
-            zlab.extra_address("mn-app-01", f"{stray6}/64"),
-        ):
-            after = kijun_scan(zlab, pack, options=Options(timeout=90, mode="audit"))
-    finally:
-        zlab.set_extra_rules([])
+    holes = [
+        (
+            "high ports",
+            f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {proxy} tcp dport {{ 41234, 50123 }} accept",
+        ),
+        ("one source", f"ip saddr {mn_app} ip daddr {proxy} tcp dport 8080 accept"),
+        ("udp 53", f"ip saddr {zonespec.cidr(p, 'mynumber')} ip daddr {proxy} udp dport 53 accept"),
+        (
+            "ipv6",
+            f"ip6 saddr {zonespec.cidr6(p, 'mynumber')} ip6 daddr {zlab.address6('in-probe-01')} accept",
+        ),
+        ("sport 53", f"ip saddr {zonespec.cidr(p, 'internet')} ip daddr {mn_app} tcp sport 53 accept"),
+        ("vendor", f"ip saddr {mn_app} ip daddr {vendor_net} accept"),
+    ]
+    with (
+        zlab.extra_rules(holes),
+        zlab.listening("in-proxy-01", (41234,)),
+        zlab.routed("mn-app-01", vendor_net),
+        zlab.extra_address("mn-app-01", f"{stray6}/64"),
+    ):
+        after = kijun_scan(zlab, pack, options=Options(timeout=90, mode="audit"))
     mn = {
         (f["to_address"], f["port"], f["state"]) for f in failing_flows(after, "probes-mn-probe-01", "NET-01")
     }

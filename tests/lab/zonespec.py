@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from tests.lab import sshhost
+
 OCTET = {"mynumber": 10, "lgwan": 20, "internet": 30, "mgmt": 90, "dc": 99, "outside": 200, "vendor": 210}
 # Beyond the zones: the internet (the canary) and a vendor's network a broken host routes to.
 BEYOND = ("outside", "vendor")
@@ -24,7 +26,6 @@ LABELS = {
     "dc": ("外部データセンター", "External data center"),
 }
 SCANNER = 2  # the scanner (root namespace) is .2 in mgmt; the router is .1 in every zone
-USER = "kijun"
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def inventory(prefix: str, specs: list[Spec]) -> dict[str, Any]:
             }
             for z in LABELS
         },
-        "defaults": {"user": USER, "transport": "ssh", "become": True},
+        "defaults": {"user": sshhost.USER, "transport": "ssh", "become": True},
         "hosts": [
             {
                 "name": s.name,

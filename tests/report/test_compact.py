@@ -111,5 +111,7 @@ def test_a_scan_without_a_terminal_prints_progress_lines(tmp_path: Path) -> None
     ticks = re.findall(
         r"^kijun: (\d+)/36 hosts \(.*\), .* hosts/s, ETA \d+m\d\ds", result.output, re.MULTILINE
     )
-    assert ticks[:3] == ["12", "24", "36"]
+    # A line every 12 hosts; a loaded machine may add lines on the 10-second clock between them.
+    assert [t for t in ticks if int(t) % 12 == 0] == ["12", "24", "36"]
+    assert ticks == sorted(ticks, key=int)
     assert (tmp_path / "latest" / "findings.jsonl").is_file()

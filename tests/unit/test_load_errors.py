@@ -35,53 +35,31 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert err.line is not None and err.line >= 5
 
 
-def test_unknown_operator(tmp_path: Path) -> None:
-    err = error(tmp_path, checks=CHECKS.replace('equals: "no"', 'equal: "no"'))
-    assert "unknown operator 'equal'" in err.message
-    assert err.line == 5
+PARAM = "{default: 90, source: NCH 第3条(1)ア}"
+LOGIN = "login-defs-max-age-limited"
+NO = '    equals: "no"\n'
+BAD_PACKS = {  # case: (file, old text, new text, what the error says, its line or None)
+    "operator": ("checks", 'equals: "no"', 'equal: "no"', "unknown operator 'equal'", 5),
+    "check": ("controls", "[sshd-root-login-disabled]", "[sshd-root-login-off]", "unknown check 'sshd-root-login-off'", 7),
+    "no-default": ("controls", PARAM, "{source: NCH 第3条(1)ア}", "default", 13),
+    "no-source": ("controls", PARAM, "{default: 90}", "source", None),
+    "param": ("controls", "max_age_days: {default", "max_days: {default", "max_age_days", None),
+    "check-id": ("checks", LOGIN, "sshd-root-login-disabled", "duplicate check id", 6),
+    "yaml-key": ("checks", NO, NO + '    equals: "yes"\n', "duplicate key", None),
+    "subject": ("checks", "fact: sshd.permitrootlogin", "fact: ssh.permitrootlogin", "unknown fact subject 'ssh'", None),
+}  # fmt: skip
 
 
-def test_control_naming_a_missing_check(tmp_path: Path) -> None:
-    err = error(tmp_path, controls=CONTROLS.replace("[sshd-root-login-disabled]", "[sshd-root-login-off]"))
-    assert "unknown check 'sshd-root-login-off'" in err.message
-    assert err.line == 7
-
-
-def test_parameter_without_default(tmp_path: Path) -> None:
-    err = error(
-        tmp_path,
-        controls=CONTROLS.replace("{default: 90, source: NCH 第3条(1)ア}", "{source: NCH 第3条(1)ア}"),
-    )
-    assert "default" in err.message
-    assert err.line == 13
-
-
-def test_parameter_without_source(tmp_path: Path) -> None:
-    err = error(tmp_path, controls=CONTROLS.replace("{default: 90, source: NCH 第3条(1)ア}", "{default: 90}"))
-    assert "source" in err.message
-
-
-def test_check_using_an_undefined_parameter(tmp_path: Path) -> None:
-    err = error(tmp_path, controls=CONTROLS.replace("max_age_days: {default", "max_days: {default"))
-    assert "max_age_days" in err.message
-
-
-def test_duplicate_check_id(tmp_path: Path) -> None:
-    err = error(tmp_path, checks=CHECKS.replace("login-defs-max-age-limited", "sshd-root-login-disabled"))
-    assert "duplicate check id" in err.message
-    assert err.line == 6
-
-
-def test_duplicate_yaml_key(tmp_path: Path) -> None:
-    err = error(
-        tmp_path, checks=CHECKS.replace('    equals: "no"\n', '    equals: "no"\n    equals: "yes"\n')
-    )
-    assert "duplicate key" in err.message
-
-
-def test_unknown_fact_subject(tmp_path: Path) -> None:
-    err = error(tmp_path, checks=CHECKS.replace("fact: sshd.permitrootlogin", "fact: ssh.permitrootlogin"))
-    assert "unknown fact subject 'ssh'" in err.message
+@pytest.mark.parametrize(("file", "old", "new", "says", "line"), BAD_PACKS.values(), ids=BAD_PACKS.keys())
+def test_a_bad_pack_says_what_and_where(
+    tmp_path: Path, file: str, old: str, new: str, says: str, line: int | None
+) -> None:
+    text = {"checks": CHECKS, "controls": CONTROLS}[file]
+    assert old in text  # the case changes what it means to
+    err = error(tmp_path, **{file: text.replace(old, new)})
+    assert says in err.message
+    if line is not None:
+        assert err.line == line
 
 
 INVENTORY = """\
@@ -93,30 +71,27 @@ hosts:
 """
 
 
-def test_host_in_an_undeclared_zone(tmp_path: Path) -> None:
-    (tmp_path / "inventory.yaml").write_text(INVENTORY, "utf-8")
+def inventory_error(tmp: Path, text: str) -> LoadError:
+    (tmp / "inventory.yaml").write_text(text, "utf-8")
     with pytest.raises(LoadError) as info:
-        load_inventory(tmp_path)
-    assert "zone 'lgwan' is not declared" in info.value.message
-    assert info.value.line == 5
+        load_inventory(tmp)
+    return info.value
+
+
+def test_host_in_an_undeclared_zone(tmp_path: Path) -> None:
+    err = inventory_error(tmp_path, INVENTORY)
+    assert "zone 'lgwan' is not declared" in err.message
+    assert err.line == 5
 
 
 def test_duplicate_host(tmp_path: Path) -> None:
-    (tmp_path / "inventory.yaml").write_text(
-        INVENTORY.replace("name: b, zone: lgwan", "name: a, zone: mynumber"), "utf-8"
-    )
-    with pytest.raises(LoadError) as info:
-        load_inventory(tmp_path)
-    assert "duplicate host name 'a'" in info.value.message
+    err = inventory_error(tmp_path, INVENTORY.replace("name: b, zone: lgwan", "name: a, zone: mynumber"))
+    assert "duplicate host name 'a'" in err.message
 
 
 def test_credentials_are_refused_in_an_inventory(tmp_path: Path) -> None:
-    (tmp_path / "inventory.yaml").write_text(
-        INVENTORY.replace("transport: snapshot}\n  - {name: b", "password: x}\n  - {name: b"), "utf-8"
-    )
-    with pytest.raises(LoadError) as info:
-        load_inventory(tmp_path)
-    assert "password" in info.value.message
+    text = INVENTORY.replace("transport: snapshot}\n  - {name: b", "password: x}\n  - {name: b")
+    assert "password" in inventory_error(tmp_path, text).message
 
 
 WAIVER = """\
@@ -154,8 +129,6 @@ def test_credentials_in_host_vars_are_refused(tmp_path: Path) -> None:
     text = INVENTORY.replace(
         "transport: snapshot}\n  - {name: b", "vars: {db_password: hunter2}}\n  - {name: b"
     )
-    (tmp_path / "inventory.yaml").write_text(text, "utf-8")
-    with pytest.raises(LoadError) as info:
-        load_inventory(tmp_path)
-    assert "credential" in info.value.message
-    assert info.value.line == 4
+    err = inventory_error(tmp_path, text)
+    assert "credential" in err.message
+    assert err.line == 4

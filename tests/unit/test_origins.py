@@ -10,10 +10,10 @@ import pytest
 
 import scanner
 from scanner import facts as facts_pkg
-from scanner.engine import check_origin, evaluate_host, facts_read
+from scanner.engine import check_origin, evaluate_host, facts_read, run_check
 from scanner.facts import Context, Facts, Subject, build
 from scanner.inventory import Host, Inventory
-from scanner.policy import Pack, load_pack
+from scanner.policy import Check, Pack, load_pack
 from scanner.rawfacts import RawFacts
 from scanner.report.console import _finding_details
 from scanner.results import CheckResult, Status
@@ -51,6 +51,65 @@ def test_facts_read_walks_all_any_none() -> None:
     cond = {"all": [{"fact": "a.b", "equals": 1}, {"any": [{"fact": "c", "equals": 2}]}]}
     assert facts_read(cond) == ["a.b", "c"]
     assert check_origin(cond, Facts(origins={"c": VENDOR})) == VENDOR
+
+
+PAM = {"file": "/etc/pam.d/sshd", "line": 7}
+
+
+def _check(condition: dict[str, object]) -> Check:
+    return Check("t", "t", "t", condition, None, "any", "error", frozenset({"sshd"}), frozenset(), "f", 1)
+
+
+@pytest.mark.parametrize(
+    ("root", "password", "status", "origin"),
+    [
+        ("no", "yes", Status.FAIL, PAM),  # the second fact fails: its line decided, not the first one read
+        ("yes", "no", Status.FAIL, VENDOR),
+        ("yes", "yes", Status.FAIL, VENDOR),  # both fail: the first failing one
+        ("no", "no", Status.PASS, VENDOR),  # all pass: every fact decided, the first with a line
+    ],
+)
+def test_origin_is_the_fact_that_decided(root: str, password: str, status: Status, origin: object) -> None:
+    check = _check(
+        {
+            "all": [
+                {"fact": "sshd.permitrootlogin", "equals": "no"},
+                {"fact": "sshd.passwordauthentication", "equals": "no"},
+            ]
+        }
+    )
+    facts = Facts(
+        tree={"sshd": {"permitrootlogin": root, "passwordauthentication": password}},
+        origins={"sshd.permitrootlogin": VENDOR, "sshd.passwordauthentication": PAM},
+    )
+    result = run_check(check, facts, {})
+    assert (result.status, result.origin) == (status, origin)
+
+
+def test_origin_of_a_passing_any_is_the_branch_that_passed() -> None:
+    check = _check(
+        {
+            "any": [
+                {"fact": "sshd.permitrootlogin", "equals": "no"},
+                {"fact": "sshd.passwordauthentication", "equals": "no"},
+            ]
+        }
+    )
+    facts = Facts(
+        tree={"sshd": {"permitrootlogin": "yes", "passwordauthentication": "no"}},
+        origins={"sshd.permitrootlogin": VENDOR, "sshd.passwordauthentication": PAM},
+    )
+    assert run_check(check, facts, {}).origin == PAM
+
+
+def test_origin_of_a_failing_every_is_its_list_and_unknown_when_the_failing_fact_has_none() -> None:
+    every = {"fact": "users.list", "every": {"field": "locked", "equals": True}}
+    facts = Facts(tree={"users": {"list": [{"name": "a", "locked": False}]}}, origins={"users": PAM})
+    assert run_check(_check(every), facts, {}).origin == PAM
+    both = {"all": [{"fact": "sshd.permitrootlogin", "equals": "no"}, {"fact": "x.y", "equals": 1}]}
+    facts = Facts(tree={"sshd": {"permitrootlogin": "no"}, "x": {"y": 2}}, origins={"sshd": VENDOR})
+    result = run_check(_check(both), facts, {})
+    assert (result.status, result.origin) == (Status.FAIL, None)  # x.y failed and has no known line
 
 
 @pytest.fixture
