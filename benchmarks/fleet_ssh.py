@@ -278,7 +278,9 @@ def measure(fleet: fleet_sshd.Fleet, args: argparse.Namespace, script: bytes) ->
         out[name] = step()
         out[name]["host_cpu"] = fleet_sshd.settled_cpu(fleet) - before
         print(
-            f"fleet_ssh: {name}: {out[name]['wall']:.2f}s, {out[name]['ok']}/{out[name]['hosts']} ok",
+            f"fleet_ssh: {name}: {out[name]['wall']:.2f}s, {out[name]['ok']}/{out[name]['hosts']} ok, "
+            f"hosts' CPU {1000 * out[name]['host_cpu'] / max(1, out[name]['hosts']):.1f} ms/host, "
+            f"load average {os.getloadavg()[0]:.1f}",
             file=sys.stderr,
             flush=True,
         )

@@ -95,8 +95,9 @@ def _expected(check: Any, params: dict[str, Any]) -> Any:
 
 def catalog_of(findings: Iterable[Finding]) -> Catalog:
     """Return a catalog made from findings (the first finding of each control, each check)."""
-    if isinstance(findings, FindingLog):
-        return findings.catalog
+    known = getattr(findings, "catalog", None)  # a FindingLog's, or the merged sources' (scanner/merge.py)
+    if isinstance(known, Catalog):
+        return known
     out = Catalog()
     for f in findings:
         if f.control_id not in out.controls:

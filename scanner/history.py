@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,16 +64,17 @@ def safe_name(name: str) -> str:
 
 
 def write_run(
-    out: Path, run: Run, raws: dict[str, bytes], outputs: Outputs, key: Ed25519PrivateKey | None = None
+    out: Path, run: Run, raws: Mapping[str, bytes], outputs: Outputs, key: Ed25519PrivateKey | None = None
 ) -> Path:
     """Write one run folder (results, envelope, outputs, evidence, manifest, signature) atomically.
 
-    ``raws`` maps a host name to its raw facts as stored (see ``evidence.raw_bytes``).
+    ``raws`` maps a host name to its raw facts as stored (see ``evidence.raw_bytes``); each is asked
+    for once, when written (a merge reads them from its bundles one at a time).
     """
     tmp = _start(out, run.run_id)
     try:
-        for name, raw in sorted(raws.items()):
-            _put(tmp / "evidence" / f"{safe_name(name)}.json", raw)
+        for name in sorted(raws):
+            _put(tmp / "evidence" / f"{safe_name(name)}.json", raws[name])
         return _seal(out, tmp, run, outputs, key)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -249,7 +250,7 @@ def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
 def record(
     out: Path,
     run: Run,
-    raws: dict[str, bytes],
+    raws: Mapping[str, bytes],
     render: Callable[[Run, Run | None], dict[str, str | bytes]],
     key: Ed25519PrivateKey | None = None,
 ) -> Path:

@@ -5,6 +5,10 @@ key. A merge first verifies every bundle completely against the trusted public k
 the first one that fails, then joins hosts and findings (a host in two bundles is an error) into
 one Run whose envelope names each source bundle with its run id, digests and key fingerprint. The
 raw facts are carried over byte for byte, with each source's signed manifest beside them.
+
+Nothing that grows with the hosts' findings or evidence is held: the merged findings are read
+from the sources' findings files at every pass (only the organization-level findings, one per
+control, are kept), and each host's evidence file is read when it is written.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from scanner import __version__, compact, evidence, timesync
 from scanner.report.labels import STATUS_ORDER
-from scanner.results import Finding, Run, Severity
+from scanner.results import Finding, Run, Severity, Tally
 from scanner.run import JST
 
 # When the same waiver was judged differently in two zones, the report shows the gravest state.
@@ -37,7 +43,7 @@ class Merged:
     """The merged run, the raw facts per host (bytes as signed), and the source proofs to store."""
 
     run: Run
-    evidence: dict[str, bytes]
+    evidence: Mapping[str, bytes]  # read from the source bundle when asked for
     files: dict[str, str | bytes]
 
 
@@ -71,20 +77,76 @@ def _common(sources: list[_Source]) -> None:
             )
 
 
-def _findings(sources: list[_Source]) -> list[Finding]:
-    """Join host findings; organization-level findings appear in every bundle and are kept once (gravest)."""
-    out: list[Finding] = []
-    shared: dict[str, Finding] = {}
-    for s in sources:
-        names = {h.name for h in s.run.hosts}
-        for f in s.run.findings:
-            if f.host in names:
-                out.append(f)
-            elif f.key not in shared or STATUS_ORDER.index(f.status) < STATUS_ORDER.index(
-                shared[f.key].status
-            ):
-                shared[f.key] = f
-    return out + [shared[k] for k in sorted(shared)]
+def _lines(findings: Iterable[Finding], names: set[str], own: bool) -> Iterator[Finding]:
+    """Yield a source's findings of its own hosts (own) or the others (organization-level)."""
+    if not isinstance(findings, compact.FindingLog):
+        yield from (f for f in findings if (f.host in names) == own)
+        return
+    for line, seen in findings.lines():  # decode only what is kept
+        if (line["host"] in names) == own:
+            base = findings.hosts.get(line["host"], {})
+            yield Finding.from_json(compact.decode(line, findings.catalog, base, seen))
+
+
+class _Joined:
+    """The merged findings: every source's host findings in order, then the organization-level ones.
+
+    Those appear in every bundle and are kept once (the gravest); they are the only findings held.
+    """
+
+    def __init__(self, sources: list[_Source]) -> None:
+        self._parts = [(s.run.findings, {h.name for h in s.run.hosts}) for s in sources]
+        shared: dict[str, Finding] = {}
+        for findings, names in self._parts:
+            for f in _lines(findings, names, own=False):
+                if f.key not in shared or STATUS_ORDER.index(f.status) < STATUS_ORDER.index(
+                    shared[f.key].status
+                ):
+                    shared[f.key] = f
+        self._shared = [shared[k] for k in sorted(shared)]
+        self.catalog = compact.Catalog()
+        for findings, _ in self._parts:  # one pack (checked): the sources' catalogs agree
+            part = compact.catalog_of(findings)
+            for control, entry in part.controls.items():
+                self.catalog.controls.setdefault(control, entry)
+            for check, entry in part.checks.items():
+                self.catalog.checks.setdefault(check, entry)
+
+    def __iter__(self) -> Iterator[Finding]:
+        for findings, names in self._parts:
+            yield from _lines(findings, names, own=True)
+        yield from self._shared
+
+    def __len__(self) -> int:
+        return self.tally.total
+
+    def __contains__(self, item: object) -> bool:
+        return any(f == item for f in self)
+
+    @cached_property
+    def tally(self) -> Tally:
+        return Tally.of(self)
+
+
+class _Raws(Mapping[str, bytes]):
+    """Each assessed host's raw facts, read from its source bundle only when asked for."""
+
+    def __init__(self, sources: list[_Source]) -> None:
+        self._paths = {
+            h.name: s.folder / h.evidence_file
+            for s in sources
+            for h in s.run.hosts
+            if h.assessed and h.evidence_file
+        }
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._paths[name].read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def _waivers(sources: list[_Source]) -> dict[str, list[dict[str, Any]]]:
@@ -201,17 +263,11 @@ def merge(
         municipality=sources[0].run.municipality,
         fail_on=min((s.run.fail_on for s in sources), key=lambda sev: Severity(sev).rank),
         hosts=tuple(h for s in sources for h in s.run.hosts),
-        findings=tuple(_findings(sources)),
+        findings=_Joined(sources),
         envelope=_envelope(sources, operator, operator_role),
     )
-    raws = {
-        h.name: (s.folder / h.evidence_file).read_bytes()
-        for s in sources
-        for h in s.run.hosts
-        if h.assessed and h.evidence_file
-    }
     proofs: dict[str, str | bytes] = {}
     for s in sources:
         for name in (evidence.MANIFEST, evidence.SIGNATURE, evidence.ENVELOPE):
             proofs[f"sources/{s.run.run_id}/{name}"] = (s.folder / name).read_bytes()
-    return Merged(run, raws, proofs)
+    return Merged(run, _Raws(sources), proofs)

@@ -258,6 +258,10 @@ class Tally:
         elif finding.status in (Status.ERROR, Status.UNREACHABLE):
             self.unassessed += 1
 
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> Tally:
         out = cls()

@@ -20,6 +20,7 @@ if kj_has stat && kj_has head && { stat -L -c %a / && head -v -c 0 /dev/null; } 
 # Old busybox spells it `timeout -t N`: use timeout only when the coreutils form works.
 if kj_has timeout && timeout 5 true 2>/dev/null; then KT=1; else KT=0; fi
 kj_n=0 kj_L= kj_S= kj_C= kj_D=
+kj_PH=@PHASE@
 kj_enc() { if [ "$KE" = base64 ]; then base64; else od -An -v -tx1 | tr -d ' '; fi; }
 kj_id() { printf '%s' "$1" | kj_enc | tr -d '\n'; }
 kj_begin() {
@@ -126,7 +127,7 @@ kj_add() {
 }
 # The batch record: the list, the stat lines of every existing path, and one read of all plain files.
 kj_batch() {
-  [ -n "$kj_L" ] || return 0
+  [ -n "$kj_L" ] || [ -n "$kj_PH" ] || return 0
   kj_o=$IFS
   IFS=$NL; set -f; set -- $kj_S; set +f; IFS=$kj_o
   kj_st=
@@ -146,10 +147,14 @@ kj_batch() {
     [ "$5" -le "$M" ] 2>/dev/null && kj_B=$kj_B$kj_p$NL
   done
   kj_begin batch 1 @BATCHID@
-  printf '%sDATA list\n' "$K"; printf '%s' "$kj_L" | kj_enc
-  printf '%sDATA stat\n' "$K"; printf '%s\n' "$kj_st" | kj_enc
-  IFS=$NL; set -f; set -- $kj_B; set +f; IFS=$kj_o
-  if [ $# -gt 0 ]; then printf '%sDATA content\n' "$K"; head -v -c "$((M + 1))" -- "$@" 2>/dev/null | kj_enc; fi
+  printf '%sDATA stream\n' "$K"
+  # One encoder for the whole batch: the list, the stat lines, the probes, then the plain files.
+  { printf '%slist\n%s%sstat\n%s\n' "$K" "$kj_L" "$K" "$kj_st"
+    [ -z "$kj_PH" ] || kj_probes
+    IFS=$NL; set -f; set -- $kj_B; set +f; IFS=$kj_o
+    printf '%scontent\n' "$K"
+    if [ $# -gt 0 ]; then head -v -c "$((M + 1))" -- "$@" 2>/dev/null; fi
+  } | kj_enc
   kj_end
   kj_z=$kj_C
   while [ -n "$kj_z" ]; do
@@ -197,20 +202,32 @@ kj_follow() {
     done <"$kj_f"
   done
 }
-kj_run() { if [ "$KT" = 1 ]; then timeout -k 5 "$T" sh -c "$1"; else sh -c "$1"; fi; }
-kj_probe() {
-  kj_begin probe "$1" "$3" "$4"
-  printf '%sDATA stdout\n' "$K"
-  # stdout streams (encoded) to fd 6; rc comes back through fd 3 once it is done, and only then is
-  # printed, so it cannot interleave; stderr is captured (the scanner keeps its first 4 KiB) with
-  # quoted words masked and secrets redacted: a daemon's error quotes the line of a file it choked on.
-  kj_e=$(
-    { kj_r=$( { { kj_run "$2" 2>&5 3>&- 5>&- 6>&-; echo "$?" >&3; } | kj_enc >&6; } 3>&1 )
-      printf 'rc %s\n' "$kj_r" >&6
-    } 5>&1 | sed -e 's/"[^"]*"/"..."/g' -e "s/'[^']*'/'...'/g" @SED@ | kj_enc
-  )
-  if [ -n "$kj_e" ]; then printf '%sDATA stderr\n%s\n' "$K" "$kj_e"; fi
-  kj_end
+# The probes run in one child sh (the phase, kj_PH, made by scanner/collect/script.py) under one
+# timeout, each in a subshell of its own: stdout straight into the batch's encoder between nonce
+# markers, stderr through one sed (quoted words masked, secrets redacted: a daemon's error quotes
+# the line of a file it choked on) and one encoder, and "s" (number, name) and "e" (number) lines
+# to fd 9 as each starts and ends. When the timeout ends a phase, the probe it was running runs
+# again first in a new phase, or, if it was already first (it had the whole timeout), is reported
+# with rc 124; the next phase goes on with the next probe.
+kj_phase() {
+  if [ "$KT" = 1 ]; then KJ_K=$K timeout -k 5 "$T" sh -c "$kj_PH" sh "$1"; else KJ_K=$K sh -c "$kj_PH" sh "$1"; fi
+}
+kj_probes() {
+  exec 3>&1
+  kj_at=1
+  while [ "$kj_at" -le @NPROBES@ ]; do
+    # The stderr of a phase is written after it ended (no probe writes to the stream any more).
+    kj_g=$(exec 5>&1; kj_e=$(kj_phase "$kj_at" 9>&5 2>&1 >&3 3>&- 5>&- |
+      sed -e 's/"[^"]*"/"..."/g' -e "s/'[^']*'/'...'/g" @SED@ 5>&- | kj_enc 5>&-)
+      printf '%sstderr\n%s\n' "$K" "$kj_e" >&3)
+    kj_g=${kj_g##*"$NL"}
+    set -f; set -- $kj_g; set +f
+    if [ "$1" = s ] && [ "$2" = "$kj_at" ]; then printf '%src %s 124\n' "$K" "$3"; kj_at=$((kj_at + 1))
+    elif [ "$1" = s ] && [ "$2" -gt "$kj_at" ] 2>/dev/null; then kj_at=$2
+    elif [ "$1" = e ] && [ "$2" -ge "$kj_at" ] 2>/dev/null; then kj_at=$(($2 + 1))
+    else kj_at=$((@NPROBES@ + 1))
+    fi
+  done
 }
 printf '%sSTART 2\n' "$K"
 printf 'time %s\nenc %s\nlimit %s\neuid %s\nnode %s\nfollow %s\n' \

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,7 +32,7 @@ _BLOCKS = {
     "file": {"content"},
     "stat": set(),
     "probe": {"stdout", "stderr"},
-    "batch": {"list", "stat", "content"},
+    "batch": {"list", "stat", "content", "stream"},
 }
 _HEADER_KEYS = {"time", "enc", "limit", "euid", "node", "follow"}
 _ALPHABET = {"base64": re.compile(r"^[A-Za-z0-9+/=]*$"), "hex": re.compile(r"^[0-9a-f]*$")}
@@ -137,6 +138,21 @@ def file_item(
     )
 
 
+def probe_item(name: str, stdout: bytes, rc: int, stderr: bytes) -> Item:
+    """Build a probe's item (stderr kept to its first 4 KiB)."""
+    if name not in PROBES:
+        raise FramingError(f"probe:{name}: not a known probe")
+    return Item(
+        id=f"probe:{name}",
+        kind="probe",
+        cmd=PROBES[name],
+        rc=rc,
+        data=stdout,
+        stderr=stderr[:STDERR_BYTES].decode("utf-8", errors="replace"),
+        sha256=hashlib.sha256(stdout).hexdigest(),
+    )
+
+
 def _item(record: _Record, enc: str, limit: int) -> Item | None:
     """Turn one closed record into an Item, checking that it is complete."""
     kind, meta = record.kind, record.meta
@@ -145,24 +161,13 @@ def _item(record: _Record, enc: str, limit: int) -> Item | None:
         raise FramingError(f"line {record.line}: {kind} record has id {record.id!r}")
     name = record.id[len(prefix) :]
     if kind == "probe":
-        if name not in PROBES:
-            raise FramingError(f"{record.id}: not a known probe")
         if "stdout" not in record.blocks:
             raise FramingError(f"{record.id}: no stdout")
         rc = _int(record, "rc")
         if rc is None:
             raise FramingError(f"{record.id}: no rc")
         stdout = decode(record.blocks["stdout"], enc, record.id)
-        stderr = decode(record.blocks.get("stderr", []), enc, record.id)[:STDERR_BYTES]
-        return Item(
-            id=record.id,
-            kind="probe",
-            cmd=PROBES[name],
-            rc=rc,
-            data=stdout,
-            stderr=stderr.decode("utf-8", errors="replace"),
-            sha256=hashlib.sha256(stdout).hexdigest(),
-        )
+        return probe_item(name, stdout, rc, decode(record.blocks.get("stderr", []), enc, record.id))
     error = meta.get("error", "")
     if error in ("unsearchable", "stat-failed"):
         return None  # whether the path exists is unknown: the item is not collected
@@ -265,7 +270,16 @@ def parse_output(
     if done is None:
         open_id = f": record {current.id} has no END" if current else ""
         raise FramingError(f"stream ended before DONE (truncated){open_id}")
-    return _assemble(header, records, host, collected_at, collector)
+    return _assemble(header, records, prefix, host, collected_at, collector)
+
+
+def _decoder(enc: str, what: str) -> Callable[[bytes], bytes]:
+    """Return a decoder of encoded text inside a stream (a probe phase's stderr)."""
+
+    def run(text: bytes) -> bytes:
+        return decode(text.decode("ascii", errors="replace").split(), enc, what)
+
+    return run
 
 
 def _encoding(header: dict[str, str]) -> str:
@@ -276,7 +290,12 @@ def _encoding(header: dict[str, str]) -> str:
 
 
 def _assemble(
-    header: dict[str, str], records: list[_Record], host: str, collected_at: str, collector: dict[str, str]
+    header: dict[str, str],
+    records: list[_Record],
+    prefix: str,
+    host: str,
+    collected_at: str,
+    collector: dict[str, str],
 ) -> RawFacts:
     """Check the header and turn records into items; the first record of an id wins (globs overlap)."""
     enc = _encoding(header)
@@ -287,8 +306,18 @@ def _assemble(
     for record in records:
         if record.kind == "batch":
             blocks = {k: decode(v, enc, record.id) for k, v in record.blocks.items()}
+            probes: dict[str, batch.Probe] = {}
+            if "stream" in blocks:
+                blocks, probes = batch.split_stream(
+                    blocks["stream"],
+                    prefix.encode("ascii"),
+                    _decoder(enc, record.id),
+                    FramingError,
+                )
             for listed in batch.items(blocks, int(limit), file_item, FramingError):
                 items.setdefault(listed.id, listed)
+            for name, probe in probes.items():
+                items.setdefault(f"probe:{name}", probe_item(name, probe.stdout, probe.rc, probe.stderr))
             continue
         item = _item(record, enc, int(limit))
         if item is not None:

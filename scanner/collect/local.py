@@ -12,7 +12,7 @@ from datetime import datetime
 from scanner import __version__
 from scanner.collect.framing import parse_output
 from scanner.collect.plan import CollectError, Plan
-from scanner.collect.script import MAX_BYTES, build_script, new_nonce
+from scanner.collect.script import MAX_BYTES, build_script, new_nonce, probe_timeout_for
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
 
@@ -52,7 +52,7 @@ def run(
     """Build, run and parse the collector script with a given shell command line."""
     nonce = new_nonce()
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    out = run_script(build_script(plan, nonce, max_bytes), timeout, argv)
+    out = run_script(build_script(plan, nonce, max_bytes, probe_timeout_for(timeout)), timeout, argv)
     return parse_output(out, nonce, host_name, started, {"name": "kijun-local", "version": __version__})
 
 

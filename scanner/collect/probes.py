@@ -19,9 +19,9 @@ _SHADOW = (
 # root can write, of NAME=value lines (systemd EnvironmentFile syntax: no shell ever reads it). The
 # variables go to restic in a clean environment; only restic's JSON comes back, never the password.
 # The repository probe prints the location alone; a password in a URL (all of it, up to the last "@",
-# since a password may hold "@") is removed on the host.
+# since a password may hold "@") is removed on the host. A host without the file starts no process.
 _RESTIC_ENV = r"""f=/etc/kijun/restic.env
-if [ -z "$(find "$f" -prune -type f -user 0 ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
+if [ ! -e "$f" ] || [ -z "$(find "$f" -prune -type f -user 0 ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
   echo "kijun: $f is missing or is not a root-owned file that only root can write" >&2; exit 3
 fi
 [ -r "$f" ] || { echo "kijun: cannot read $f (collect as root)" >&2; exit 3; }

@@ -6,9 +6,9 @@ scanner/collect/framing.py and, for the batch record, scanner/collect/batch.py),
     ==KIJUN:<nonce>:START 2
     time 2026-11-01T09:00:00+0900         header: host clock, encoding, limit, euid, node, follow
     ==KIJUN:<nonce>:BEGIN batch <enc "batch:1">
-    ==KIJUN:<nonce>:DATA list              items listed with their state (batch.py)
-    ==KIJUN:<nonce>:DATA stat              one stat over all of them
-    ==KIJUN:<nonce>:DATA content           one head -v over the plain files
+    ==KIJUN:<nonce>:DATA stream            one encoder pass (batch.py): the items listed with their
+                                           state, one stat over them, the probes' output, one
+                                           head -v over the plain files
     ==KIJUN:<nonce>:END
     ==KIJUN:<nonce>:BEGIN file <enc "file:/etc/x">      an item read on its own
     exists 1 | mode 644 | uid 0 | gid 0 | mtime <epoch> | size <bytes> | truncated 1 | sha256 <hex>
@@ -18,7 +18,9 @@ scanner/collect/framing.py and, for the batch record, scanner/collect/batch.py),
     ==KIJUN:<nonce>:END
     ==KIJUN:<nonce>:DONE <records>
 
-Probe records carry ``DATA stdout``, ``rc <n>`` and ``DATA stderr`` (the scanner keeps 4 KiB).
+The probes run inside the batch (collector.sh: one phase under one timeout); the scanner keeps
+4 KiB of each one's stderr. The parser still reads a probe as a record of its own (``DATA stdout``,
+``rc <n>``, ``DATA stderr``) and the batch as ``DATA list``, ``DATA stat`` and ``DATA content``.
 """
 
 from __future__ import annotations
@@ -135,6 +137,15 @@ def _directives() -> str:
     return "\n".join(arms)
 
 
+def probe_timeout_for(host_timeout: float) -> int:
+    """Return the probes' timeout for a host's: a hung probe may take two (collector.sh), so a third of it.
+
+    >>> probe_timeout_for(120), probe_timeout_for(600), probe_timeout_for(1)
+    (40, 60, 1)
+    """
+    return max(1, min(60, int(host_timeout) // 3))
+
+
 def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeout: int = 60) -> str:
     """Return the collector script for a plan: one POSIX sh program, run as ``sh -s``.
 
@@ -154,10 +165,8 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
             raise ValueError(f"unknown dialect to follow: {dialect}")
         body.append(f"kj_follow {dialect} {shell_glob(start)}")
     body.append("kj_batch")
-    for name in plan.probes:
-        body.append(f"kj_probe {quote(name)} {quote(PROBES[name])} {_ids(f'probe:{name}')}")
-    for name, command in plan.generated:  # the egress probe: validated data, quoted
-        body.append(f"kj_probe {quote(name)} {quote(command)} {_ids(f'probe:{name}')}")
+    # The egress probe's command is generated from validated data (quoted in the phase like the others).
+    probes = [(name, PROBES[name]) for name in plan.probes] + list(plan.generated)
     return (
         _template()
         .replace("@NONCE@", nonce)
@@ -176,8 +185,32 @@ def build_script(plan: Plan, nonce: str, max_bytes: int = MAX_BYTES, probe_timeo
             "@ANYSECRET@", _grep(tuple(e for _, exprs in REFUSE for e in exprs) + tuple(m for m, _ in REDACT))
         )
         .replace("@SED@", " ".join(f"-e {quote(f's|{m}|{r}|g')}" for m, r in REDACT))
+        .replace("@PHASE@", quote(_phase(probes)) if probes else "")
+        .replace("@NPROBES@", str(len(probes)))
         .replace("@BODY@", "\n".join(body))
     )
+
+
+def _phase(probes: list[tuple[str, str]]) -> str:
+    """Return the probe phase: one sh program running the probes from number $1 on (collector.sh)."""
+    lines = [
+        "K=$KJ_K; unset KJ_K; kj_at=$1 kj_c=",
+        # A timeout that signals the phase alone (busybox) must still end the probe it waits for.
+        "trap 'kill -9 \"$kj_c\" 2>/dev/null; exit 143' TERM",
+        "kj_s() {",
+        '  [ "$1" -ge "$kj_at" ] || return 1',
+        '  printf \'s %s %s\\n\' "$1" "$2" >&9',
+        '  printf \'\\n%sprobe %s\\n\' "$K" "$2" >&2',
+        '  printf \'%sprobe %s\\n\' "$K" "$2"',
+        "}",
+        'kj_e() { printf \'%src %s %s\\n\' "$K" "$2" "$3"; printf \'e %s\\n\' "$1" >&9; }',
+    ]
+    for number, (name, command) in enumerate(probes, start=1):
+        lines.append(
+            f'if kj_s {number} {quote(name)}; then ( {command}\n) 9>&- & kj_c=$!; wait "$kj_c"; '
+            f"kj_e {number} {quote(name)} $?; fi"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _ids(item_id: str) -> str:

@@ -24,7 +24,7 @@ from scanner import __version__
 from scanner.collect import hostkeys, sshconfig
 from scanner.collect.framing import parse_output
 from scanner.collect.plan import CollectError, Plan
-from scanner.collect.script import MAX_BYTES, build_script, new_nonce
+from scanner.collect.script import MAX_BYTES, build_script, new_nonce, probe_timeout_for
 from scanner.collect.sshconfig import Endpoint
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
@@ -344,7 +344,7 @@ def collect(host: Host, plan: Plan, timeout: float, jump_host: Host | None = Non
     route = sshconfig.route(host, jump_host)
     target = route[-1]
     nonce = new_nonce()
-    script = build_script(plan, nonce, MAX_BYTES, probe_timeout=max(1, min(60, int(timeout)))).encode("utf-8")
+    script = build_script(plan, nonce, MAX_BYTES, probe_timeout_for(timeout)).encode("utf-8")
     command = shell_command(host, target)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     reply = exec_once(route, command, script, timeout, host.become)

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from scanner.collect import Plan
+from scanner.collect.framing import parse_output
+from scanner.collect.local import run_script
 from scanner.collect.probes import PROBES
 from scanner.collect.script import build_script, shell_glob
 from tests.collect.conftest import HUGE, JUNK, LIMIT, NONCE, SHELLS, make_tree, run_plan, tree_plan
@@ -197,6 +199,26 @@ def test_probe_rc_stderr_and_missing_command(monkeypatch: pytest.MonkeyPatch) ->
     assert noisy.stderr == "\x00" * 4096
     env = raw.probe("t-locale")
     assert env is not None and env.text == "LC_ALL=C\n"
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_a_hung_probe_is_an_error_and_the_others_are_kept(
+    monkeypatch: pytest.MonkeyPatch, shell: str
+) -> None:
+    # The probes share one timeout per phase: a probe cut in the middle of a phase runs again first
+    # in a new phase; cut again (it had the whole timeout), it is rc 124 and the next ones still run.
+    monkeypatch.setitem(PROBES, "t-hang", "printf partial; echo 'stuck \"q\"' >&2; exec sleep 1000")
+    monkeypatch.setitem(PROBES, "t-first", "echo first")
+    monkeypatch.setitem(PROBES, "t-after", "echo after; echo 'warn' >&2; exit 5")
+    plan = Plan(probes=("t-first", "t-hang", "t-after"))
+    script = build_script(plan, NONCE, max_bytes=LIMIT, probe_timeout=1)
+    out = run_script(script, 60, SHELLS[shell])
+    raw = parse_output(out, NONCE, "test-host", "2026-11-01T09:00:00+09:00", {})
+    first, hung, after = (raw.probe(n) for n in ("t-first", "t-hang", "t-after"))
+    assert first is not None and (first.rc, first.text) == (0, "first\n")
+    assert hung is not None and hung.rc == 124 and hung.text == "partial"
+    assert hung.stderr == 'stuck "..."\n'  # masked on the host like every probe's stderr
+    assert after is not None and (after.rc, after.text, after.stderr) == (5, "after\n", "warn\n")
 
 
 def test_probe_does_not_eat_the_script(monkeypatch: pytest.MonkeyPatch) -> None:
