@@ -70,7 +70,17 @@ def _globs(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     if not patterns:
         return lambda path: False
     match = re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
-    return lambda path: match(path) is not None
+    seen: dict[str, bool] = {}  # hosts share their paths: each is matched once
+
+    def test(path: str) -> bool:
+        known = seen.get(path)
+        if known is None:
+            if len(seen) > 100_000:
+                seen.clear()
+            known = seen[path] = match(path) is not None
+        return known
+
+    return test
 
 
 # Modules listed here each define ``SUBJECT``. Order does not matter.
@@ -154,6 +164,8 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
     >>> facts.tree["sshd"]["permitrootlogin"]  # doctest: +SKIP
     'no'
     """
+    from scanner.facts import memo
+
     facts = Facts()
     for name in sorted(subjects if subjects is not None else SUBJECTS):
         subject = SUBJECTS[name]
@@ -163,7 +175,7 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
             facts.errors[name] = cut
             continue
         try:
-            tree = subject.parse(raw, ctx)
+            tree = memo.parse(subject, raw, ctx)
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
             continue

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
-from scanner.facts import ORIGINS, Context, Subject
+from scanner.facts import ORIGINS, Context, Subject, elapsed
 from scanner.rawfacts import Item, RawFacts
 
 PASSWD = "/etc/passwd"
@@ -73,7 +73,9 @@ def _lastlog(text: str, now: datetime) -> dict[str, int | None]:
         m = _LASTLOG_DATE.search(line)
         if m is None:
             raise ValueError(f"lastlog: unreadable line {line!r}")
-        out[name] = int((now - _when(m.group(1))).total_seconds() // _DAY)
+        # A login after the collection time (beyond the allowed clock skew) is a wrong clock or an
+        # edited record, not a negative age: the subject is an error, never a fresh login.
+        out[name] = int(elapsed(_when(m.group(1)), now, f"lastlog: last login of {name}") // _DAY)
     return out
 
 

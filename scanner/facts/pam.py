@@ -8,6 +8,8 @@ quality are read from the same runs.
 
 from __future__ import annotations
 
+import pickle
+from functools import lru_cache
 from typing import Any
 
 from scanner.facts import ORIGINS, Context, Subject, origin
@@ -39,6 +41,12 @@ def installed_modules(raw: RawFacts) -> frozenset[str] | None:
 
 def faillock_enabled(auth: list[Handler], installed: frozenset[str] | None = None) -> bool:
     """Tell whether pam_faillock both refuses a locked user and counts every failed password, on every path."""
+    return _faillock_enabled(tuple(auth), installed)
+
+
+@lru_cache(maxsize=256)  # a pure function of the stack: services and hosts share their stacks
+def _faillock_enabled(stack: tuple[Handler, ...], installed: frozenset[str] | None) -> bool:
+    auth = list(stack)
     if not any(h.module == "pam_faillock" for h in auth):
         return False
     for enrolled in (True, False):
@@ -69,9 +77,12 @@ def pwquality_lines(
 ) -> tuple[list[Handler], bool]:
     """Return the quality-checking lines of a password stack and whether a weak password is always refused."""
     lines = [h for h in password if h.kind == "module" and h.module in PWQUALITY_MODULES]
-    return lines, bool(lines) and not any(
-        ok for ok, _ in runs(password, Scenario(_ALL, True, installed=installed), _weak)
-    )
+    return lines, bool(lines) and _weak_refused(tuple(password), installed)
+
+
+@lru_cache(maxsize=256)
+def _weak_refused(password: tuple[Handler, ...], installed: frozenset[str] | None) -> bool:
+    return not any(ok for ok, _ in runs(list(password), Scenario(_ALL, True, installed=installed), _weak))
 
 
 def _weak(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
@@ -81,10 +92,34 @@ def _weak(handler: Handler, scenario: Scenario) -> tuple[str, ...]:
     return outcomes(handler, scenario)
 
 
-def service(raw: RawFacts, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return the facts of one PAM service and the origins of its verdicts."""
-    installed = installed_modules(raw)
-    stacks = {t: stack(raw, name, t) for t in TYPES}
+_JUDGED: dict[tuple[Any, ...], bytes] = {}
+_JUDGED_MAX = 512
+
+
+def service(
+    raw: RawFacts, name: str, installed: frozenset[str] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the facts of one PAM service and the origins of its verdicts.
+
+    The verdicts are a pure function of the service's stacks (and the installed modules), which
+    many services and hosts share: they are computed once per distinct stack and process, and
+    each caller gets its own copy.
+    """
+    installed = installed if installed is not None else installed_modules(raw)
+    key = (tuple(tuple(stack(raw, name, t)) for t in TYPES), installed)
+    kept = _JUDGED.get(key)
+    if kept is None:
+        kept = pickle.dumps(_judge(dict(zip(TYPES, (list(s) for s in key[0]), strict=True)), installed))
+        if len(_JUDGED) >= _JUDGED_MAX:
+            _JUDGED.clear()
+        _JUDGED[key] = kept
+    facts, origins = pickle.loads(kept)
+    return facts, origins
+
+
+def _judge(
+    stacks: dict[str, list[Handler]], installed: frozenset[str] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     auth, password = stacks["auth"], stacks["password"]
     origins: dict[str, Any] = {}
     found = one_factor_path(auth, installed=installed)
@@ -135,11 +170,12 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     names = [p.rsplit("/", 1)[1] for p in paths if p.rsplit("/", 1)[0] == PAM_DIR]
     out: dict[str, Any] = {}
     origins: dict[str, Any] = {}
+    installed = installed_modules(raw)
     for name in names:
         item = raw.file(f"{PAM_DIR}/{name}")
         if item is None or not item.exists:
             continue
-        out[name], where = service(raw, name)
+        out[name], where = service(raw, name, installed)
         origins |= {f"{name}.{key}": value for key, value in where.items()}
     if origins:
         out[ORIGINS] = origins

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from scanner.rawfacts import RawFacts
 
@@ -42,7 +43,12 @@ class Handler:
     line: int = 0
 
     def action(self, code: str) -> str:
-        return dict(self.actions)[code]
+        return self.table[code]
+
+    @cached_property
+    def table(self) -> dict[str, str]:
+        """The actions as a dict, built once per handler (the interpreter asks on every step)."""
+        return dict(self.actions)
 
 
 def _table(default: str, **explicit: str) -> dict[str, str]:
@@ -60,6 +66,15 @@ ALL_BAD = _table("bad")
 
 def parse_actions(text: str) -> dict[str, str]:
     """Parse a ``[value=action ...]`` list (without brackets) as _pam_parse_control() does."""
+    return dict(_parse_actions(text))
+
+
+@lru_cache(maxsize=256)
+def _parse_actions(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_actions_of(text).items())
+
+
+def _actions_of(text: str) -> dict[str, str]:
     table: dict[str, str] = {}
     rest = text
     while True:
@@ -154,9 +169,15 @@ def load(raw: RawFacts, name: str, want: str, level: int = 0, depth: int = 0) ->
     if not item.exists:
         return None
     out: list[Handler] = []
-    for number, text in assemble(item.text):
-        out.extend(_line(raw, tokens(text), want, level, depth, path, number))
+    for number, words in logical(item.text):
+        out.extend(_line(raw, words, want, level, depth, path, number))
     return out
+
+
+@lru_cache(maxsize=512)
+def logical(text: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """Return (line number, words) of a file's logical lines: a file is read once per type and include."""
+    return tuple((number, tuple(tokens(line))) for number, line in assemble(text))
 
 
 def _fail(kind: str, control: str, actions: dict[str, str], where: tuple[str, int], level: int) -> Handler:
@@ -164,7 +185,7 @@ def _fail(kind: str, control: str, actions: dict[str, str], where: tuple[str, in
 
 
 def _line(
-    raw: RawFacts, words: list[str], want: str, level: int, depth: int, path: str, number: int
+    raw: RawFacts, words: tuple[str, ...], want: str, level: int, depth: int, path: str, number: int
 ) -> list[Handler]:
     """Return the handlers one logical line installs for type ``want``."""
     where = (path, number)

@@ -14,6 +14,7 @@ from typing import Any
 from scanner.engine import combine, control_finding
 from scanner.inventory import Host, Inventory
 from scanner.policy import Control, Pack
+from scanner.probes.nmapargs import sport_ports
 from scanner.probes.observe import PATH_STATES, Observed
 from scanner.probes.plan import Plan, Target
 from scanner.probes.vantage import Vantage
@@ -124,7 +125,7 @@ class _Pair:
     def deep(self, target: Target, plan: Plan) -> None:
         for sport in plan.sports if (self.seen.sport or "sport" in self.seen.errors) else ():
             found = self.seen.sport.get(sport, {})
-            for port in plan.ports:
+            for port in sport_ports(plan.ports, sport):
                 missing = ("unknown", self.seen.errors.get("sport", "no result for this port"))
                 state, why = found.get((target.address, port), missing)
                 verdict = "path" if state in PATH_STATES else "blocked" if state == "filtered" else "unknown"

@@ -95,6 +95,18 @@ def _rate(timing: Timing) -> list[str]:
     return ["--min-rate", str(timing.min_rate)] if timing.min_rate else []
 
 
+def sport_ports(ports: Sequence[int], sport: int) -> list[int]:
+    """Return the ports probed from source port ``sport``: all but ``sport`` itself.
+
+    Vantages in two NET-01 zones probe each other at the same time. From source port 53 to port 53
+    one vantage's SYN is the other's reversed (the same four-tuple), a TCP simultaneous open that
+    stateful filters pair into one connection, so the other vantage's own probe made the answer
+    (seen in the lab: IPv6 tcp/53 from source port 53 "closed (reset)" on a correct network).
+    A stateless source-port rule is still found on every other port.
+    """
+    return [p for p in ports if p != sport]
+
+
 @dataclass(frozen=True)
 class Runs:
     """What a probe script runs beyond the TCP matrix (UDP, source ports and the sweep need root)."""
@@ -129,9 +141,11 @@ def nmap_runs(
             out.append((f"nmap-udp-matrix{suffix}", matrix_args(runs.udp, timing, "-sU", family), group))
     for family, suffix, group in families(deep):
         for sport in runs.sports if root else ():
-            out.append(
-                (f"nmap-sport-{sport}{suffix}", matrix_args(ports, timing, scan, family, sport), group)
-            )
+            mirrored = sport_ports(ports, sport)
+            if mirrored:
+                out.append(
+                    (f"nmap-sport-{sport}{suffix}", matrix_args(mirrored, timing, scan, family, sport), group)
+                )
         if runs.full:
             out.append((f"nmap-full-sweep{suffix}", full_args(timing, scan, family), group))
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scanner.facts import Context, accounts
+from scanner.facts import Context, accounts, build
 from scanner.inventory import local_host
 from scanner.rawfacts import build_raw
 
@@ -84,6 +84,36 @@ def test_password_changed_after_collection_is_an_error() -> None:
     shadow = (OUT / "shadow-state.txt").read_text().replace("alice:set:20300:", "alice:set:20779:")
     with pytest.raises(ValueError, match="last password change of alice is after the collection day"):
         parse(probes={"shadow-state": shadow, "lastlog": (OUT / "lastlog.txt").read_text()})
+
+
+def _lastlog_of_dave(latest: str) -> str:
+    text = (OUT / "lastlog.txt").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("dave "))
+    return text.replace(line, line[: line.index("Sun Nov")] + latest)
+
+
+def test_login_after_collection_is_an_error() -> None:
+    # Collected 2026-11-21 00:00 UTC; a login a day later is a wrong clock, not "-1 days ago".
+    lastlog = _lastlog_of_dave("Sun Nov 22 00:00:01 +0000 2026")
+    probes = {"shadow-state": (OUT / "shadow-state.txt").read_text(), "lastlog": lastlog}
+    with pytest.raises(
+        ValueError, match=r"last login of dave 2026-11-22T00:00:01\+00:00 is after the collection"
+    ):
+        parse(probes=probes)
+    raw = build_raw(
+        collected_at=COLLECTED_AT,
+        files={accounts.PASSWD: (OUT / "passwd").read_text(), accounts.GROUP: (OUT / "group").read_text()},
+        probes=probes,
+    )
+    built = build(raw, CTX, ["accounts"])
+    assert "accounts" not in built.tree and "after the collection time" in built.errors["accounts"]
+
+
+def test_login_within_the_clock_skew_is_today() -> None:
+    # 10 minutes after the collection: within the 15 minutes of skew allowed, a login of today.
+    lastlog = _lastlog_of_dave("Sat Nov 21 00:10:00 +0000 2026")
+    probes = {"shadow-state": (OUT / "shadow-state.txt").read_text(), "lastlog": lastlog}
+    assert by_name(parse(probes=probes))["dave"]["days_since_login"] == 0
 
 
 def test_missing_probes_omit_what_they_would_say() -> None:

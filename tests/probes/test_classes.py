@@ -67,7 +67,7 @@ def test_every_routable_address_in_the_facts_is_a_target_on_the_ports_it_listens
 def test_the_script_runs_syn_udp_source_port_and_sweep_as_root_and_says_what_it_skips_otherwise() -> None:
     text, commands = script.build(
         ["10.30.0.10", "fd00:30::a"],
-        [22],
+        [22, 53],
         [],
         script.Timing(),
         script.new_nonce(),
@@ -81,6 +81,8 @@ def test_the_script_runs_syn_udp_source_port_and_sweep_as_root_and_says_what_it_
         and "fd00:30::a" in commands["nmap-syn-matrix-v6"]
     )
     assert " -sU " in commands["nmap-udp-matrix"] and " -g 53 " in commands["nmap-sport-53"]
+    # Never tcp/53 from source port 53: a vantage in the other zone sends the mirror image at once.
+    assert " -p 22 " in commands["nmap-sport-53-v6"] and " -p 22,53 " in commands["nmap-sport-20"]
     assert "-p 1-65535" in commands["nmap-full-sweep"] and "--max-rate 5000" in commands["nmap-full-sweep"]
     assert commands["nmap-zone-matrix"].startswith("nmap -n -Pn -sT")  # not root: connect scan
     assert "UDP and source-port probes not run" in text

@@ -1,0 +1,180 @@
+"""Parse once per distinct input: a subject's facts memoized by the content of what it declares.
+
+Hosts built from one image share most of their files, and a parser is a pure function of what it
+reads. ``parse`` keys a subject's facts by a digest of every raw item its declaration covers (the
+files, stats and probes of its Subject, present or absent) and runs the parser on a ``Reader``:
+the raw facts themselves, which note any read the key does not cover (an undeclared item, a glob
+of another pattern, the collection time, the host's inventory entry, the collector header). Such
+a parse is still the parse of the raw facts; it is only not kept. A subject whose parses keep
+reading outside their key stops being tried. The collector header is part of the key (less the
+transport's timings, which a parser does not read). Each caller gets its own copy of kept facts.
+"""
+
+from __future__ import annotations
+
+import marshal
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
+
+from scanner.rawfacts import Item, RawFacts
+
+if TYPE_CHECKING:
+    from scanner.facts import Context, Subject
+
+MAX_BYTES = 64 * 1024 * 1024  # kept facts (marshalled) and their keys' contents; all dropped when over
+GIVE_UP = 3  # parses of a subject that read outside their key, with none kept, before it is not tried
+_FIELDS = ("kind", "exists", "path", "cmd", "rc", "mode", "uid", "gid", "mtime", "size", "sha256")
+_MORE = ("truncated", "stderr", "redacted")
+
+
+@dataclass
+class _Memo:
+    kept: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    size: int = 0
+    misses: dict[str, int] = field(default_factory=dict)  # subject -> parses that read outside
+    stored: set[str] = field(default_factory=set)  # subjects with a kept parse
+
+
+_MEMO = _Memo()
+
+
+def clear() -> None:
+    """Forget every kept parse (tests, and a benchmark of the first sight of each host)."""
+    global _MEMO
+    _MEMO = _Memo()
+
+
+def parse(subject: Subject, raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return ``subject.parse(raw, ctx)``, from the memo when this content was parsed before."""
+    memo = _MEMO
+    if memo.misses.get(subject.name, 0) >= GIVE_UP and subject.name not in memo.stored:
+        return subject.parse(raw, ctx)
+    covered = _covered(subject)
+    key = (subject.name, *_key(raw, covered))
+    kept = memo.kept.get(key)
+    if kept is not None:
+        facts: dict[str, Any] = marshal.loads(kept)
+        return facts
+    reader = Reader(raw, covered)
+    tree = subject.parse(cast(RawFacts, reader), cast("Context", _Watched(ctx, reader)))
+    if reader.outside:
+        memo.misses[subject.name] = memo.misses.get(subject.name, 0) + 1
+        return tree
+    try:
+        data = marshal.dumps(tree)  # plain data only (dict, list, str, numbers...): else not kept
+    except ValueError:
+        return tree
+    size = len(data) + sum(len(item.data) for item in key[2])
+    if memo.size + size > MAX_BYTES:
+        memo.kept.clear()
+        memo.size = 0
+    memo.kept[key] = data
+    memo.size += size
+    memo.stored.add(subject.name)
+    copy: dict[str, Any] = marshal.loads(data)
+    return copy
+
+
+@cache
+def _covered(subject: Subject) -> _Covered:
+    return _Covered(subject)
+
+
+class _Covered:
+    """Which item ids and globs a subject's declaration covers."""
+
+    def __init__(self, subject: Subject) -> None:
+        from scanner.facts import _globs
+
+        self.files, self.stats, self.probes = subject.files, subject.stats + subject.files, subject.probes
+        self._file, self._stat = _globs(self.files), _globs(self.stats)
+        self._seen: dict[str, bool] = {}  # hosts share their item ids: each is tested once
+
+    def id(self, item_id: str) -> bool:
+        known = self._seen.get(item_id)
+        if known is None:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            known = self._seen[item_id] = self._test(item_id)
+        return known
+
+    def _test(self, item_id: str) -> bool:
+        kind, _, rest = item_id.partition(":")
+        if kind == "file":
+            return self._file(rest)
+        if kind == "stat":
+            return self._stat(rest)
+        return kind == "probe" and rest in self.probes
+
+    def glob(self, pattern: str, kind: str) -> bool:
+        """Tell whether every path the glob may match is covered: a declared pattern, or one below
+        a declared ``<literal>*`` (fnmatch's ``*`` matches ``/`` too, so it covers all below)."""
+        declared = self.files if kind == "file" else self.stats if kind == "stat" else ()
+        if pattern in declared:
+            return True
+        prefix = _literal(pattern)
+        return any(d.endswith("*") and _literal(d) == d[:-1] and prefix.startswith(d[:-1]) for d in declared)
+
+
+def _literal(pattern: str) -> str:
+    """Return a glob's part before its first wildcard."""
+    return pattern[: min((i for i, ch in enumerate(pattern) if ch in "*?["), default=len(pattern))]
+
+
+def _header(raw: RawFacts) -> dict[str, str]:
+    """The collector header a parser may read: all but the transport's timings (``*_s``), which vary."""
+    return {k: v for k, v in raw.collector.items() if not k.endswith("_s")}
+
+
+def _key(raw: RawFacts, covered: _Covered) -> tuple[Any, ...]:
+    """Return every covered item (absent ones by their absence) and the header: what a kept parse
+    depends on. Items compare by all their fields, content included, so equal keys are equal inputs."""
+    items = tuple(raw.items[i] for i in sorted(i for i in raw.items if covered.id(i)))
+    return (tuple(sorted(_header(raw).items())), items)
+
+
+class Reader:
+    """The raw facts as a parser reads them, noting whether it read anything the key does not cover."""
+
+    def __init__(self, raw: RawFacts, covered: _Covered) -> None:
+        self._raw, self._covered = raw, covered
+        self.outside = False
+
+    def _get(self, item_id: str) -> Item | None:
+        if not self._covered.id(item_id):
+            self.outside = True
+        return self._raw.items.get(item_id)
+
+    def file(self, path: str) -> Item | None:
+        return self._get("file:" + path)
+
+    def probe(self, name: str) -> Item | None:
+        return self._get("probe:" + name)
+
+    def stat(self, path: str) -> Item | None:
+        return self._get("stat:" + path) or self._get("file:" + path)
+
+    def glob(self, pattern: str, kind: str = "file") -> list[Item]:
+        if not self._covered.glob(pattern, kind):
+            self.outside = True
+        return self._raw.glob(pattern, kind)
+
+    @property
+    def collector(self) -> dict[str, str]:
+        return _header(self._raw)
+
+    def __getattr__(self, name: str) -> Any:  # items, host, collected_at, to_json...
+        self.outside = True
+        return getattr(self._raw, name)
+
+
+class _Watched:
+    """The parser's context: any use of it makes the parse depend on more than the key."""
+
+    def __init__(self, ctx: Context, reader: Reader) -> None:
+        self._ctx, self._reader = ctx, reader
+
+    def __getattr__(self, name: str) -> Any:
+        self._reader.outside = True
+        return getattr(self._ctx, name)
