@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,24 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node but those under ``if TYPE_CHECKING:`` (read by type checkers only, never run)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and _names_type_checking(node.test):
+            stack.extend(node.orelse)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _names_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 def _is_import_module(node: ast.AST) -> bool:
     """``importlib.import_module("a.b")`` with a literal name is an import of ``a.b`` too."""
     return (
@@ -43,7 +62,7 @@ def _is_import_module(node: ast.AST) -> bool:
 
 
 def imports_of(module: str, path: Path, modules: set[str]) -> set[str]:
-    """Return the modules of ``modules`` that ``module`` imports anywhere in its file, functions included.
+    """Return the modules of ``modules`` that ``module`` imports when it runs (functions included).
 
     ``from a import b`` is an import of ``a.b`` where that is a module, else of ``a``; so is
     ``importlib.import_module("a.b")`` with a literal name (a computed name cannot be seen); an import of
@@ -52,7 +71,7 @@ def imports_of(module: str, path: Path, modules: set[str]) -> set[str]:
     """
     is_package = path.name == "__init__.py"
     targets: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -124,6 +143,20 @@ def test_scanner_has_no_import_circle() -> None:
         ),
         (
             {"a.py": "import importlib\nimportlib.import_module('p.b')\n", "b.py": "import p.a\n"},
+            ["p.a", "p.b", "p.a"],
+        ),
+        (
+            {
+                "a.py": "from p import b\n",
+                "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from p.a import T\n",
+            },
+            None,
+        ),
+        (
+            {
+                "a.py": "from p import b\n",
+                "b.py": "import typing\nif typing.TYPE_CHECKING:\n    pass\nelse:\n    import p.a\n",
+            },
             ["p.a", "p.b", "p.a"],
         ),
         ({"a.py": "from p import b\n", "b.py": "import os\n", "q/__init__.py": "from p.q import c\n"}, None),
