@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from scanner import runfolders
 from scanner.compact import FindingLog
 from scanner.evidence import scope_of
 from scanner.results import Run
@@ -118,14 +119,12 @@ def add(db: sqlite3.Connection, run: Run, folder: Path) -> None:
 
 def sync(out: Path) -> list[str]:
     """Add every complete run folder of ``out`` that the database does not hold yet; return their ids."""
-    from scanner import history
-
     added: list[str] = []
     with connect(out) as db:
         known = {r for (r,) in db.execute("SELECT run_id FROM runs")}
-        for folder in history.runs(out):
+        for folder in runfolders.runs(out):
             if folder.name not in known:
-                run, _ = history.load_run(folder)
+                run, _ = runfolders.load_run(folder)
                 add(db, run, folder)
                 added.append(run.run_id)
     return added

@@ -1,4 +1,4 @@
-"""Collection: the plan of what to read on a host, the transport interface, and the transport registry.
+"""Collection: the plan of what to read on a host, the transport interface (plan.py), and the transport registry.
 
 Every transport is a plain function ``collect(host, plan, timeout) -> RawFacts`` that raises
 ``CollectError`` with status ``unreachable`` or ``error``; ``transport_for(host)`` picks it.
@@ -9,42 +9,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from scanner.collect.plan import CollectError, Plan, Transport
 
 if TYPE_CHECKING:
     from scanner.inventory import Host
     from scanner.rawfacts import RawFacts
 
-
-class CollectError(Exception):
-    """A host could not be collected: ``status`` is "unreachable" or "error"."""
-
-    def __init__(self, status: str, message: str) -> None:
-        if status not in ("unreachable", "error"):
-            raise ValueError(f"bad collect status {status!r}")
-        self.status = status
-        self.message = message
-        super().__init__(message)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the collector reads on one host: file globs (content), stat globs (metadata), probe names."""
-
-    files: tuple[str, ...] = ()
-    stats: tuple[str, ...] = ()
-    probes: tuple[str, ...] = ()
-    # Probes the scanner generated for this host from validated data (name, command): the egress probe.
-    generated: tuple[tuple[str, str], ...] = ()
-    # (dialect, config file): read on the host and collect what it includes (scanner/collect/follow.py).
-    follow: tuple[tuple[str, str], ...] = ()
-
-
-class Transport(Protocol):
-    """The one method every transport offers."""
-
-    def __call__(self, host: Host, plan: Plan, timeout: float) -> RawFacts: ...
+__all__ = ["CollectError", "Plan", "Transport", "plan_for", "transport_for"]
 
 
 def plan_for(subject_names: Iterable[str]) -> Plan:

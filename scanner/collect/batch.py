@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from scanner.collect import CollectError
+from scanner.collect.plan import CollectError
 from scanner.rawfacts import Item
 
 

@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from scanner import __version__
-from scanner.collect import CollectError, Plan, secrets
+from scanner.collect import secrets
 from scanner.collect.batch import Meta
 from scanner.collect.follow import MAX_FILES, patterns
 from scanner.collect.framing import file_item
+from scanner.collect.plan import CollectError, Plan
 from scanner.collect.script import DENIED_CONTENT, MAX_BYTES, is_glob
 from scanner.inventory import Host
 from scanner.rawfacts import Item, RawFacts

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scanner.collect import CollectError, batch
+from scanner.collect import batch
 from scanner.collect.batch import Meta
+from scanner.collect.plan import CollectError
 from scanner.collect.probes import PROBES
 from scanner.collect.script import STDERR_BYTES
 from scanner.rawfacts import Item, RawFacts

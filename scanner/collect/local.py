@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from scanner import __version__
-from scanner.collect import CollectError, Plan
 from scanner.collect.framing import parse_output
+from scanner.collect.plan import CollectError, Plan
 from scanner.collect.script import MAX_BYTES, build_script, new_nonce, probe_timeout_for
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts

@@ -30,8 +30,8 @@ import re
 import secrets
 from importlib.resources import files
 
-from scanner.collect import Plan
 from scanner.collect.follow import DIRECTIVES, MAX_FILES, SSHD_DIR
+from scanner.collect.plan import Plan
 from scanner.collect.probes import PROBES
 from scanner.collect.secrets import REDACT, REFUSE
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema
 
-from scanner.collect import CollectError, Plan, rawcheck
+from scanner.collect import rawcheck
+from scanner.collect.plan import CollectError, Plan
 from scanner.errors import LoadError
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts

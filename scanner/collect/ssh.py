@@ -21,8 +21,9 @@ from typing import Any
 import paramiko
 
 from scanner import __version__
-from scanner.collect import CollectError, Plan, hostkeys, sshconfig
+from scanner.collect import hostkeys, sshconfig
 from scanner.collect.framing import parse_output
+from scanner.collect.plan import CollectError, Plan
 from scanner.collect.script import MAX_BYTES, build_script, new_nonce, probe_timeout_for
 from scanner.collect.sshconfig import Endpoint
 from scanner.inventory import Host

@@ -18,7 +18,8 @@ from typing import Any
 
 import paramiko
 
-from scanner.collect import CollectError, hostkeys
+from scanner.collect import hostkeys
+from scanner.collect.plan import CollectError
 from scanner.facts.sshd_syntax import host_port
 from scanner.inventory import Host
 

@@ -11,9 +11,9 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 
+from scanner.facts.globs import globs as _globs
 from scanner.inventory import Host, Inventory
 from scanner.rawfacts import Item, RawFacts
 
@@ -59,28 +59,6 @@ class Subject:
             elif item.path is not None and (files if item.kind == "file" else both)(item.path):
                 ids.append(item.id)
         return sorted(ids)
-
-
-@cache
-def _globs(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """Return a test that is ``any(fnmatchcase(path, p) for p in patterns)``, compiled once (hot at scale)."""
-    import fnmatch
-    import re
-
-    if not patterns:
-        return lambda path: False
-    match = re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
-    seen: dict[str, bool] = {}  # hosts share their paths: each is matched once
-
-    def test(path: str) -> bool:
-        known = seen.get(path)
-        if known is None:
-            if len(seen) > 100_000:
-                seen.clear()
-            known = seen[path] = match(path) is not None
-        return known
-
-    return test
 
 
 # Modules listed here each define ``SUBJECT``. Order does not matter.

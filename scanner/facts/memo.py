@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
+from scanner.facts.globs import globs
 from scanner.rawfacts import Item, RawFacts
 
 if TYPE_CHECKING:
@@ -85,10 +86,8 @@ class _Covered:
     """Which item ids and globs a subject's declaration covers."""
 
     def __init__(self, subject: Subject) -> None:
-        from scanner.facts import _globs
-
         self.files, self.stats, self.probes = subject.files, subject.stats + subject.files, subject.probes
-        self._file, self._stat = _globs(self.files), _globs(self.stats)
+        self._file, self._stat = globs(self.files), globs(self.stats)
         self._seen: dict[str, bool] = {}  # hosts share their item ids: each is tested once
 
     def id(self, item_id: str) -> bool:

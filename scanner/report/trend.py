@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scanner import evidence, history, safeio
+from scanner import evidence, runfolders, safeio
 from scanner.errors import LoadError
 from scanner.results import Run
 
@@ -23,7 +23,7 @@ def points(out: Path, run: Run, limit: int = LAST_RUNS) -> list[dict[str, Any]]:
     """
     scope = evidence.scope_of(run)
     earlier: list[dict[str, Any]] = []
-    for folder in reversed(history.runs(out)):
+    for folder in reversed(runfolders.runs(out)):
         if len(earlier) >= limit - 1:
             break
         if folder.name == run.run_id:

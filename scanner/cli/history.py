@@ -11,8 +11,7 @@ import click
 
 from scanner import history as runs
 from scanner import ledger
-
-_OUT = click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+from scanner.cli import common
 
 
 @click.group("history")
@@ -21,7 +20,7 @@ def history() -> None:
 
 
 @history.command("sync")
-@_OUT
+@common.reports_option
 def sync(out: str) -> None:
     """Add every run folder the history does not hold yet (also rebuilds a deleted history.sqlite)."""
     added = ledger.sync(Path(out))
@@ -40,9 +39,9 @@ def _latest(out: Path, run: str) -> str:
 
 @history.command("trend")
 @click.argument("run", default="latest")
-@_OUT
+@common.reports_option
 @click.option("--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common.json_option
 def trend(run: str, out: str, last: int, as_json: bool) -> None:
     """Coverage and the count of each status over the last runs of RUN's scope."""
     run_id = _latest(Path(out), run)
@@ -64,8 +63,8 @@ def trend(run: str, out: str, last: int, as_json: bool) -> None:
 
 @history.command("failing")
 @click.argument("run", default="latest")
-@_OUT
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common.reports_option
+@common.json_option
 def failing(run: str, out: str, as_json: bool) -> None:
     """Each failure of RUN with since when it has been failing without a break, and for how many days."""
     run_id = _latest(Path(out), run)

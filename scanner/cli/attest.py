@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from scanner.cli import common
 from scanner.errors import LoadError, LoadErrors
 
 
@@ -21,24 +20,10 @@ def _bad(exc: Exception) -> NoReturn:
     sys.exit(2)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 @click.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    default="attestations",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder of attestation files; scans read <inventory>/attestations by default.",
+@common.out_option(
+    "attestations", "Folder of attestation files; scans read <inventory>/attestations by default."
 )
 @click.option(
     "--sign-key",
@@ -59,6 +44,7 @@ def attest(workbooks: tuple[str, ...], out: str, sign_key: str | None, as_of: An
     from scanner import attest as attestmod
     from scanner import keys
     from scanner.attest_workbook import read
+    from scanner.history import atomic_write
 
     today = as_of.date() if as_of else date.today()
     try:
@@ -74,7 +60,7 @@ def attest(workbooks: tuple[str, ...], out: str, sign_key: str | None, as_of: An
     total = 0
     for path, items, source in read_books:
         target = Path(out) / f"{path.stem}-{source['sha256'][:12]}.json"
-        _write_atomic(target, attestmod.document(items, source, key))
+        atomic_write(target, attestmod.document(items, source, key))
         total += len(items)
         signed = "署名あり signed" if key else "署名なし unsigned"
         click.echo(f"{path}: {len(items)} 件の回答 attestations → {target} ({signed})")
