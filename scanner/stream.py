@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,9 +106,29 @@ def _probed(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _orphan_guard(parent: int) -> None:
+    """In a worker: exit when the scan that started it is gone (killed with SIGKILL, say).
+
+    A forked worker holds both ends of the pool's pipes, so it would never see them close and would
+    wait forever, a process per core left behind by every killed scan.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kijun-orphan-guard", daemon=True).start()
+
+
 def _start(workers: int) -> ProcessPoolExecutor:
     """Start the worker processes now, before any thread of the scan exists (fork is then safe)."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_orphan_guard,
+        initargs=(os.getpid(),),
+    )
     for done in [pool.submit(os.getpid) for _ in range(workers)]:
         done.result()
     return pool

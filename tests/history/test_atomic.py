@@ -40,6 +40,36 @@ def assert_only_complete_runs(out: Path, public: keys.Ed25519PublicKey, note: st
     return runs
 
 
+def children(pid: int) -> set[int]:
+    """Return the processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def survivors(pids: set[int], within: float = 30.0) -> set[int]:
+    """Return those of ``pids`` still running (not zombies) after waiting up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
+
+
 def test_sigkill_during_a_scan_leaves_the_previous_run_intact(tmp_path: Path) -> None:
     private, public_path = make_keys(tmp_path, "mynumber")
     public = keys.load_public(public_path)
@@ -67,8 +97,10 @@ def test_sigkill_during_a_scan_leaves_the_previous_run_intact(tmp_path: Path) ->
         else:  # anywhere from start-up to the end
             time.sleep(rng.uniform(0.1, 3.0))
         writing = proc.poll() is None and any(out.glob(f".tmp-{proc.pid}-*"))
+        workers = children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert not survivors(workers), f"kill {i}: the scan's worker processes outlived it"
         during_write += writing
         note = f"kill {i} (seed {seed}, during write_run: {writing})"
         assert_only_complete_runs(out, public, note)
