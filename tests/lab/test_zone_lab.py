@@ -219,11 +219,12 @@ def test_a_rejecting_router_keeps_the_correct_network_clean(zlab: ZoneLab, pack:
         rejecting = kijun_scan(zlab, pack)
     finally:
         zlab.set_extra_rules([])
-    # A router that rejects (ICMP) instead of dropping changes no verdict: no false alarm. (In one
-    # full run a finding of the correct network failed under both routers alike; under study.)
+    # A router that rejects (ICMP) instead of dropping changes no verdict: no false alarm; and the
+    # correct network passes under both (a tcp/53-from-53 run once met its mirror image from the other
+    # vantage, a simultaneous open, and failed here: source-port runs no longer probe their own port).
     assert changed(dropping, rejecting) == {}
     judged = {k: f.status for k, f in verdicts(rejecting).items() if f.status is not Status.NOT_APPLICABLE}
-    assert Status.PASS in {s for k, s in judged.items() if k[0] != "(organization)"}
+    assert {s for k, s in judged.items() if k[0] != "(organization)"} == {Status.PASS}
     # Every collected host ran its egress probe; the refusals are said to be not assessed, not passed over.
     assert {k[0] for k in judged if k[0].startswith("egress-")} == {
         f"egress-{s.name}" for s in zlab.specs.values() if s.sshd
