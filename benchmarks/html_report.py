@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import json
 import os
 import resource
 import shutil
@@ -29,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scanner import compact  # noqa: E402
 from scanner.history import atomic_write  # noqa: E402
 from scanner.report import html, junit  # noqa: E402
 from scanner.results import Finding, Run, Status  # noqa: E402
@@ -42,7 +42,8 @@ def base_run(work: Path) -> Run:
     out = work / "base"
     cmd = ["kijun", "scan", str(ROOT / "inventories/example-ward"), "--no-probe", "--format", "json"]
     subprocess.run([*cmd, "--out", str(out), "--quiet"], check=False, capture_output=True, env=os.environ)
-    return Run.from_json(json.loads((out / "latest" / "results.json").read_bytes()))
+    run = compact.load(out / "latest" / "results.json")  # results.json v2 + findings.jsonl
+    return dataclasses.replace(run, findings=tuple(run.findings))  # read once, copied many times
 
 
 def scaled(base: Run, copies: int) -> Run:
