@@ -11,15 +11,17 @@ whatever order the hosts finish in. Memory holds the host results and the tally,
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 from threading import Semaphore
-from typing import Any
+from typing import IO, Any
 
 from scanner import compact, timesync
 from scanner.collect import CollectError
@@ -122,15 +124,25 @@ def _orphan_guard(parent: int) -> None:
 
 
 def _start(workers: int) -> ProcessPoolExecutor:
-    """Start the worker processes now, before any thread of the scan exists (fork is then safe)."""
+    """Start the worker processes now, before any thread of the scan exists (fork is then safe).
+
+    What the scan holds so far (inventory, pack, catalog) is frozen out of the garbage collector's
+    sight first: a worker's collections would otherwise write to every inherited object and so copy
+    every page it shares with the scan (the inventory of 10,000 hosts, once per worker).
+    """
+    gc.collect()
+    gc.freeze()
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_orphan_guard,
         initargs=(os.getpid(),),
     )
-    for done in [pool.submit(os.getpid) for _ in range(workers)]:
-        done.result()
+    try:
+        for done in [pool.submit(os.getpid) for _ in range(workers)]:
+            done.result()
+    finally:
+        gc.unfreeze()  # in the scan itself; the forked workers keep them frozen
     return pool
 
 
@@ -243,6 +255,9 @@ def _run_all(
         (folder / SPOOL).write_bytes(b"")
         return out
     room = Semaphore(workers * 4)  # raw facts collected but not yet parsed, at most
+    finished: SimpleQueue[Future[Any]] = SimpleQueue()  # each future once done, in completion order
+    local = iter([i for i, h in enumerate(hosts) if h.transport == "snapshot"])  # CPU: read in a worker
+    remote = [i for i, h in enumerate(hosts) if h.transport != "snapshot"]
     with _start(workers) as procs, ThreadPoolExecutor(max(1, min(options.parallel, total))) as threads:
 
         def collected(index: int) -> Future[Outcome]:
@@ -252,40 +267,58 @@ def _run_all(
             room.acquire()
             return procs.submit(_work, index, got, spent)
 
-        pending: set[Future[Any]] = set()
-        for i, host in enumerate(hosts):
-            local = host.transport == "snapshot"  # a file to read: CPU, so read in the worker
-            pending.add(procs.submit(_work, i, None, 0.0) if local else threads.submit(collected, i))
+        def submit_local() -> None:
+            """Hand the next snapshot host to the pool (a bounded window, not all at once)."""
+            index = next(local, None)
+            if index is not None:
+                procs.submit(_work, index, None, 0.0).add_done_callback(finished.put)
+
+        for i in remote:
+            threads.submit(collected, i).add_done_callback(finished.put)
+        for _ in range(workers * 4):
+            submit_local()
         done_count = 0
         with (folder / SPOOL).open("wb") as spool:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    try:
-                        value = future.result()
-                    except BaseException:
-                        for _ in range(total):  # no collecting thread may wait for room any more
-                            room.release()
-                        raise
-                    if isinstance(value, Future):
-                        pending.add(value)
-                        continue
-                    if hosts[value.index].transport != "snapshot":
+            while done_count < total:
+                future = finished.get()
+                try:
+                    value = future.result()
+                except BaseException:
+                    for _ in range(total):  # no collecting thread may wait for room any more
                         room.release()
-                    out.results[value.index] = value.result
-                    out.network[value.index] = value.network
-                    out.egress[value.index] = value.egress
-                    out.devices[value.index] = value.device
-                    out.chunks[value.index] = (spool.tell(), len(value.lines))
-                    spool.write(value.lines)
-                    out.count += value.lines.count(b"\n")
-                    _merge(out.tally, value.tally)
-                    out.fails[value.index], out.waivers[value.index] = value.tally.fails, value.waivers
-                    value.lines = b""
-                    done_count += 1
-                    if progress:
-                        progress(done_count, total, value.result)
+                    raise
+                if isinstance(value, Future):
+                    value.add_done_callback(finished.put)
+                    continue
+                if hosts[value.index].transport == "snapshot":
+                    submit_local()
+                else:
+                    room.release()
+                _record(out, value, spool)
+                done_count += 1
+                if progress:
+                    progress(done_count, total, value.result)
     return out
+
+
+def _record(out: _Collected, value: Outcome, spool: IO[bytes]) -> None:
+    """Keep what the summary needs of one host's outcome; its lines go to the spool."""
+    i = value.index
+    out.results[i] = value.result
+    if value.network is not None:
+        out.network[i] = value.network
+    if value.egress is not None:
+        out.egress[i] = value.egress
+    if value.device is not None:
+        out.devices[i] = value.device
+    out.chunks[i] = (spool.tell(), len(value.lines))
+    spool.write(value.lines)
+    out.count += value.lines.count(b"\n")
+    _merge(out.tally, value.tally)
+    if value.tally.fails:
+        out.fails[i] = value.tally.fails
+    if value.waivers:
+        out.waivers[i] = value.waivers
 
 
 def _merge(into: Tally, more: Tally) -> None:

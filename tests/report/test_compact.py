@@ -53,7 +53,7 @@ def test_a_run_round_trips_through_the_compact_folder(run: Run, tmp_path: Path) 
     assert [f.to_json() for f in again.findings] == [f.to_json() for f in run.findings]
     assert again.hosts == run.hosts and again.envelope == run.envelope and again.counts() == run.counts()
     assert again.failed() == run.failed() and again.incomplete() == run.incomplete()
-    assert _schema("results-v2.schema.json").is_valid(json.loads((tmp_path / "results.json").read_bytes()))
+    assert _schema("results-v3.schema.json").is_valid(json.loads((tmp_path / "results.json").read_bytes()))
 
 
 def test_the_streamed_scan_gives_exactly_the_in_memory_findings(
