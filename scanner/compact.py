@@ -21,10 +21,9 @@ from typing import IO, Any
 
 from scanner import safeio
 from scanner.findinglines import STATIC, Catalog, Encoder, Evidence, decode, pack_items
-
-_dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 from scanner.results import Finding, HostResult, Run, Status, Tally
 
+_dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 __all__ = ["Catalog", "Encoder", "Evidence", "FindingLog", "decode", "load", "write"]
 
 SCHEMA = "kijun/results/v3"
@@ -90,7 +89,14 @@ def host_base(host: HostResult) -> dict[str, str]:
 
 def _host_defaults(name: str, status: str) -> dict[str, Any]:
     evidence_file = f"evidence/{name}.json" if status == "assessed" else ""
-    return {"message": "", "address": "", "owner": "", "collected_at": "", "timings": {}, "evidence_file": evidence_file}
+    return {
+        "message": "",
+        "address": "",
+        "owner": "",
+        "collected_at": "",
+        "timings": {},
+        "evidence_file": evidence_file,
+    }
 
 
 def host_row(host: HostResult) -> dict[str, Any]:
