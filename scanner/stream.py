@@ -140,10 +140,9 @@ def _start(workers: int) -> ProcessPoolExecutor:
     A forked worker's garbage collector never sees what it inherited (``gc.freeze``), so that its
     collections do not copy every inherited page.
     """
+    context, initializer, args = "fork", _orphan_guard, (os.getpid(),)
     if len(_STATE["inventory"].hosts) >= FRESH_FROM:
-        context, initializer, args = "spawn", _begin, (os.getpid(), dict(_STATE))
-    else:
-        context, initializer, args = "fork", _orphan_guard, (os.getpid(),)
+        context, initializer, args = "spawn", _begin, (os.getpid(), dict(_STATE))  # type: ignore[assignment]
     gc.collect()
     gc.freeze()
     pool = ProcessPoolExecutor(

@@ -289,3 +289,14 @@ def test_snapshot_hosts_go_to_the_pool_a_few_at_a_time(
     _streamed(ward, tmp_path / "forked", 2)
     watched, forked = (tmp_path / "watched" / "findings.jsonl"), (tmp_path / "forked" / "findings.jsonl")
     assert watched.read_bytes() == forked.read_bytes()
+
+
+def test_workers_started_fresh_give_the_same_bytes(
+    ward: tuple[object, object, list[object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _streamed(ward, tmp_path / "forked", 2)
+    monkeypatch.setattr(stream, "FRESH_FROM", 0)  # as for a large inventory: no worker maps the scan's heap
+    run = _streamed(ward, tmp_path / "fresh", 2)
+    assert run.counts()["fail"] == 12
+    forked, fresh = (tmp_path / "forked" / "findings.jsonl"), (tmp_path / "fresh" / "findings.jsonl")
+    assert fresh.read_bytes() == forked.read_bytes()
