@@ -177,17 +177,17 @@ def decode(line: dict[str, Any], catalog: Catalog, base: Mapping[str, Any], seen
     return doc
 
 
-def _put(out: dict[str, Any], ref: Mapping[str, Any], key: str, value: Any) -> None:
-    """Set ``out[key]`` unless ``ref`` holds the same value (what ``encode`` leaves out)."""
-    known = ref.get(key, _ABSENT)
-    if known is _ABSENT or known != value:
-        out[key] = value
+_BEFORE = ("severity", "area", "title")  # a line's fields before zone, role, owner, message, checks
+_AFTER = ("citations", "params", "remediation", "waiver", "attestation", "attested")
+_CHECK = ("title", "observed", "expected", "message", "evidence", "origin")
 
 
 class Encoder:
     """Encode findings one after another, numbering evidence per host: ``encode`` without ``to_json``.
 
-    The lines are the bytes ``dump_line(encode(f.to_json(), ...))`` gives (tests/report/test_compact.py).
+    The lines are the bytes ``dump_line(encode(f.to_json(), ...))`` gives (tests/report/test_compact.py):
+    each field is compared with what the catalog and the host's record say (``_ABSENT`` when they say
+    nothing, which differs from every value), a control's fields as two tuples at once.
     """
 
     def __init__(self, catalog: Catalog, hosts: Mapping[str, Mapping[str, Any]]) -> None:
@@ -195,15 +195,17 @@ class Encoder:
         self.host: str | None = None
         self.base: Mapping[str, Any] = {}
         self.seen = Evidence(catalog.items)
-        self._controls: dict[str, tuple[dict[str, Any], list[str]]] = {}
-        self._checks: dict[str, dict[str, Any]] = {}
+        self._controls: dict[str, tuple[dict[str, Any], list[str], tuple[Any, ...], tuple[Any, ...]]] = {}
+        self._checks: dict[str, tuple[Any, ...]] = {}
 
-    def _control(self, control: str) -> tuple[dict[str, Any], list[str]]:
+    def _control(self, control: str) -> tuple[dict[str, Any], list[str], tuple[Any, ...], tuple[Any, ...]]:
         found = self._controls.get(control)
         if found is None:
             entry = self.catalog.controls.get(control, {})
             ref = {**_FINDING_DEFAULTS, **{k: v for k, v in entry.items() if k != "checks"}}
-            found = self._controls[control] = (ref, list(entry.get("checks", [])))
+            before = tuple(ref.get(k, _ABSENT) for k in _BEFORE)
+            after = tuple(ref.get(k, _ABSENT) for k in _AFTER)
+            found = self._controls[control] = (ref, list(entry.get("checks", [])), before, after)
         return found
 
     def line(self, finding: Finding) -> bytes:
@@ -212,43 +214,53 @@ class Encoder:
             self.host, self.seen = f.host, Evidence(self.catalog.items)
             self.base = self.hosts.get(f.host, {})
         status = f.status.value
-        ref, ids = self._control(f.control_id)
+        ref, ids, before, after = self._control(f.control_id)
         out: dict[str, Any] = {"host": f.host, "control": f.control_id, "status": status}
-        _put(out, ref, "severity", f.severity.value)
-        _put(out, ref, "area", f.area)
-        _put(out, ref, "title", {"ja": f.title_ja, "en": f.title_en})
+        head: tuple[Any, ...] = (f.severity.value, f.area, {"ja": f.title_ja, "en": f.title_en})
+        if before != head:
+            out.update((k, v) for k, known, v in zip(_BEFORE, before, head, strict=True) if known != v)
+        base = self.base
         for key, value in (("zone", f.zone), ("role", f.role), ("owner", f.owner)):
-            _put(out, self.base if key in self.base else ref, key, value)
+            known = base[key] if key in base else ref.get(key, _ABSENT)
+            if known != value:
+                out[key] = value
         if f.message != _MESSAGES.get(status, ""):
             out["message"] = f.message
         if f.checks:
             out["checks"] = [self._check(c, i, ids, status) for i, c in enumerate(f.checks)]
-        if ref.get("citations", _ABSENT) != list(f.citations):
-            out["citations"] = [dict(c) for c in f.citations]
-        _put(out, ref, "params", f.params)
-        _put(out, ref, "remediation", {"ja": f.remediation_ja, "en": f.remediation_en})
-        _put(out, ref, "waiver", f.waiver.to_json() if f.waiver else None)
-        _put(out, ref, "attestation", f.attestation)
-        _put(out, ref, "attested", f.attested)
+        waiver = f.waiver.to_json() if f.waiver else None
+        remediation = {"ja": f.remediation_ja, "en": f.remediation_en}
+        tail: tuple[Any, ...] = (list(f.citations), f.params, remediation, waiver, f.attestation, f.attested)
+        if after != tail:
+            out.update((k, v) for k, known, v in zip(_AFTER, after, tail, strict=True) if known != v)
         return (_dump(out) + "\n").encode("utf-8")
 
     def _check(self, c: CheckResult, place: int, ids: list[str], status: str) -> dict[str, Any]:
         ref = self._checks.get(c.check_id)
         if ref is None:
-            ref = self._checks[c.check_id] = {**_CHECK_DEFAULTS, **self.catalog.checks.get(c.check_id, {})}
+            entry = {**_CHECK_DEFAULTS, **self.catalog.checks.get(c.check_id, {})}
+            ref = self._checks[c.check_id] = tuple(entry.get(k, _ABSENT) for k in _CHECK)
         out: dict[str, Any] = {}
         if place >= len(ids) or ids[place] != c.check_id:
             out["check"] = c.check_id
         if c.status.value != status:
             out["status"] = c.status.value
-        _put(out, ref, "title", {"ja": c.title_ja, "en": c.title_en})
-        _put(out, ref, "observed", c.observed)
-        _put(out, ref, "expected", c.expected)
-        _put(out, ref, "message", c.message)
-        evidence = list(c.evidence)
-        if ref.get("evidence", _ABSENT) != evidence:
-            out["evidence"] = self.seen.pack(evidence) if evidence else evidence
-        _put(out, ref, "origin", dict(c.origin) if c.origin is not None else None)
+        title, observed, expected, message, evidence, origin = ref
+        named = {"ja": c.title_ja, "en": c.title_en}
+        if title != named:
+            out["title"] = named
+        if observed != c.observed:
+            out["observed"] = c.observed
+        if expected != c.expected:
+            out["expected"] = c.expected
+        if message != c.message:
+            out["message"] = c.message
+        items = list(c.evidence)
+        if evidence != items:
+            out["evidence"] = self.seen.pack(items) if items else items
+        where = dict(c.origin) if c.origin is not None else None
+        if origin != where:
+            out["origin"] = where
         return out
 
 

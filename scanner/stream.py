@@ -6,6 +6,9 @@ evidence file itself and hands back only its findings as encoded lines, its tall
 touched and the few network facts the zone probes read. The lines go to a spool in completion
 order and are copied into findings.jsonl in inventory order at the end, so the output is the same
 whatever order the hosts finish in. Memory holds the host results and the tally, not the hosts.
+Snapshot hosts go to the pool a few per worker at a time (not all at once: each pending future
+costs memory, and waiting on all of them cost time quadratic in the hosts); finished futures
+arrive on a queue in completion order.
 """
 
 from __future__ import annotations
