@@ -290,6 +290,7 @@ def test_snapshot_hosts_go_to_the_pool_a_few_at_a_time(
     monkeypatch.setattr(stream, "_start", lambda workers: pool)
     run = _streamed(ward, tmp_path / "watched", 1)
     assert pool.most <= 4 < len(run.hosts) == 36  # one worker: four hosts in flight at most, not all 36
+    monkeypatch.undo()
     _streamed(ward, tmp_path / "forked", 2)
     watched, forked = (tmp_path / "watched" / "findings.jsonl"), (tmp_path / "forked" / "findings.jsonl")
     assert watched.read_bytes() == forked.read_bytes()
