@@ -96,21 +96,15 @@ def test_lines_refer_to_the_catalog_and_validate(
     assert set(catalog.controls) >= {line["control"] for line in lines if line["host"] != "(organization)"}
 
 
-def test_a_scan_without_a_terminal_prints_progress_lines(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "scan",
-            "--out",
-            str(tmp_path),
-            "--format",
-            "json",
-            "--as-of",
-            "2026-11-20",
-            "--progress-every",
-            "12",
-        ],
+def _scan_json(out: Path, *more: str) -> Any:
+    """Run ``kijun scan`` of the example ward into ``out``, json only, as of the fixed date."""
+    return CliRunner().invoke(
+        main, ["scan", "--out", str(out), "--format", "json", "--as-of", "2026-11-20", *more]
     )
+
+
+def test_a_scan_without_a_terminal_prints_progress_lines(tmp_path: Path) -> None:
+    result = _scan_json(tmp_path, "--progress-every", "12")
     assert result.exit_code == 1, result.output
     ticks = re.findall(
         r"^kijun: (\d+)/36 hosts \(.*\), .* hosts/s, ETA \d+m\d\ds", result.output, re.MULTILINE
@@ -176,20 +170,7 @@ def test_the_encoder_writes_what_encode_gives_and_decodes_back(
 
 
 def test_a_run_folder_names_its_envelope_and_keeps_hosts_short(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "scan",
-            "--out",
-            str(tmp_path),
-            "--format",
-            "json",
-            "--as-of",
-            "2026-11-20",
-            "--no-probe",
-            "--quiet",
-        ],
-    )
+    result = _scan_json(tmp_path, "--no-probe", "--quiet")
     assert result.exit_code == 1, result.output
     folder = tmp_path / "latest"
     doc = json.loads((folder / "results.json").read_bytes())
@@ -228,18 +209,7 @@ def _as_version_2(folder: Path, target: Path) -> None:
 
 def test_version_2_results_still_read_report_and_diff(tmp_path: Path) -> None:
     runner = CliRunner()
-    args = [
-        "scan",
-        "--out",
-        str(tmp_path / "r"),
-        "--format",
-        "json",
-        "--as-of",
-        "2026-11-20",
-        "--no-probe",
-        "--quiet",
-    ]
-    assert runner.invoke(main, args).exit_code == 1
+    assert _scan_json(tmp_path / "r", "--no-probe", "--quiet").exit_code == 1
     new = (tmp_path / "r" / "latest").resolve()
     _as_version_2(new, tmp_path / "old")
     old, again = compact.load(tmp_path / "old" / "results.json"), compact.load(new / "results.json")
