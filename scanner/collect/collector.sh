@@ -202,8 +202,9 @@ kj_follow() {
     done <"$kj_f"
   done
 }
-# The probes run in one child sh (the phase, kj_PH, made by scanner/collect/script.py) under one
-# timeout, each in a subshell of its own: stdout straight into the batch's encoder between nonce
+# The probes run in groups at once (kj_groups, below), from the script's start on, while the items
+# are listed. A group runs in one child sh (the phase, kj_PH, made by scanner/collect/script.py) under
+# one timeout, each probe in a subshell of its own: stdout straight into the batch's stream between nonce
 # markers, stderr through one sed (quoted words masked, secrets redacted: a daemon's error quotes
 # the line of a file it choked on) and one encoder, and "s" (number, name) and "e" (number) lines
 # to fd 9 as each starts and ends. When the timeout ends a phase, the probe it was running runs

@@ -18,7 +18,8 @@ scanner/collect/framing.py and, for the batch record, scanner/collect/batch.py),
     ==KIJUN:<nonce>:END
     ==KIJUN:<nonce>:DONE <records>
 
-The probes run inside the batch (collector.sh: one phase under one timeout); the scanner keeps
+The probes run in the batch's stream (collector.sh: PROBE_GROUPS groups at once from the script's
+start, each group in phases under one timeout, each group's stream after the one before); the scanner keeps
 4 KiB of each one's stderr. The parser still reads a probe as a record of its own (``DATA stdout``,
 ``rc <n>``, ``DATA stderr``) and the batch as ``DATA list``, ``DATA stat`` and ``DATA content``.
 """
