@@ -4,7 +4,7 @@ The collector script goes to the session's stdin, its framed stdout comes back t
 whole-host timeout, and only a complete stream with exit status 0 becomes raw facts. Per-phase
 times (seconds, as strings) go into ``RawFacts.collector``: ``connect_s`` (TCP, banner, key
 exchange and host key check, all hops), ``auth_s`` (all hops), ``exec_s`` (session open, command
-and script sent) and ``transfer_s`` (output read to the exit status).
+and script sent together, the command's answer) and ``transfer_s`` (output read to the exit status).
 """
 
 from __future__ import annotations
