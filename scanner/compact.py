@@ -24,7 +24,7 @@ from scanner.findinglines import STATIC, Catalog, Encoder, Evidence, decode, pac
 from scanner.results import Finding, HostResult, Run, Status, Tally
 
 _dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-__all__ = ["Catalog", "Encoder", "Evidence", "FindingLog", "decode", "load", "write"]
+__all__ = ["Catalog", "Encoder", "Evidence", "FindingLog", "decode", "load", "pack_items", "write"]
 
 SCHEMA = "kijun/results/v3"
 READ = ("kijun/results/v2", SCHEMA)  # the compact forms load() reads
