@@ -77,7 +77,7 @@ def parse(subject: Subject, raw: RawFacts, ctx: Context, host: Host | None = Non
         return _parse(subject, subject.parse, raw, ctx, host)
     try:
         part = _parse(subject, subject.content or subject.parse, raw, ctx, host)
-    except Exception:  # noqa: BLE001 - the whole parser raises its own error, in its own order
+    except Exception:  # the whole parser raises its own error, in its own order
         return subject.parse(raw, ctx)
     return subject.finish(part, raw, ctx)
 
