@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 64 * 1024 * 1024  # kept facts (marshalled) and their keys' contents; all dropped when over
 GIVE_UP = 3  # parses of a subject that read outside their key, with none kept, before it is not tried
-_FIELDS = ("kind", "exists", "path", "cmd", "rc", "mode", "uid", "gid", "mtime", "size", "sha256")
-_MORE = ("truncated", "stderr", "redacted")
 
 
 @dataclass
@@ -44,6 +42,13 @@ def clear() -> None:
     """Forget every kept parse (tests, and a benchmark of the first sight of each host)."""
     global _MEMO
     _MEMO = _Memo()
+    _LAYOUTS.clear()
+
+
+# Hosts built from one image have the same item ids: what each subject picks of them is worked out
+# once per distinct list of ids (the evidence ids, then the ids the memo key covers).
+_Picks = dict["_Covered", tuple[list[str], list[str]]]
+_LAYOUTS: dict[tuple[str, ...], _Picks] = {}
 
 
 class Host:
@@ -51,7 +56,7 @@ class Host:
 
     def __init__(self, raw: RawFacts) -> None:
         self.raw = raw
-        self.ids = sorted(raw.items)
+        self.ids = tuple(sorted(raw.items))
         self.header = tuple(sorted(_header(raw).items()))
         # An item whose id is not "<kind>:<path>" (a hand-written snapshot) has its evidence tested by fields.
         self.plain = all(
@@ -60,12 +65,22 @@ class Host:
             else item.kind in ("file", "stat") and item.id == f"{item.kind}:{item.path}"
             for item in raw.items.values()
         )
+        if len(_LAYOUTS) > 256:
+            _LAYOUTS.clear()
+        self._picks = _LAYOUTS.setdefault(self.ids, {})
+
+    def picks(self, covered: _Covered) -> tuple[list[str], list[str]]:
+        """Return (evidence ids, key ids) of a subject, both in sorted order."""
+        found = self._picks.get(covered)
+        if found is None:
+            found = self._picks[covered] = (covered.pick(self.ids, evidence=True), covered.pick(self.ids))
+        return found
 
     def evidence(self, subject: Subject) -> list[str]:
-        """Return ``subject.evidence(raw)``: the covered ids, tested once per distinct id."""
+        """Return ``subject.evidence(raw)``: the covered ids, tested once per distinct list of ids."""
         if not self.plain:
             return subject.evidence(self.raw)
-        return _covered(subject).pick(self.ids, evidence=True)
+        return list(self.picks(_covered(subject))[0])
 
 
 def parse(subject: Subject, raw: RawFacts, ctx: Context, host: Host | None = None) -> dict[str, Any]:
@@ -88,7 +103,7 @@ def _parse(subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host
         return run(raw, ctx)
     covered = _covered(subject)
     host = host if host is not None and host.raw is raw else Host(raw)
-    items = tuple([raw.items[i] for i in covered.pick(host.ids)])
+    items = tuple([raw.items[i] for i in host.picks(covered)[1]])
     key = (subject.name, host.header, items)
     kept = memo.kept.get(key)
     if kept is not None:
@@ -138,7 +153,7 @@ class _Covered:
             known = self._seen[item_id] = self._test(item_id)
         return known
 
-    def pick(self, ids: list[str], evidence: bool = False) -> list[str]:
+    def pick(self, ids: tuple[str, ...], evidence: bool = False) -> list[str]:
         """Return the ids the key covers (or, with ``evidence``, those shown as evidence), in order."""
         seen, test = (self._shown, self._show) if evidence else (self._seen, self._test)
         if len(seen) > 100_000:
