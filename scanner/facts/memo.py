@@ -8,6 +8,12 @@ of another pattern, the collection time, the host's inventory entry, the collect
 a parse is still the parse of the raw facts; it is only not kept. A subject whose parses keep
 reading outside their key stops being tried. The collector header is part of the key (less the
 transport's timings, which a parser does not read). Each caller gets its own copy of kept facts.
+
+A file item under a declared stat pattern is in the key as well (a parser may read the metadata of
+either kind). A parser that must read the clock, the host or the inventory is split (``Subject``'s
+``content`` and ``finish``): its content part is kept as above and ``finish`` runs for every host;
+when the content part raises, the whole parser runs, so its error is the one it would give alone.
+Which ids each subject covers is worked out once per distinct list of item ids (``Host``).
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ class Host:
             else item.kind in ("file", "stat") and item.id == f"{item.kind}:{item.path}"
             for item in raw.items.values()
         )
+        self.cut = any(item.truncated for item in raw.items.values())  # else no subject's input was cut
         if len(_LAYOUTS) > 256:
             _LAYOUTS.clear()
         self._picks = _LAYOUTS.setdefault(self.ids, {})
