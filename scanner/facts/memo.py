@@ -132,8 +132,7 @@ def _parse(subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host
     memo.kept[key] = data
     memo.size += size
     memo.stored.add(subject.name)
-    copy: dict[str, Any] = marshal.loads(data)
-    return copy
+    return tree  # the caller's own: what is kept is its marshalled copy
 
 
 @cache
