@@ -24,13 +24,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from offline_scale import make_ward  # noqa: E402
+from offline_scale import make_ward
 
-from scanner.facts import memo  # noqa: E402
-from scanner.inventory import load  # noqa: E402
-from scanner.policy import load_pack  # noqa: E402
-from scanner.rawfacts import RawFacts  # noqa: E402
-from scanner.run import assess  # noqa: E402
+from scanner.facts import memo
+from scanner.inventory import load
+from scanner.policy import load_pack
+from scanner.rawfacts import RawFacts
+from scanner.run import assess
 
 
 def _vary(doc: dict[str, Any], k: int) -> dict[str, Any]:
