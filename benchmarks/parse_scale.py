@@ -77,7 +77,9 @@ def measure(inventory_path: Path, copies: int, vary: bool, first_sight: bool) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--copies", type=int, default=28)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
