@@ -4,24 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.conditions import evaluate as eval_condition
+from scanner.compiled import program
 from scanner.facts import Facts
 from scanner.inventory import Host
+from scanner.operators import MISSING
+from scanner.plans import citations, plan
 from scanner.policy import Check, Control, Pack
 from scanner.results import CheckResult, Finding, Status
 
 
-def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult:
-    """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass."""
-    evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
-    broken = sorted(s for s in check.subjects if s in facts.errors)
+def run_check(
+    check: Check,
+    facts: Facts,
+    params: dict[str, Any],
+    seen: dict[frozenset[str], tuple[str, ...]] | None = None,
+) -> CheckResult:
+    """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass.
+
+    ``seen`` keeps one host's evidence lists by subjects, for the checks after the first.
+    """
+    evidence = seen.get(check.subjects) if seen is not None else None
+    if evidence is None:
+        evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
+        if seen is not None:
+            seen[check.subjects] = evidence
+    broken = sorted(s for s in check.subjects if s in facts.errors) if facts.errors else []
     if broken:
         message = "; ".join(facts.errors[s] for s in broken)
         return CheckResult(
             check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence
         )
-    if check.when is not None:
-        gate = eval_condition(check.when, facts.tree, params, "error")
+    when, condition = program(check)
+    if when is not None:
+        gate = when(facts.tree, params, "error", MISSING)
         if gate.status is Status.ERROR:
             return CheckResult(
                 check.id,
@@ -44,7 +59,7 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
                 "precondition not met",
                 evidence,
             )
-    out = eval_condition(check.condition, facts.tree, params, check.if_missing)
+    out = condition(facts.tree, params, check.if_missing, MISSING)
     return CheckResult(
         check.id,
         out.status,
@@ -54,7 +69,7 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
         out.expected,
         out.message,
         evidence,
-        origin=check_origin(check.condition, facts, out.decided),
+        origin=check_origin(check.condition, facts, out.decided) if facts.origins else None,
     )
 
 
@@ -98,6 +113,17 @@ def combine(results: list[CheckResult]) -> Status:
 def control_finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
     """Return a finding of a control on a host with its citations, parameters and remediation."""
     params = pack.params_for(control, host.zone, host.role)
+    return _finding(control, host, params, citations(control, pack), status, **extra)
+
+
+def _finding(
+    control: Control,
+    host: Host,
+    params: dict[str, dict[str, Any]],
+    cites: tuple[dict[str, str], ...],
+    status: Status,
+    **extra: Any,
+) -> Finding:
     return Finding(
         host=host.name,
         control_id=control.id,
@@ -109,7 +135,7 @@ def control_finding(control: Control, host: Host, pack: Pack, status: Status, **
         zone=host.zone,
         role=host.role,
         owner=host.owner,
-        citations=_citations(control, pack),
+        citations=cites,
         params=params,
         remediation_ja=control.remediation_ja,
         remediation_en=control.remediation_en,
@@ -120,20 +146,6 @@ def control_finding(control: Control, host: Host, pack: Pack, status: Status, **
         else "",
         **extra,
     )
-
-
-def _citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
-    guideline = (
-        (
-            {
-                "doc": "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン",
-                "article": control.guideline,
-            },
-        )
-        if control.guideline
-        else ()
-    )
-    return guideline + pack.profile.citations.get(control.id, ())
 
 
 def applicable(pack: Pack, host: Host) -> list[Control]:
@@ -158,49 +170,29 @@ def evaluate_organization(pack: Pack) -> list[Finding]:
 def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "") -> list[Finding]:
     """Evaluate every control on one host; ``facts`` None means the host was not assessed.
 
+    What applies to the host comes from its kind's plan (``scanner.plans``), worked out once.
+
     >>> evaluate_host(pack, host, None, "connection refused")[0].status  # doctest: +SKIP
     <Status.UNREACHABLE: 'unreachable'>
     """
     findings: list[Finding] = []
-    for control in pack.controls.values():
-        if control.level == "organization":
-            continue
-        if not control.applies.matches(host):
-            findings.append(
-                control_finding(
-                    control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope"
-                )
-            )
-            continue
-        if control.manual:
-            findings.append(
-                control_finding(control, host, pack, Status.MANUAL, message="attestation required")
-            )
-            continue
-        checks = [pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any")]
-        if not checks:
-            findings.append(
-                control_finding(
-                    control,
-                    host,
-                    pack,
-                    Status.MANUAL,
-                    message=f"no machine check for os {host.os}: attestation required",
-                )
-            )
-            continue
-        if facts is None:
-            findings.append(
-                control_finding(
-                    control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed"
-                )
-            )
-            continue
-        values = {
-            name: spec["value"] for name, spec in pack.params_for(control, host.zone, host.role).items()
-        }
-        results = [run_check(check, facts, values) for check in checks]
-        status = combine(results)
-        message = "; ".join(r.message for r in results if r.status is status and r.message)
-        findings.append(control_finding(control, host, pack, status, checks=tuple(results), message=message))
+    seen: dict[frozenset[str], tuple[str, ...]] = {}
+    for step in plan(pack, host).steps:
+        params = {name: dict(spec) for name, spec in step.params.items()}  # each finding its own
+        extra: dict[str, Any]
+        if step.kind == "scope":
+            status, extra = Status.NOT_APPLICABLE, {"message": "outside the control's scope"}
+        elif step.kind == "manual":
+            status, extra = Status.MANUAL, {"message": "attestation required"}
+        elif step.kind == "no_check":
+            status = Status.MANUAL
+            extra = {"message": f"no machine check for os {host.os}: attestation required"}
+        elif facts is None:
+            status, extra = Status.UNREACHABLE, {"message": reason or "host not assessed"}
+        else:
+            results = [run_check(check, facts, step.values, seen) for check in step.checks]
+            status = combine(results)
+            message = "; ".join(r.message for r in results if r.status is status and r.message)
+            extra = {"checks": tuple(results), "message": message}
+        findings.append(_finding(step.control, host, params, step.citations, status, **extra))
     return findings

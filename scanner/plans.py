@@ -1,0 +1,98 @@
+"""What a policy pack asks of one kind of host, worked out once per kind and reused for every host.
+
+Which controls apply, which of their checks run on the host's OS, the parameters in force and the
+citations depend only on the host's zone, role, classification, OS and the labels the controls
+select on; at municipal scale a thousand hosts are a few dozen kinds. ``plan`` answers once per
+kind and pack; ``scanner.engine`` evaluates a host's facts along it and ``scanner.selection``
+reads the fact subjects from it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.inventory import Host
+from scanner.policy import Check, Control, Pack
+
+GUIDELINE = "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One host-level control as a kind of host meets it.
+
+    ``kind`` is "scope" (outside the control's scope), "manual" (attestation), "no_check" (no
+    machine check for the OS) or "checks" (``checks`` run with ``values``).
+    """
+
+    control: Control
+    kind: str
+    checks: tuple[Check, ...]
+    values: dict[str, Any]  # parameter name -> value, as the conditions read them
+    params: dict[str, dict[str, Any]]  # parameter name -> {value, source}, as findings show them
+    citations: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The steps of every host-level control in pack order, and the fact subjects their checks read."""
+
+    steps: tuple[Step, ...]
+    subjects: frozenset[str]
+
+
+# id(pack) -> (the label keys the controls select on, plan by kind of host)
+_PLANS: dict[int, tuple[tuple[str, ...], dict[tuple[Any, ...], Plan]]] = {}
+
+
+def citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
+    """Return a control's citations: the guideline article, then the profile's own."""
+    guideline = ({"doc": GUIDELINE, "article": control.guideline},) if control.guideline else ()
+    return guideline + pack.profile.citations.get(control.id, ())
+
+
+def plan(pack: Pack, host: Host) -> Plan:
+    """Return the plan for this host's kind (computed on first use, once per pack)."""
+    known = _PLANS.get(id(pack))
+    if known is None:
+        labels = tuple(sorted({k for c in pack.controls.values() for k in c.applies.labels}))
+        known = _PLANS[id(pack)] = (labels, {})
+        weakref.finalize(pack, _PLANS.pop, id(pack), None)
+    labels, plans = known
+    key = (host.zone, host.role, host.classification, host.os, *(host.labels.get(k) for k in labels))
+    try:
+        found = plans.get(key)
+    except TypeError:  # a label value that cannot be a key: worked out for this host alone
+        return _make(pack, host)
+    if found is None:
+        found = plans[key] = _make(pack, host)
+    return found
+
+
+def _make(pack: Pack, host: Host) -> Plan:
+    steps: list[Step] = []
+    subjects: set[str] = set()
+    for control in pack.controls.values():
+        if control.level == "organization":
+            continue
+        cites = citations(control, pack)
+        params = pack.params_for(control, host.zone, host.role)
+        if not control.applies.matches(host):
+            steps.append(Step(control, "scope", (), {}, params, cites))
+            continue
+        checks = tuple(pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any"))
+        if control.level == "host":  # what scanner.engine.applicable selects
+            for check in checks:
+                subjects |= check.subjects
+        if control.manual:
+            steps.append(Step(control, "manual", (), {}, params, cites))
+        elif not checks:
+            steps.append(Step(control, "no_check", (), {}, params, cites))
+        else:
+            values = {name: spec["value"] for name, spec in params.items()}
+            steps.append(Step(control, "checks", checks, values, params, cites))
+    if host.os == "network":
+        subjects.add("netdev")  # the device's configuration, judged by scanner/netdev
+    return Plan(tuple(steps), frozenset(subjects))
