@@ -10,11 +10,11 @@ together over every check of every pack. Anything unusual is left to the interpr
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+from scanner.brief import brief
 from scanner.conditions import (
     Outcome,
     address,
@@ -25,23 +25,13 @@ from scanner.conditions import (
     quantified,
     resolve,
 )
-from scanner.operators import (
-    COMBINATORS,
-    MISSING,
-    OPERATORS,
-    PRESENCE,
-    QUANTIFIERS,
-    ConditionError,
-    length,
-    number,
-)
+from scanner.leaves import MISSING_STATUS, Reader, by_params, has_param, reader, tester
+from scanner.operators import COMBINATORS, MISSING, OPERATORS, PRESENCE, QUANTIFIERS, ConditionError
 from scanner.policy import Check
 from scanner.results import Status
 
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
 Node = Callable[[dict[str, Any], dict[str, Any], str, Any], Outcome]
-Steps = tuple[tuple[str, int | None], ...]
-_MISSING_STATUS = {"fail": Status.FAIL, "not_applicable": Status.NOT_APPLICABLE}
 _PROGRAMS: dict[int, tuple[Node | None, Node]] = {}
 
 
@@ -68,20 +58,11 @@ def compile_condition(cond: Any) -> Node:
     return lambda facts, params, if_missing, item: evaluate(cond, facts, params, if_missing, item)
 
 
-def _has_param(value: Any) -> bool:
-    """Return whether a parameter reference lies anywhere in a value (so it varies by host)."""
-    if isinstance(value, dict):
-        return set(value) == {"param"} or any(_has_param(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_param(v) for v in value)
-    return False
-
-
 def _combinator(op: str, cond: dict[str, Any]) -> Node:
     children = [compile_condition(c) for c in cond[op]]
     own = "if_missing" in cond
-    mode = cond.get("if_missing")
-    varies = _has_param(cond[op])
+    mode: Any = cond.get("if_missing")
+    varies = has_param(cond[op])
     fixed: list[str] = []  # without parameters the readable form is the same every time: kept once
 
     def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
@@ -97,87 +78,8 @@ def _combinator(op: str, cond: dict[str, Any]) -> Node:
     return node
 
 
-def _steps(path: str) -> Steps | None:
-    steps: list[tuple[str, int | None]] = []
-    for step in path.split("."):
-        if step.isdigit() and not step.isascii():
-            return None  # a digit int() may not read: the interpreter's business
-        steps.append((step, int(step) if step.isdigit() else None))
-    return tuple(steps)
-
-
-def _walk(node: Any, steps: Steps) -> Any:
-    """``lookup`` with the path split once."""
-    for step, index in steps:
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-        elif index is not None and isinstance(node, list) and index < len(node):
-            node = node[index]
-        else:
-            return MISSING
-    return node
-
-
-def _reader(cond: dict[str, Any]) -> Callable[[dict[str, Any], Any], Any] | None:
-    """Return a function (facts, item) -> the value ``_value`` reads (None: leave it to the interpreter)."""
-    has_fact = "fact" in cond
-    path = _steps(str(cond["fact"])) if has_fact else ()
-    fields = _steps(str(cond["field"])) if "field" in cond else ()
-    if path is None or fields is None:
-        return None
-    target = str(cond["target"]) if "target" in cond else None
-
-    def read(facts: dict[str, Any], item: Any) -> Any:
-        if has_fact:
-            node = _walk(facts, path)
-        elif item is MISSING:
-            raise KeyError("fact")  # as the interpreter does: a bare item condition outside every/some
-        else:
-            node = item
-        if target is not None and node is not MISSING:
-            node = node.get(target, MISSING) if isinstance(node, dict) else MISSING
-        if fields and node is not MISSING:
-            node = _walk(node, fields)
-        return node
-
-    return read
-
-
-def _test(op: str, raw: Any) -> Callable[[Any, dict[str, Any]], bool]:
-    """Return (value, params) -> the operator's answer, its constant argument bound once."""
-    fn = OPERATORS[op][0]
-    if _has_param(raw):
-        return lambda value, params: fn(value, resolve(raw, params))
-    arg = resolve(raw, {})
-    if op in ("matches", "not_matches"):
-        try:
-            pattern = re.compile(str(arg))
-        except re.error:
-            return lambda value, params: fn(value, arg)
-        if op == "matches":
-            return lambda value, params: value is not None and pattern.search(str(value)) is not None
-        return lambda value, params: value is None or pattern.search(str(value)) is None
-    if op in ("lt", "le", "gt", "ge", "length_le", "length_ge"):
-        try:
-            limit = number(arg)
-        except ConditionError:
-            return lambda value, params: fn(value, arg)
-        measure = length if op.startswith("length") else number
-        compare = _COMPARE[op.removeprefix("length_")]
-        return lambda value, params: compare(measure(value), limit)
-    return lambda value, params: fn(value, arg)
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
-}
-
-
 def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
-    read = _reader(cond)
+    read = reader(cond)
     if read is None:
         return None
     fact = str(cond["fact"]) if "fact" in cond else ""
@@ -185,13 +87,13 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
     subject = fact.split(".")[0]
     where = address(cond) or "item"
     raw = cond[op]
-    varies = _has_param(raw)
+    varies = has_param(raw)
     own = "if_missing" in cond
-    mode = cond.get("if_missing")
+    mode: Any = cond.get("if_missing")
     gone = f"fact {address(cond)} is missing"
 
     def missing(if_missing: str, expected: str) -> Outcome:
-        status = _MISSING_STATUS.get(mode if own else if_missing, Status.ERROR)
+        status = MISSING_STATUS.get(mode if own else if_missing, Status.ERROR)
         return Outcome(status, None, expected, gone, {subject} if subject else set(), where, list(own_fact))
 
     if op in PRESENCE:
@@ -201,11 +103,12 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
             return None
         return _quantifier(op, raw, read, own_fact, subject, where, missing)
     symbol = OPERATORS[op][1]
-    test = _test(op, raw)
+    test = tester(op, raw)
     fixed = None if varies else f"{where} {symbol} {resolve(raw, {})!r}"
+    expected_for = by_params(raw, lambda params: f"{where} {symbol} {resolve(raw, params)!r}")
 
     def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
-        expected = fixed if fixed is not None else f"{where} {symbol} {resolve(raw, params)!r}"
+        expected = fixed if fixed is not None else expected_for(params)
         value = read(facts, item)
         if value is MISSING:
             return missing(if_missing, expected)
@@ -224,7 +127,7 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
 def _presence(
     op: str,
     raw: Any,
-    read: Callable[[dict[str, Any], Any], Any],
+    read: Reader,
     own_fact: list[str],
     subject: str,
     where: str,
@@ -245,26 +148,34 @@ def _presence(
 def _quantifier(
     op: str,
     sub: dict[str, Any],
-    read: Callable[[dict[str, Any], Any], Any],
+    read: Reader,
     own_fact: list[str],
     subject: str,
     where: str,
     missing: Callable[[str, str], Outcome],
 ) -> Node:
     each = compile_condition(sub)
-    fixed = None if _has_param(sub) else f"{op} item of {where}: {describe(sub, {})}"
+    short = brief(sub)  # status and message suffice for an item that reads no fact of its own
+    fixed = None if has_param(sub) else f"{op} item of {where}: {describe(sub, {})}"
+    expected_for = by_params(sub, lambda params: f"{op} item of {where}: {describe(sub, params)}")
 
     def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
-        expected = fixed if fixed is not None else f"{op} item of {where}: {describe(sub, params)}"
+        expected = fixed if fixed is not None else expected_for(params)
         value = read(facts, item)
         if value is MISSING:
             return missing(if_missing, expected)
         subjects = {subject} if subject else set()
         if not isinstance(value, list):
             out = Outcome(Status.ERROR, value, expected, "every/some needs a list", subjects)
+        elif short is not None:
+            answers = [short(facts, params, if_missing, element) for element in value]
+            statuses = [a[0] for a in answers]
+            out = quantified(op, value, statuses, [a[1] for a in answers], None, expected, subjects)
         else:
-            results = [(element, each(facts, params, if_missing, element)) for element in value]
-            out = quantified(op, value, results, expected, subjects)
+            outs = [each(facts, params, if_missing, element) for element in value]
+            statuses = [o.status for o in outs]
+            messages = [o.message for o in outs]
+            out = quantified(op, value, statuses, messages, [o.decided for o in outs], expected, subjects)
         out.where = where
         out.decided = own_fact + [p for p in out.decided if p not in own_fact]
         return out

@@ -186,17 +186,28 @@ def _quantify(
 ) -> Outcome:
     if not isinstance(value, list):
         return Outcome(Status.ERROR, value, expected, "every/some needs a list", subjects)
-    results = [(element, evaluate(sub, facts, params, if_missing, element)) for element in value]
-    return quantified(op, value, results, expected, subjects)
+    outs = [evaluate(sub, facts, params, if_missing, element) for element in value]
+    statuses = [o.status for o in outs]
+    return quantified(
+        op, value, statuses, [o.message for o in outs], [o.decided for o in outs], expected, subjects
+    )
 
 
 def quantified(
-    op: str, value: list[Any], results: list[tuple[Any, Outcome]], expected: str, subjects: set[str]
+    op: str,
+    value: list[Any],
+    statuses: list[Status],
+    messages: list[str],
+    decideds: list[list[str]] | None,
+    expected: str,
+    subjects: set[str],
 ) -> Outcome:
-    """Return the outcome of every/some over a list from each item's outcome."""
-    failing = [_name(e) for e, r in results if r.status is Status.FAIL]
-    errors = [r.message for _, r in results if r.status is Status.ERROR]
-    passing = [_name(e) for e, r in results if r.status is Status.PASS]
+    """Return the outcome of every/some over a list from each item's status, message and decided paths.
+
+    ``decideds`` None: no item outcome read a fact of its own.
+    """
+    failing = [_name(e) for e, s in zip(value, statuses, strict=True) if s is Status.FAIL]
+    errors = [m for s, m in zip(statuses, messages, strict=True) if s is Status.ERROR]
     if op == "every":
         if failing:
             out = Outcome(
@@ -206,13 +217,16 @@ def quantified(
             out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
         else:
             out = Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
-    elif passing:
+    elif Status.PASS in statuses:
+        passing = [_name(e) for e, s in zip(value, statuses, strict=True) if s is Status.PASS]
         out = Outcome(Status.PASS, passing, expected, "", subjects)
     elif errors:
         out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
     else:
         out = Outcome(Status.FAIL, [], expected, "no item matches", subjects)
-    out.decided = _decided([r for _, r in results if r.status is out.status])
+    if decideds is not None:
+        chosen = (d for s, d in zip(statuses, decideds, strict=True) if s is out.status)
+        out.decided = list(dict.fromkeys(p for d in chosen for p in d))
     return out
 
 
@@ -254,20 +268,39 @@ def combined(op: str, outs: list[Outcome], expected: str) -> Outcome:
     live = [o for o in outs if o.status is not Status.NOT_APPLICABLE]
     if not live:
         return Outcome(Status.NOT_APPLICABLE, observed, expected, "no condition applies", subjects)
-    passed = [o for o in live if o.status is Status.PASS]
-    failed = [o for o in live if o.status is Status.FAIL]
-    errors = [o for o in live if o.status is Status.ERROR]
-    if op == "all":
-        status = Status.FAIL if failed else Status.ERROR if errors else Status.PASS
-    elif op == "any":
-        status = Status.PASS if passed else Status.ERROR if errors else Status.FAIL
-    else:  # none
-        status = Status.FAIL if passed else Status.ERROR if errors else Status.PASS
+    status, key = settle(op, [o.status for o in live])
     # Only the branches that decided the outcome explain it (a passing any() needs no "missing" note).
-    decisive = {Status.FAIL: failed, Status.ERROR: errors, Status.PASS: passed}.get(status, live)
-    if op == "none":
-        decisive = passed if status is Status.FAIL else errors if status is Status.ERROR else []
+    decisive = [o for o in live if o.status is key]
     message = "; ".join(o.message for o in decisive if o.message)
-    # A passing none() or an all-n/a list is decided by every branch it weighed.
-    decided = _decided(decisive or live or outs)
-    return Outcome(status, observed, expected, message, subjects, decided=decided)
+    # A passing none() is decided by every branch it weighed.
+    return Outcome(status, observed, expected, message, subjects, decided=_decided(decisive or live))
+
+
+def settle(op: str, statuses: list[Status]) -> tuple[Status, Status | None]:
+    """Return the status of all/any/none over its applicable branches' statuses, and which decide it."""
+    if op == "all":
+        status = (
+            Status.FAIL
+            if Status.FAIL in statuses
+            else Status.ERROR
+            if Status.ERROR in statuses
+            else Status.PASS
+        )
+    elif op == "any":
+        status = (
+            Status.PASS
+            if Status.PASS in statuses
+            else Status.ERROR
+            if Status.ERROR in statuses
+            else Status.FAIL
+        )
+    else:  # none: a passing branch fails it
+        status = (
+            Status.FAIL
+            if Status.PASS in statuses
+            else Status.ERROR
+            if Status.ERROR in statuses
+            else Status.PASS
+        )
+        return status, {Status.FAIL: Status.PASS, Status.ERROR: Status.ERROR}.get(status)
+    return status, status

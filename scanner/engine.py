@@ -13,21 +13,24 @@ from scanner.policy import Check, Control, Pack
 from scanner.results import CheckResult, Finding, Status
 
 
-def run_check(
-    check: Check,
-    facts: Facts,
-    params: dict[str, Any],
-    seen: dict[frozenset[str], tuple[str, ...]] | None = None,
-) -> CheckResult:
+class Memo:
+    """What one host's checks share: evidence lists by subjects, origins by fact path."""
+
+    def __init__(self) -> None:
+        self.evidence: dict[frozenset[str], tuple[str, ...]] = {}
+        self.origins: dict[str, dict[str, Any] | None] = {}
+
+
+def run_check(check: Check, facts: Facts, params: dict[str, Any], memo: Memo | None = None) -> CheckResult:
     """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass.
 
-    ``seen`` keeps one host's evidence lists by subjects, for the checks after the first.
+    ``memo`` keeps what the checks of the same host's facts share, for the checks after the first.
     """
-    evidence = seen.get(check.subjects) if seen is not None else None
+    memo = memo or Memo()
+    evidence = memo.evidence.get(check.subjects)
     if evidence is None:
         evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
-        if seen is not None:
-            seen[check.subjects] = evidence
+        memo.evidence[check.subjects] = evidence
     broken = sorted(s for s in check.subjects if s in facts.errors) if facts.errors else []
     if broken:
         message = "; ".join(facts.errors[s] for s in broken)
@@ -69,7 +72,7 @@ def run_check(
         out.expected,
         out.message,
         evidence,
-        origin=check_origin(check.condition, facts, out.decided) if facts.origins else None,
+        origin=_origin(facts, out.decided, memo.origins) if facts.origins else None,
     )
 
 
@@ -95,6 +98,18 @@ def check_origin(
         found = facts.origin_of(path)
         if found is not None:
             return found
+    return None
+
+
+def _origin(
+    facts: Facts, decided: list[str], seen: dict[str, dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """``check_origin`` with the decided paths given, each path looked up once per host."""
+    for path in decided:
+        if path not in seen:
+            seen[path] = facts.origin_of(path)
+        if seen[path] is not None:
+            return seen[path]
     return None
 
 
@@ -176,23 +191,30 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
     <Status.UNREACHABLE: 'unreachable'>
     """
     findings: list[Finding] = []
-    seen: dict[frozenset[str], tuple[str, ...]] = {}
+    memo = Memo()
     for step in plan(pack, host).steps:
-        params = {name: dict(spec) for name, spec in step.params.items()}  # each finding its own
-        extra: dict[str, Any]
-        if step.kind == "scope":
-            status, extra = Status.NOT_APPLICABLE, {"message": "outside the control's scope"}
-        elif step.kind == "manual":
-            status, extra = Status.MANUAL, {"message": "attestation required"}
-        elif step.kind == "no_check":
-            status = Status.MANUAL
-            extra = {"message": f"no machine check for os {host.os}: attestation required"}
+        mine: dict[str, Any] = {"host": host.name, "owner": host.owner}
+        mine["params"] = {name: dict(spec) for name, spec in step.finding.params.items()}  # each its own
+        if step.kind != "checks":
+            pass  # the plan's finding says it all: outside the scope, or attestation required
         elif facts is None:
-            status, extra = Status.UNREACHABLE, {"message": reason or "host not assessed"}
+            mine.update(status=Status.UNREACHABLE, message=reason or "host not assessed")
         else:
-            results = [run_check(check, facts, step.values, seen) for check in step.checks]
+            results = [run_check(check, facts, step.values, memo) for check in step.checks]
             status = combine(results)
             message = "; ".join(r.message for r in results if r.status is status and r.message)
-            extra = {"checks": tuple(results), "message": message}
-        findings.append(_finding(step.control, host, params, step.citations, status, **extra))
+            mine.update(status=status, checks=tuple(results), message=message)
+        findings.append(_copy(step.finding, mine))
     return findings
+
+
+def _copy(finding: Finding, changes: dict[str, Any]) -> Finding:
+    """Return a copy of a finding with some fields changed.
+
+    The same as ``dataclasses.replace`` without running the frozen ``__init__`` again (a setattr
+    per field), which is most of what a finding costs when a host has dozens.
+    """
+    out = object.__new__(Finding)
+    out.__dict__.update(finding.__dict__)
+    out.__dict__.update(changes)
+    return out

@@ -15,6 +15,7 @@ from typing import Any
 
 from scanner.inventory import Host
 from scanner.policy import Check, Control, Pack
+from scanner.results import Finding, Status
 
 GUIDELINE = "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン"
 
@@ -24,15 +25,16 @@ class Step:
     """One host-level control as a kind of host meets it.
 
     ``kind`` is "scope" (outside the control's scope), "manual" (attestation), "no_check" (no
-    machine check for the OS) or "checks" (``checks`` run with ``values``).
+    machine check for the OS) or "checks" (``checks`` run with ``values``). ``finding`` is the
+    control's finding on a nameless host of the kind, for the engine to copy: the finding of a
+    scope, manual or no_check step as it is, that of a "checks" step before its status and checks.
     """
 
     control: Control
     kind: str
     checks: tuple[Check, ...]
     values: dict[str, Any]  # parameter name -> value, as the conditions read them
-    params: dict[str, dict[str, Any]]  # parameter name -> {value, source}, as findings show them
-    citations: tuple[dict[str, str], ...]
+    finding: Finding
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class Plan:
 
 
 # id(pack) -> (the label keys the controls select on, plan by kind of host)
+_FIXED = {
+    "scope": (Status.NOT_APPLICABLE, "outside the control's scope"),
+    "manual": (Status.MANUAL, "attestation required"),
+    "no_check": (Status.MANUAL, "no machine check for os {os}: attestation required"),
+}
 _PLANS: dict[int, tuple[tuple[str, ...], dict[tuple[Any, ...], Plan]]] = {}
 
 
@@ -72,27 +79,35 @@ def plan(pack: Pack, host: Host) -> Plan:
 
 
 def _make(pack: Pack, host: Host) -> Plan:
+    from scanner.engine import control_finding  # the engine reads plans: imported when first used
+
+    blank = Host(name="", zone=host.zone, role=host.role, os=host.os)
+
+    def step(control: Control, kind: str, checks: tuple[Check, ...] = ()) -> Step:
+        status, message = _FIXED.get(kind, (Status.PASS, ""))
+        message = message.replace("{os}", host.os)
+        finding = control_finding(control, blank, pack, status, message=message)
+        values = {name: spec["value"] for name, spec in finding.params.items()} if checks else {}
+        return Step(control, kind, checks, values, finding)
+
     steps: list[Step] = []
     subjects: set[str] = set()
     for control in pack.controls.values():
         if control.level == "organization":
             continue
-        cites = citations(control, pack)
-        params = pack.params_for(control, host.zone, host.role)
         if not control.applies.matches(host):
-            steps.append(Step(control, "scope", (), {}, params, cites))
+            steps.append(step(control, "scope"))
             continue
         checks = tuple(pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any"))
         if control.level == "host":  # what scanner.engine.applicable selects
             for check in checks:
                 subjects |= check.subjects
         if control.manual:
-            steps.append(Step(control, "manual", (), {}, params, cites))
+            steps.append(step(control, "manual"))
         elif not checks:
-            steps.append(Step(control, "no_check", (), {}, params, cites))
+            steps.append(step(control, "no_check"))
         else:
-            values = {name: spec["value"] for name, spec in params.items()}
-            steps.append(Step(control, "checks", checks, values, params, cites))
+            steps.append(step(control, "checks", checks))
     if host.os == "network":
         subjects.add("netdev")  # the device's configuration, judged by scanner/netdev
     return Plan(tuple(steps), frozenset(subjects))
