@@ -209,6 +209,20 @@ HANDMADE: list[dict[str, Any]] = [
     {"fact": "s.num", "length_le": "x"},
     {"fact": "s", "field": "users", "every": {"field": "uid", "not_in": [0]}},
     {"fact": "s.users", "every": {"target": "name", "equals": "alice"}},
+    {
+        "fact": "s.users",
+        "every": {
+            "any": [{"field": "gone", "le": 1, "if_missing": "not_applicable"}, {"field": "x", "ge": 0}]
+        },
+    },
+    {
+        "fact": "s.users",
+        "some": {"all": [{"field": "gone", "equals": 1, "if_missing": "fail"}], "if_missing": "error"},
+    },
+    {
+        "fact": "s.users",
+        "every": {"none": [{"field": "gone", "equals": 1}, {"field": "uid", "lt": 0}], "if_missing": "fail"},
+    },
 ]
 
 
@@ -333,6 +347,12 @@ def test_plans_give_what_each_control_gives(pack: Pack, ward: tuple[Inventory, d
         assert subjects_for(pack, host) == old_subjects_for(pack, host), host
         new = [f.to_json() for f in evaluate_host(pack, host, None, "refused")]
         assert new == [f.to_json() for f in old_evaluate_host(pack, host, None, "refused")], host
+    twin = Host(name="twin", zone=hosts[0].zone, role=hosts[0].role, os=hosts[0].os, owner="someone")
+    for mine, theirs in zip(
+        evaluate_host(pack, hosts[0], None, ""), evaluate_host(pack, twin, None, ""), strict=True
+    ):
+        assert (mine.host, theirs.host, theirs.owner) == (hosts[0].name, "twin", "someone")
+        assert mine.params == theirs.params and (mine.params is not theirs.params or not mine.params)
     statuses = {f.status for h in hosts for f in evaluate_host(pack, h, None, "")}
     assert {Status.NOT_APPLICABLE, Status.MANUAL, Status.UNREACHABLE} <= statuses
 
