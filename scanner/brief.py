@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scanner.conditions import address, operator_of, resolve, settle
+from scanner.conditions import address, operator_of, resolve
 from scanner.leaves import MISSING_STATUS, has_param, reader, tester
 from scanner.operators import COMBINATORS, MISSING, OPERATORS, PRESENCE, ConditionError
 from scanner.results import Status
+from scanner.settle import settle
 
 # (facts, params, if_missing, item) -> (status, message), as ``evaluate`` would give them
 Brief = Callable[[dict[str, Any], dict[str, Any], str, Any], tuple[Status, str]]

@@ -15,20 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from scanner.brief import brief
-from scanner.conditions import (
-    Outcome,
-    address,
-    combined,
-    describe,
-    evaluate,
-    operator_of,
-    quantified,
-    resolve,
-)
+from scanner.conditions import address, describe, evaluate, operator_of, resolve
 from scanner.leaves import MISSING_STATUS, Reader, by_params, has_param, reader, tester
 from scanner.operators import COMBINATORS, MISSING, OPERATORS, PRESENCE, QUANTIFIERS, ConditionError
 from scanner.policy import Check
 from scanner.results import Status
+from scanner.settle import Outcome, combined, quantified
 
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
 Node = Callable[[dict[str, Any], dict[str, Any], str, Any], Outcome]

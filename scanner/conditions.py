@@ -9,7 +9,6 @@ each check compiled once (``scanner.compiled``), and the tests hold the two to t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.operators import (
@@ -24,6 +23,7 @@ from scanner.operators import (
     ConditionError,
 )
 from scanner.results import Status
+from scanner.settle import Outcome, combined, quantified
 
 __all__ = [
     "ADDRESS_KEYS",
@@ -36,21 +36,10 @@ __all__ = [
     "QUANTIFIERS",
     "ConditionError",
     "Outcome",
+    "combined",
     "evaluate",
+    "quantified",
 ]
-
-
-@dataclass
-class Outcome:
-    """The result of evaluating a condition tree."""
-
-    status: Status
-    observed: Any = None
-    expected: Any = None
-    message: str = ""
-    subjects: set[str] = field(default_factory=set)
-    where: str = ""  # the fact address of a leaf, so compound observations read as {address: value}
-    decided: list[str] = field(default_factory=list)  # fact paths that decided the status, in order
 
 
 def operator_of(cond: dict[str, Any]) -> str | None:
@@ -193,57 +182,6 @@ def _quantify(
     )
 
 
-def quantified(
-    op: str,
-    value: list[Any],
-    statuses: list[Status],
-    messages: list[str],
-    decideds: list[list[str]] | None,
-    expected: str,
-    subjects: set[str],
-) -> Outcome:
-    """Return the outcome of every/some over a list from each item's status, message and decided paths.
-
-    ``decideds`` None: no item outcome read a fact of its own.
-    """
-    failing = [_name(e) for e, s in zip(value, statuses, strict=True) if s is Status.FAIL]
-    errors = [m for s, m in zip(statuses, messages, strict=True) if s is Status.ERROR]
-    if op == "every":
-        if failing:
-            out = Outcome(
-                Status.FAIL, failing, expected, f"{len(failing)} of {len(value)} items fail", subjects
-            )
-        elif errors:
-            out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
-        else:
-            out = Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
-    elif Status.PASS in statuses:
-        passing = [_name(e) for e, s in zip(value, statuses, strict=True) if s is Status.PASS]
-        out = Outcome(Status.PASS, passing, expected, "", subjects)
-    elif errors:
-        out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
-    else:
-        out = Outcome(Status.FAIL, [], expected, "no item matches", subjects)
-    if decideds is not None:
-        chosen = (d for s, d in zip(statuses, decideds, strict=True) if s is out.status)
-        out.decided = list(dict.fromkeys(p for d in chosen for p in d))
-    return out
-
-
-def _decided(outs: list[Outcome]) -> list[str]:
-    """Return the fact paths the deciding outcomes read, each once, in order."""
-    return list(dict.fromkeys(p for o in outs for p in o.decided))
-
-
-def _name(element: Any) -> Any:
-    """Name a list element in observed values (its ``name`` when it has one)."""
-    if isinstance(element, dict):
-        for key in ("name", "path", "id", "address"):
-            if key in element:
-                return element[key]
-    return element
-
-
 def _combine(
     op: str,
     conds: list[dict[str, Any]],
@@ -254,53 +192,3 @@ def _combine(
 ) -> Outcome:
     outs = [evaluate(c, facts, params, if_missing, item) for c in conds]
     return combined(op, outs, f"{op}(" + "; ".join(str(o.expected) for o in outs) + ")")
-
-
-def combined(op: str, outs: list[Outcome], expected: str) -> Outcome:
-    """Return the outcome of all/any/none from its branches' outcomes (``expected`` written out)."""
-    subjects = set().union(*(o.subjects for o in outs)) if outs else set()
-    observed: dict[str, Any] = {}
-    for o in outs:
-        if o.where:
-            observed[o.where] = o.observed
-        elif isinstance(o.observed, dict):
-            observed.update(o.observed)
-    live = [o for o in outs if o.status is not Status.NOT_APPLICABLE]
-    if not live:
-        return Outcome(Status.NOT_APPLICABLE, observed, expected, "no condition applies", subjects)
-    status, key = settle(op, [o.status for o in live])
-    # Only the branches that decided the outcome explain it (a passing any() needs no "missing" note).
-    decisive = [o for o in live if o.status is key]
-    message = "; ".join(o.message for o in decisive if o.message)
-    # A passing none() is decided by every branch it weighed.
-    return Outcome(status, observed, expected, message, subjects, decided=_decided(decisive or live))
-
-
-def settle(op: str, statuses: list[Status]) -> tuple[Status, Status | None]:
-    """Return the status of all/any/none over its applicable branches' statuses, and which decide it."""
-    if op == "all":
-        status = (
-            Status.FAIL
-            if Status.FAIL in statuses
-            else Status.ERROR
-            if Status.ERROR in statuses
-            else Status.PASS
-        )
-    elif op == "any":
-        status = (
-            Status.PASS
-            if Status.PASS in statuses
-            else Status.ERROR
-            if Status.ERROR in statuses
-            else Status.FAIL
-        )
-    else:  # none: a passing branch fails it
-        status = (
-            Status.FAIL
-            if Status.PASS in statuses
-            else Status.ERROR
-            if Status.ERROR in statuses
-            else Status.PASS
-        )
-        return status, {Status.FAIL: Status.PASS, Status.ERROR: Status.ERROR}.get(status)
-    return status, status

@@ -6,9 +6,10 @@ from typing import Any
 
 from scanner.compiled import program
 from scanner.facts import Facts
+from scanner.findings import control_finding as control_finding  # where callers have found it
 from scanner.inventory import Host
 from scanner.operators import MISSING
-from scanner.plans import citations, plan
+from scanner.plans import plan
 from scanner.policy import Check, Control, Pack
 from scanner.results import CheckResult, Finding, Status
 
@@ -123,44 +124,6 @@ def combine(results: list[CheckResult]) -> Status:
     if Status.ERROR in statuses:
         return Status.ERROR
     return Status.PASS
-
-
-def control_finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
-    """Return a finding of a control on a host with its citations, parameters and remediation."""
-    params = pack.params_for(control, host.zone, host.role)
-    return _finding(control, host, params, citations(control, pack), status, **extra)
-
-
-def _finding(
-    control: Control,
-    host: Host,
-    params: dict[str, dict[str, Any]],
-    cites: tuple[dict[str, str], ...],
-    status: Status,
-    **extra: Any,
-) -> Finding:
-    return Finding(
-        host=host.name,
-        control_id=control.id,
-        status=status,
-        severity=control.severity,
-        area=control.area,
-        title_ja=control.title_ja,
-        title_en=control.title_en,
-        zone=host.zone,
-        role=host.role,
-        owner=host.owner,
-        citations=cites,
-        params=params,
-        remediation_ja=control.remediation_ja,
-        remediation_en=control.remediation_en,
-        attestation=(
-            control.attestation_ja + (" / " + control.attestation_en if control.attestation_en else "")
-        )
-        if control.manual
-        else "",
-        **extra,
-    )
 
 
 def applicable(pack: Pack, host: Host) -> list[Control]:

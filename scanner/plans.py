@@ -13,11 +13,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.findings import control_finding
 from scanner.inventory import Host
 from scanner.policy import Check, Control, Pack
 from scanner.results import Finding, Status
-
-GUIDELINE = "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン"
 
 
 @dataclass(frozen=True)
@@ -54,12 +53,6 @@ _FIXED = {
 _PLANS: dict[int, tuple[tuple[str, ...], dict[tuple[Any, ...], Plan]]] = {}
 
 
-def citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
-    """Return a control's citations: the guideline article, then the profile's own."""
-    guideline = ({"doc": GUIDELINE, "article": control.guideline},) if control.guideline else ()
-    return guideline + pack.profile.citations.get(control.id, ())
-
-
 def plan(pack: Pack, host: Host) -> Plan:
     """Return the plan for this host's kind (computed on first use, once per pack)."""
     known = _PLANS.get(id(pack))
@@ -79,8 +72,6 @@ def plan(pack: Pack, host: Host) -> Plan:
 
 
 def _make(pack: Pack, host: Host) -> Plan:
-    from scanner.engine import control_finding  # the engine reads plans: imported when first used
-
     blank = Host(name="", zone=host.zone, role=host.role, os=host.os)
 
     def step(control: Control, kind: str, checks: tuple[Check, ...] = ()) -> Step:
