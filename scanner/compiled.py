@@ -79,7 +79,6 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
     subject = fact.split(".")[0]
     where = address(cond) or "item"
     raw = cond[op]
-    varies = has_param(raw)
     own = "if_missing" in cond
     mode: Any = cond.get("if_missing")
     gone = f"fact {address(cond)} is missing"
@@ -96,11 +95,10 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
         return _quantifier(op, raw, read, own_fact, subject, where, missing)
     symbol = OPERATORS[op][1]
     test = tester(op, raw)
-    fixed = None if varies else f"{where} {symbol} {resolve(raw, {})!r}"
     expected_for = by_params(raw, lambda params: f"{where} {symbol} {resolve(raw, params)!r}")
 
     def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
-        expected = fixed if fixed is not None else expected_for(params)
+        expected = expected_for(params)
         value = read(facts, item)
         if value is MISSING:
             return missing(if_missing, expected)
@@ -148,13 +146,11 @@ def _quantifier(
 ) -> Node:
     each = compile_condition(sub)
     short = brief(sub)  # status and message suffice for an item that reads no fact of its own
-    fixed = None if has_param(sub) else f"{op} item of {where}: {describe(sub, {})}"
     expected_for = by_params(sub, lambda params: f"{op} item of {where}: {describe(sub, params)}")
 
     def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
-        expected = fixed if fixed is not None else expected_for(params)
-        value = read(facts, item)
-        if value is MISSING:
+        expected = expected_for(params)  # first, as the interpreter does
+        if (value := read(facts, item)) is MISSING:
             return missing(if_missing, expected)
         subjects = {subject} if subject else set()
         if not isinstance(value, list):

@@ -131,6 +131,15 @@ def by_params(raw: Any, make: Callable[[dict[str, Any]], Any]) -> Callable[[dict
     names = _param_names(raw)
     if not all(isinstance(n, str) for n in names):
         return make
+    if not names:  # the same every time: worked out on first use
+        once: list[Any] = []
+
+        def constant(params: dict[str, Any]) -> Any:
+            if not once:
+                once.append(make(params))
+            return once[0]
+
+        return constant
     order = sorted(names)
     memo: dict[tuple[Any, ...], Any] = {}
 

@@ -96,31 +96,22 @@ def combined(op: str, outs: list[Outcome], expected: str) -> Outcome:
     return Outcome(status, observed, expected, message, subjects, decided=_decided(decisive or live))
 
 
+# all/any/none: (a branch status that decides it, the status it then gives), in precedence order,
+# then the status and the deciding branch status when none of those is there
+_SETTLE: dict[str, tuple[tuple[tuple[Status, Status], ...], tuple[Status, Status | None]]] = {
+    "all": (((Status.FAIL, Status.FAIL), (Status.ERROR, Status.ERROR)), (Status.PASS, Status.PASS)),
+    "any": (((Status.PASS, Status.PASS), (Status.ERROR, Status.ERROR)), (Status.FAIL, Status.FAIL)),
+    "none": (((Status.PASS, Status.FAIL), (Status.ERROR, Status.ERROR)), (Status.PASS, None)),
+}
+
+
 def settle(op: str, statuses: list[Status]) -> tuple[Status, Status | None]:
-    """Return the status of all/any/none over its applicable branches' statuses, and which decide it."""
-    if op == "all":
-        status = (
-            Status.FAIL
-            if Status.FAIL in statuses
-            else Status.ERROR
-            if Status.ERROR in statuses
-            else Status.PASS
-        )
-    elif op == "any":
-        status = (
-            Status.PASS
-            if Status.PASS in statuses
-            else Status.ERROR
-            if Status.ERROR in statuses
-            else Status.FAIL
-        )
-    else:  # none: a passing branch fails it
-        status = (
-            Status.FAIL
-            if Status.PASS in statuses
-            else Status.ERROR
-            if Status.ERROR in statuses
-            else Status.PASS
-        )
-        return status, {Status.FAIL: Status.PASS, Status.ERROR: Status.ERROR}.get(status)
-    return status, status
+    """Return the status of all/any/none over its applicable branches' statuses, and which decide it.
+
+    A passing none() has no deciding branch (None): every branch it weighed decided it.
+    """
+    rules, otherwise = _SETTLE.get(op, _SETTLE["none"])
+    for seen, status in rules:
+        if seen in statuses:
+            return status, seen
+    return otherwise
