@@ -9,7 +9,7 @@ that a full outcome carries: the same verdict logic (``settle``) at a fraction o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scanner.conditions import address, operator_of, resolve
@@ -19,7 +19,7 @@ from scanner.results import Status
 from scanner.settle import settle
 
 # (facts, params, if_missing, item) -> (status, message), as ``evaluate`` would give them
-Brief = Callable[[dict[str, Any], dict[str, Any], str, Any], tuple[Status, str]]
+Brief = Callable[[dict[str, Any], Mapping[str, Any], str, Any], tuple[Status, str]]
 
 
 def _names_a_fact(cond: Any) -> bool:
@@ -55,7 +55,9 @@ def _combinator(op: str, cond: dict[str, Any], children: list[Brief]) -> Brief:
     own = "if_missing" in cond
     mode: Any = cond.get("if_missing")
 
-    def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> tuple[Status, str]:
+    def node(
+        facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any
+    ) -> tuple[Status, str]:
         chosen = mode if own else if_missing
         answers = [c(facts, params, chosen, item) for c in children]
         live: list[Status] = [s for s, _ in answers if s is not Status.NOT_APPLICABLE]
@@ -80,7 +82,7 @@ def _leaf(op: str, cond: dict[str, Any]) -> Brief | None:
         exists = op == "exists"
 
         def presence(
-            facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any
+            facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any
         ) -> tuple[Status, str]:
             wanted = bool(resolve(raw, params))
             value = read(facts, item)
@@ -90,7 +92,9 @@ def _leaf(op: str, cond: dict[str, Any]) -> Brief | None:
         return presence
     test = tester(op, raw)
 
-    def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> tuple[Status, str]:
+    def node(
+        facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any
+    ) -> tuple[Status, str]:
         value = read(facts, item)
         if value is MISSING:
             if varies:

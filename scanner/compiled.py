@@ -11,7 +11,7 @@ together over every check of every pack. Anything unusual is left to the interpr
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scanner.brief import brief
@@ -23,7 +23,7 @@ from scanner.results import Status
 from scanner.settle import Outcome, combined, quantified
 
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
-Node = Callable[[dict[str, Any], dict[str, Any], str, Any], Outcome]
+Node = Callable[[dict[str, Any], Mapping[str, Any], str, Any], Outcome]
 _PROGRAMS: dict[int, tuple[Node | None, Node]] = {}
 
 
@@ -57,7 +57,7 @@ def _combinator(op: str, cond: dict[str, Any]) -> Node:
     varies = has_param(cond[op])
     fixed: list[str] = []  # without parameters the readable form is the same every time: kept once
 
-    def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
+    def node(facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any) -> Outcome:
         chosen = mode if own else if_missing
         outs = [c(facts, params, chosen, item) for c in children]
         if fixed:
@@ -97,7 +97,7 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
     test = tester(op, raw)
     expected_for = by_params(raw, lambda params: f"{where} {symbol} {resolve(raw, params)!r}")
 
-    def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
+    def node(facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any) -> Outcome:
         expected = expected_for(params)
         value = read(facts, item)
         if value is MISSING:
@@ -122,7 +122,7 @@ def _presence(
     subject: str,
     where: str,
 ) -> Node:
-    def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
+    def node(facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any) -> Outcome:
         wanted = bool(resolve(raw, params))
         value = read(facts, item)
         present = value is not MISSING and value is not None
@@ -148,7 +148,7 @@ def _quantifier(
     short = brief(sub)  # status and message suffice for an item that reads no fact of its own
     expected_for = by_params(sub, lambda params: f"{op} item of {where}: {describe(sub, params)}")
 
-    def node(facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any) -> Outcome:
+    def node(facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any) -> Outcome:
         expected = expected_for(params)  # first, as the interpreter does
         if (value := read(facts, item)) is MISSING:
             return missing(if_missing, expected)

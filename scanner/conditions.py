@@ -9,6 +9,7 @@ each check compiled once (``scanner.compiled``), and the tests hold the two to t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from scanner.operators import (
@@ -70,7 +71,7 @@ def address(cond: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def resolve(value: Any, params: dict[str, Any]) -> Any:
+def resolve(value: Any, params: Mapping[str, Any]) -> Any:
     """Replace ``{param: name}`` with the parameter's value (validated at load, so always present)."""
     if isinstance(value, dict) and set(value) == {"param"}:
         return params[value["param"]]
@@ -97,7 +98,7 @@ def _missing(cond: dict[str, Any], if_missing: str, expected: str) -> Outcome:
 def evaluate(
     cond: dict[str, Any],
     facts: dict[str, Any],
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     if_missing: str = "error",
     item: Any = MISSING,
 ) -> Outcome:
@@ -117,7 +118,12 @@ def evaluate(
 
 
 def _leaf(
-    op: str, cond: dict[str, Any], facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any
+    op: str,
+    cond: dict[str, Any],
+    facts: dict[str, Any],
+    params: Mapping[str, Any],
+    if_missing: str,
+    item: Any,
 ) -> Outcome:
     subject = str(cond["fact"]).split(".")[0] if "fact" in cond else ""
     subjects = {subject} if subject else set()
@@ -152,7 +158,7 @@ def _leaf(
     return Outcome(Status.PASS if ok else Status.FAIL, value, expected, "", subjects, where)
 
 
-def describe(cond: Any, params: dict[str, Any]) -> str:
+def describe(cond: Any, params: Mapping[str, Any]) -> str:
     if not isinstance(cond, dict):
         return repr(cond)
     op = operator_of(cond)
@@ -168,7 +174,7 @@ def _quantify(
     value: Any,
     sub: dict[str, Any],
     facts: dict[str, Any],
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     if_missing: str,
     expected: str,
     subjects: set[str],
@@ -186,7 +192,7 @@ def _combine(
     op: str,
     conds: list[dict[str, Any]],
     facts: dict[str, Any],
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     if_missing: str,
     item: Any,
 ) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from scanner.compiled import program
@@ -22,7 +23,7 @@ class Memo:
         self.origins: dict[str, dict[str, Any] | None] = {}
 
 
-def run_check(check: Check, facts: Facts, params: dict[str, Any], memo: Memo | None = None) -> CheckResult:
+def run_check(check: Check, facts: Facts, params: Mapping[str, Any], memo: Memo | None = None) -> CheckResult:
     """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass.
 
     ``memo`` keeps what the checks of the same host's facts share, for the checks after the first.

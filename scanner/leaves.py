@@ -7,7 +7,8 @@ build their leaves from these.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from scanner.conditions import resolve
@@ -16,7 +17,7 @@ from scanner.results import Status
 
 Steps = tuple[tuple[str, int | None], ...]
 Reader = Callable[[dict[str, Any], Any], Any]  # (facts, item) -> the value, or MISSING
-Test = Callable[[Any, dict[str, Any]], bool]  # (value, params) -> the operator's answer
+Test = Callable[[Any, Mapping[str, Any]], bool]  # (value, params) -> the operator's answer
 MISSING_STATUS = {"fail": Status.FAIL, "not_applicable": Status.NOT_APPLICABLE}
 
 
@@ -122,11 +123,12 @@ def _param_names(value: Any) -> set[Any]:
     return set()
 
 
-def by_params(raw: Any, make: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+def by_params(raw: Any, make: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
     """Return ``make`` remembered by the values of the parameters ``raw`` refers to (plain values only).
 
     Hosts of one kind share their parameters, so a readable form or a resolved argument is worked
-    out once per kind; a list value, or anything else, is worked out afresh each time.
+    out once per kind: once per read-only mapping (the plans' ``MappingProxyType``), else once per
+    plain values (a list value, or anything else, is worked out afresh each time).
     """
     names = _param_names(raw)
     if not all(isinstance(n, str) for n in names):
@@ -134,7 +136,7 @@ def by_params(raw: Any, make: Callable[[dict[str, Any]], Any]) -> Callable[[dict
     if not names:  # the same every time: worked out on first use
         once: list[Any] = []
 
-        def constant(params: dict[str, Any]) -> Any:
+        def constant(params: Mapping[str, Any]) -> Any:
             if not once:
                 once.append(make(params))
             return once[0]
@@ -142,8 +144,9 @@ def by_params(raw: Any, make: Callable[[dict[str, Any]], Any]) -> Callable[[dict
         return constant
     order = sorted(names)
     memo: dict[tuple[Any, ...], Any] = {}
+    fixed: dict[int, tuple[Mapping[str, Any], Any]] = {}  # id -> (a read-only mapping, its answer)
 
-    def get(params: dict[str, Any]) -> Any:
+    def by_values(params: Mapping[str, Any]) -> Any:
         try:
             values = [params[n] for n in order]
         except (KeyError, TypeError):
@@ -156,6 +159,18 @@ def by_params(raw: Any, make: Callable[[dict[str, Any]], Any]) -> Callable[[dict
             if len(memo) >= 256:
                 memo.clear()
             found = memo[key] = make(params)
+        return found
+
+    def get(params: Mapping[str, Any]) -> Any:
+        if type(params) is not MappingProxyType:
+            return by_values(params)
+        hit = fixed.get(id(params))  # a plan's parameters cannot change: their answer neither
+        if hit is not None and hit[0] is params:
+            return hit[1]
+        found = by_values(params)
+        if len(fixed) >= 1024:
+            fixed.clear()
+        fixed[id(params)] = (params, found)
         return found
 
     return get

@@ -10,7 +10,9 @@ reads the fact subjects from it.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from scanner.findings import control_finding
@@ -32,7 +34,7 @@ class Step:
     control: Control
     kind: str
     checks: tuple[Check, ...]
-    values: dict[str, Any]  # parameter name -> value, as the conditions read them
+    values: Mapping[str, Any]  # parameter name -> value, as the conditions read them (read-only)
     finding: Finding
 
 
@@ -78,7 +80,7 @@ def _make(pack: Pack, host: Host) -> Plan:
         status, message = _FIXED.get(kind, (Status.PASS, ""))
         message = message.replace("{os}", host.os)
         finding = control_finding(control, blank, pack, status, message=message)
-        values = {name: spec["value"] for name, spec in finding.params.items()} if checks else {}
+        values = MappingProxyType({name: spec["value"] for name, spec in finding.params.items()})
         return Step(control, kind, checks, values, finding)
 
     steps: list[Step] = []
