@@ -78,7 +78,7 @@ def _item(item: Any) -> bool:
 
 # For each set of keys (in the order a file has them): the exact types of their values and the
 # kinds whose items may have just those keys. A snapshot has a handful of item shapes, so each is
-# worked out once per process (at most _SHAPES_KEPT of them, whatever a hostile file holds).
+# worked out once per process (at most _SHAPES_KEPT of them, whatever hostile files hold).
 _Shape = tuple[tuple[type, ...] | None, frozenset[str]]
 _SHAPES: dict[tuple[str, ...], _Shape] = {}
 _SHAPES_KEPT = 1024
@@ -94,8 +94,8 @@ def _shape(keys: tuple[str, ...]) -> _Shape:
             and all(k in keys for k in (("cmd", "rc") if kind == "probe" else ("path",)))
         )
         shape = (tuple(_TYPES[k] for k in keys), kinds)
-    if len(_SHAPES) < _SHAPES_KEPT:
-        _SHAPES[keys] = shape
+        if len(_SHAPES) < _SHAPES_KEPT:  # only valid shapes: at most 17 keys each
+            _SHAPES[keys] = shape
     return shape
 
 
