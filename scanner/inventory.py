@@ -9,6 +9,7 @@ of an environment variable only.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +108,26 @@ class Inventory:
     municipality: dict[str, str] = field(default_factory=dict)
 
     def host(self, name: str) -> Host | None:
-        return next((h for h in self.hosts if h.name == name), None)
+        """Return the host with this exact name (a dict lookup: called per host at 10,000 hosts)."""
+        index = self._index.get(("name", name))
+        return None if index is None else self.hosts[index]
+
+    def first(self, *keys: tuple[str, str]) -> Host | None:
+        """Return the first host, in inventory order, that has any of ``keys``.
+
+        A key is ``("name", name)``, ``("address", address)`` or ``("lower", lower-cased name)``.
+        """
+        found = [i for key in keys if (i := self._index.get(key)) is not None]
+        return self.hosts[min(found)] if found else None
+
+    @functools.cached_property
+    def _index(self) -> dict[tuple[str, str], int]:
+        """The first position of each name, address and lower-cased name (frozen: built once)."""
+        out: dict[tuple[str, str], int] = {}
+        for i, h in enumerate(self.hosts):
+            for key in (("name", h.name), ("address", h.address), ("lower", h.name.lower())):
+                out.setdefault(key, i)
+        return out
 
     def zones_of(self, address: str) -> list[str]:
         """Return the names of the zones whose CIDRs contain an address."""

@@ -136,10 +136,7 @@ def _endpoint(url: str, ctx: Context) -> dict[str, Any]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    match = next(
-        (h for h in ctx.inventory.hosts if host and host in (h.address, h.name.lower())),
-        None,
-    )
+    match = ctx.inventory.first(("address", host), ("lower", host)) if host else None
     return {
         "endpoint": f"{host}:{port}",
         "host": host,

@@ -80,6 +80,4 @@ def repository_host(location: str) -> str | None:
 
 def inventory_host(inventory: Inventory, name: str) -> Host | None:
     """Return the inventory host with this name or address."""
-    return next(
-        (h for h in inventory.hosts if name in (h.name, h.address) or name.lower() == h.name.lower()), None
-    )
+    return inventory.first(("address", name), ("lower", name.lower()))
