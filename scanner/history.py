@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -32,17 +32,18 @@ from scanner.runfolders import previous as previous
 from scanner.runfolders import previous_run
 from scanner.runfolders import runs as runs
 
-Outputs = Callable[[Run], dict[str, str | bytes]]
+Body = str | bytes | Callable[[IO[bytes]], None]  # a report file's content, or a function writing it
+Outputs = Callable[[Run], dict[str, Body]]
 TMP_PREFIX = ".tmp-"
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+def atomic_write(path: Path, data: Body) -> None:
     """Write a file by writing a sibling temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            _write(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -51,9 +52,17 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def _put(path: Path, data: str | bytes) -> None:
+def _put(path: Path, data: Body) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    with path.open("wb") as handle:
+        _write(handle, data)
+
+
+def _write(handle: IO[bytes], data: Body) -> None:
+    if callable(data):
+        data(handle)  # a report written as it is made (scanner/report/csv.py, xlsx.py)
+    else:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def safe_name(name: str) -> str:
@@ -137,7 +146,7 @@ Scan = Callable[[Path], tuple[Run, dict[str, RawFacts]]]
 def record_scan(
     out: Path,
     scan: Scan,
-    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    render: Callable[[Run, Run | None], dict[str, Body]],
     key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Scan straight into a new run folder (evidence and findings written as hosts finish), then seal it.
@@ -251,7 +260,7 @@ def record(
     out: Path,
     run: Run,
     raws: Mapping[str, bytes],
-    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    render: Callable[[Run, Run | None], dict[str, Body]],
     key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Chain a run to the previous run of its scope, render its outputs (with that run) and write it."""
@@ -277,18 +286,18 @@ def outputs(
     junit_failures_only: bool = False,
     junit_not_applicable: bool = False,
     history_dir: Path | None = None,
-) -> Callable[[Run, Run | None], dict[str, str | bytes]]:
+) -> Callable[[Run, Run | None], dict[str, Body]]:
     """Return the renderer of a run folder's report files for the chosen formats (html shows the diff).
 
     ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
     """
-    from scanner.report import csv, html, junit, sarif, trend, xlsx
+    from scanner.report import csv, html, junit, sarif, sheets, trend, xlsx
 
     chosen = set(formats or FORMATS)
-    extra = {} if scales is None else {"scales": scales}
+    table_scales = csv.DEFAULT_SCALES if scales is None else scales
 
-    def render(run: Run, prev: Run | None) -> dict[str, str | bytes]:
-        files: dict[str, str | bytes] = {}
+    def render(run: Run, prev: Run | None) -> dict[str, Body]:
+        files: dict[str, Body] = {}
         if "junit" in chosen:
             files["junit.xml"] = junit.render(run, junit_failures_only, junit_not_applicable)
         if "html" in chosen:
@@ -296,10 +305,12 @@ def outputs(
             files["report.html"] = html.render(run, previous=prev, trend=points)
         if "sarif" in chosen:
             files["results.sarif"] = sarif.render(run)
-        if "xlsx" in chosen:
-            files.update(xlsx.render(run, **extra))
-        if "csv" in chosen:
-            files.update(csv.render(run, **extra))
+        if chosen & {"xlsx", "csv"}:  # one pass over the findings for both; rows spooled to a temporary file
+            done = sheets.collect(run, table_scales)
+            if "xlsx" in chosen:
+                files.update(xlsx.writers(run, done, table_scales))
+            if "csv" in chosen:
+                files.update(csv.writers(run, done))
         return files
 
     return render

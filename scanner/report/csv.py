@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from scanner.report.labels import SEVERITY_JA, STATUS_ORDER, area_label, value_text, zone_label
+from scanner.report.labels import SEVERITY_JA, value_text, zone_label
 from scanner.results import Finding, Run, Status
 from scanner.yamlsrc import load_yaml
+
+if TYPE_CHECKING:
+    from scanner.report.sheets import Collected
 
 ORGANIZATION = "全庁"  # the workbook of findings that belong to no host's 課 (organization level)
 MAX_CELL = 2000
@@ -27,12 +31,11 @@ class Table:
 
     title: str
     headers: list[str]
-    rows: list[list[Any]]
+    rows: Collection[list[Any]]  # a list, or rows spooled to disk (report/sheets.py)
     widths: list[int] = field(default_factory=list)
     inputs: dict[str, list[str] | str] = field(default_factory=dict)  # column → choices, or "date"/"text"
     hidden: tuple[str, ...] = ()  # columns a reader needs and a person does not (kept hidden)
-    answer_columns: tuple[str, ...] = ()  # input columns open only on the rows below
-    answer_rows: frozenset[int] = frozenset()  # row indexes that take an answer (manual controls)
+    answer_columns: tuple[str, ...] = ()  # input columns open only on rows that take an answer
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def due(run: Run, f: Finding, scales: Scales) -> date:
     return date.fromisoformat(open_since(run, f)[:10]) + timedelta(days=days)
 
 
-def _zone(f: Finding) -> str:
+def zone_of(f: Finding) -> str:
     return zone_label(f.zone)[0] if f.zone else ""
 
 
@@ -177,29 +180,29 @@ def self_inputs(run: Run) -> dict[str, list[str] | str]:
     }
 
 
+def self_row(run: Run, f: Finding, info: dict[str, dict[str, Any]], role: str) -> list[Any]:
+    """Return the 自己点検 row of one finding."""
+    system = info.get(f.host, {}).get("system", "")
+    status = f"{f.status.label_ja} ({f.status.value})" + (f" {ATTESTED}" if f.attested else "")
+    return [f.host, system, zone_of(f), f.control_id, f.title_ja, SEVERITY_JA[f.severity], status, observed(f),
+            evidence_ref(run, f, info), f.remediation_ja, role, f.waiver.id if f.waiver else "", "", "", "",
+            *_answered(f), f.key]  # fmt: skip
+
+
+def self_table(owner: str, rows: Collection[list[Any]], inputs: dict[str, list[str] | str]) -> Table:
+    """Return the 自己点検 table of one owner 課 over its rows (a list, or rows spooled to disk)."""
+    return Table(f"自己点検票 {owner}", SELF_HEADERS, rows, SELF_WIDTHS, inputs, (KEY,), ANSWER_COLUMNS)
+
+
 def self_inspection(run: Run) -> dict[str, Table]:
-    """Return one 自己点検 table per owner 課 (not-applicable findings left out)."""
-    info, role = targets(run), owner_role(run)
-    out: dict[str, list[list[Any]]] = {}
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
-    for f in sorted(run.findings, key=lambda f: (order[f.status], f.host, f.control_id)):
-        if f.status is Status.NOT_APPLICABLE:
-            continue
-        system = info.get(f.host, {}).get("system", "")
-        status = f"{f.status.label_ja} ({f.status.value})" + (f" {ATTESTED}" if f.attested else "")
-        out.setdefault(owner_of(f), []).append(
-            [f.host, system, _zone(f), f.control_id, f.title_ja, SEVERITY_JA[f.severity], status, observed(f),
-             evidence_ref(run, f, info), f.remediation_ja, role, f.waiver.id if f.waiver else "", "", "", "",
-             *_answered(f), f.key]
-        )  # fmt: skip
-    inputs = self_inputs(run)
-    return {
-        o: Table(
-            f"自己点検票 {o}", SELF_HEADERS, rows, SELF_WIDTHS, inputs, (KEY,), ANSWER_COLUMNS,
-            frozenset(i for i, r in enumerate(rows) if answerable(str(r[6]))),
-        )
-        for o, rows in sorted(out.items())
-    }  # fmt: skip
+    """Return one 自己点検 table per owner 課 (not-applicable findings left out), rows in memory."""
+    from scanner.report.sheets import collect
+
+    done, inputs = collect(run), self_inputs(run)
+    try:
+        return {o: self_table(o, list(done.self_rows.rows(o)), inputs) for o in done.self_rows.groups()}
+    finally:
+        done.close()
 
 
 def answerable(status: str) -> bool:
@@ -216,29 +219,37 @@ RISK_HEADERS = [
 RISK_WIDTHS = [28, 16, 18, 14, 10, 9, 56, 8, 10, 10, 8, 14, 20, 24, 12, 12, 12, 16, 12]
 
 
+def risk_row(
+    run: Run, f: Finding, info: dict[str, dict[str, Any]], role: str, today: date, scales: Scales
+) -> list[Any]:
+    """Return the リスク登録簿 row of a failing or waived finding."""
+    t = info.get(f.host, {})
+    cls = str(t.get("classification", ""))
+    like = scales.likelihood_by_zone.get(f.zone, scales.default_likelihood)
+    impact = max(scales.impact_by_classification.get(cls, scales.default_impact),
+                 scales.impact_by_severity.get(f.severity.value, scales.default_impact))  # fmt: skip
+    accepted = f.status is Status.WAIVED and f.waiver is not None
+    treatment = f"受容 accept (例外措置 {f.waiver.id})" if f.waiver and accepted else "低減 reduce"
+    deadline = due(run, f, scales)
+    overdue = "超過 overdue" if f.status is Status.FAIL and today > deadline else ""
+    return [f.key, f.host, t.get("system", ""), zone_of(f), cls, f.control_id,
+            _cut(f"{f.status.label_ja}: {f.title_ja} / 観測値: {observed(f)}"), SEVERITY_JA[f.severity],
+            f"{like} {scales.likelihood_levels.get(like, '')}".strip(),
+            f"{impact} {scales.impact_levels.get(impact, '')}".strip(), like * impact, owner_of(f), role,
+            treatment, open_since(run, f), deadline.isoformat(), overdue, "", ""]  # fmt: skip
+
+
+def risk_table(rows: Collection[list[Any]]) -> Table:
+    return Table("リスク登録簿 risk register", RISK_HEADERS, rows, RISK_WIDTHS)
+
+
 def risk_register(run: Run, scales: Scales = DEFAULT_SCALES) -> Table:
     """Return the リスク登録簿: every failing finding as a risk candidate, waived ones as accepted risks."""
-    info, role, today, rows = targets(run), owner_role(run), run_date(run), []
-    for f in sorted(run.findings, key=lambda f: (-f.severity.rank, f.host, f.control_id)):
-        if f.status not in (Status.FAIL, Status.WAIVED):
-            continue
-        t = info.get(f.host, {})
-        cls = str(t.get("classification", ""))
-        like = scales.likelihood_by_zone.get(f.zone, scales.default_likelihood)
-        impact = max(scales.impact_by_classification.get(cls, scales.default_impact),
-                     scales.impact_by_severity.get(f.severity.value, scales.default_impact))  # fmt: skip
-        accepted = f.status is Status.WAIVED and f.waiver is not None
-        treatment = f"受容 accept (例外措置 {f.waiver.id})" if f.waiver and accepted else "低減 reduce"
-        deadline = due(run, f, scales)
-        overdue = "超過 overdue" if f.status is Status.FAIL and today > deadline else ""
-        rows.append(
-            [f.key, f.host, t.get("system", ""), _zone(f), cls, f.control_id,
-             _cut(f"{f.status.label_ja}: {f.title_ja} / 観測値: {observed(f)}"), SEVERITY_JA[f.severity],
-             f"{like} {scales.likelihood_levels.get(like, '')}".strip(),
-             f"{impact} {scales.impact_levels.get(impact, '')}".strip(), like * impact, owner_of(f), role,
-             treatment, open_since(run, f), deadline.isoformat(), overdue, "", ""]
-        )  # fmt: skip
-    return Table("リスク登録簿 risk register", RISK_HEADERS, rows, RISK_WIDTHS)
+    from scanner.report.sheets import collect
+
+    done = collect(run, scales)
+    done.close()
+    return risk_table(done.risk_rows())
 
 
 def lapsed_ids(run: Run) -> set[str]:
@@ -252,49 +263,51 @@ REVIEW_HEADERS = [
 ]  # fmt: skip
 
 
-def _review_row(
-    run: Run, dim: str, group: str, findings: list[Finding], hosts: set[str] | None, scales: Scales
+def review_row(
+    run: Run,
+    dim: str,
+    group: str,
+    counts: dict[Status, int],
+    hosts: set[str] | None,
+    lapsed: int,
+    overdue: int,
 ) -> list[Any]:
-    counts = {s: sum(1 for f in findings if f.status is s) for s in Status}
+    """Return one management-review row from the counts of its findings (``hosts`` None: an area)."""
     judged = counts[Status.PASS] + counts[Status.FAIL] + counts[Status.WAIVED]
     unassessed = counts[Status.ERROR] + counts[Status.UNREACHABLE]
     shown: list[Any] = ["", ""]
     if hosts is None:  # an area: coverage is of findings, not of hosts
-        total, assessed = len(findings), len(findings) - unassessed
+        total = sum(counts.values())
+        assessed = total - unassessed
     else:
         total, assessed = len(hosts), sum(1 for h in run.hosts if h.name in hosts and h.assessed)
         shown = [total, assessed]
-    lapsed, today = lapsed_ids(run), run_date(run)
     return [
         dim, group, *shown, round(assessed / total, 4) if total else "", counts[Status.PASS],
         counts[Status.FAIL], counts[Status.WAIVED], unassessed, round(counts[Status.PASS] / judged, 4) if judged else "",
-        counts[Status.WAIVED], sum(1 for f in findings if f.waiver and f.waiver.id in lapsed),
-        sum(1 for f in findings if f.status is Status.FAIL and today > due(run, f, scales)),
+        counts[Status.WAIVED], lapsed, overdue,
     ]  # fmt: skip
+
+
+def department(info: dict[str, dict[str, Any]], f: Finding) -> str:
+    """Return the 部 and 課 a finding belongs to, for the review."""
+    return " ".join(p for p in (info.get(f.host, {}).get("department", ""), owner_of(f)) if p)
+
+
+REVIEW_WIDTHS = [16, 28, 10, 10, 10, 8, 8, 10, 12, 10, 12, 12, 10]
+
+
+def review_table(rows: Collection[list[Any]]) -> Table:
+    return Table("マネジメントレビュー資料 management review", REVIEW_HEADERS, rows, REVIEW_WIDTHS)
 
 
 def review(run: Run, scales: Scales = DEFAULT_SCALES) -> Table:
     """Return the management-review rollup by 部/課, zone and area (coverage, pass rate, waivers, overdue)."""
-    info, rows = targets(run), []
+    from scanner.report.sheets import collect
 
-    def department(f: Finding) -> str:
-        return " ".join(p for p in (info.get(f.host, {}).get("department", ""), owner_of(f)) if p)
-
-    dims: list[tuple[str, Any, bool]] = [
-        ("部/課 department", department, True),
-        ("ゾーン zone", lambda f: _zone(f) or ORGANIZATION, True),
-        ("領域 area", lambda f: area_label(f.area)[0], False),
-    ]
-    for dim, key, by_host in dims:
-        groups: dict[str, list[Finding]] = {}
-        for f in run.findings:
-            groups.setdefault(key(f), []).append(f)
-        for group, found in sorted(groups.items()):
-            hosts = {f.host for f in found if f.host in info} if by_host else None
-            rows.append(_review_row(run, dim, group, found, hosts, scales))
-    rows.append(_review_row(run, "全体 total", ORGANIZATION, list(run.findings), set(info), scales))
-    widths = [16, 28, 10, 10, 10, 8, 8, 10, 12, 10, 12, 12, 10]
-    return Table("マネジメントレビュー資料 management review", REVIEW_HEADERS, rows, widths)
+    done = collect(run, scales)
+    done.close()
+    return review_table(done.review)
 
 
 WAIVER_HEADERS = [
@@ -324,10 +337,25 @@ def waivers(run: Run) -> Table:
     return Table("例外措置一覧 waivers", WAIVER_HEADERS, rows, [16, 16, 9, 20, 40, 16, 12, 20, 12, 12, 8, 36])
 
 
+FINDINGS_HEADERS = ["所管課 owner", *SELF_HEADERS]
+
+
+def findings_rows(done: Collected) -> Iterator[list[Any]]:
+    """Yield every 自己点検 row with its owner 課 first, owners in order (for aggregation)."""
+    for owner in done.self_rows.groups():
+        for row in done.self_rows.rows(owner):
+            yield [owner, *row]
+
+
 def findings_table(run: Run) -> Table:
     """Return every finding with the self-inspection columns plus its owner 課 (for aggregation)."""
-    rows = [[owner, *row] for owner, table in self_inspection(run).items() for row in table.rows]
-    return Table("点検結果 findings", ["所管課 owner", *SELF_HEADERS], rows)
+    from scanner.report.sheets import collect
+
+    done = collect(run)
+    try:
+        return Table("点検結果 findings", FINDINGS_HEADERS, list(findings_rows(done)))
+    finally:
+        done.close()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -340,20 +368,47 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def write_csv(headers: list[str], rows: Iterable[list[Any]], handle: IO[bytes]) -> None:
+    """Write a table as CSV into a binary file: UTF-8 with BOM, CRLF, a header row, one row at a time."""
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    try:
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        writer.writerows([safe_cell(v) for v in row] for row in rows)
+    finally:
+        text.flush()
+        text.detach()
+
+
 def to_csv(table: Table) -> bytes:
     """Render a table as CSV: UTF-8 with BOM, CRLF, a header row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.headers)
-    writer.writerows([safe_cell(v) for v in row] for row in table.rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    buffer = io.BytesIO()
+    write_csv(table.headers, table.rows, buffer)
+    return buffer.getvalue()
+
+
+def writers(run: Run, done: Collected) -> dict[str, Callable[[IO[bytes]], None]]:
+    """Return the CSV files of a run, by path inside the run folder, each as a function writing it."""
+    return {
+        "csv/findings.csv": lambda out: write_csv(FINDINGS_HEADERS, findings_rows(done), out),
+        "csv/risk-register.csv": lambda out: write_csv(RISK_HEADERS, done.risk_rows(), out),
+        "csv/management-review.csv": lambda out: write_csv(REVIEW_HEADERS, done.review, out),
+        "csv/waivers.csv": lambda out: write_csv(WAIVER_HEADERS, waivers(run).rows, out),
+    }
 
 
 def render(run: Run, scales: Scales = DEFAULT_SCALES) -> dict[str, bytes]:
-    """Return the CSV files of a run, by path inside the run folder."""
-    return {
-        "csv/findings.csv": to_csv(findings_table(run)),
-        "csv/risk-register.csv": to_csv(risk_register(run, scales)),
-        "csv/management-review.csv": to_csv(review(run, scales)),
-        "csv/waivers.csv": to_csv(waivers(run)),
-    }
+    """Return the CSV files of a run, by path inside the run folder (in memory: small runs, tests)."""
+    from scanner.report.sheets import collect
+
+    done = collect(run, scales)
+    try:
+        return {rel: _bytes(write) for rel, write in writers(run, done).items()}
+    finally:
+        done.close()
+
+
+def _bytes(write: Callable[[IO[bytes]], None]) -> bytes:
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
