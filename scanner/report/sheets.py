@@ -117,7 +117,9 @@ def collect(run: Run, scales: tables.Scales = tables.DEFAULT_SCALES) -> Collecte
             overdue = f.status is Status.FAIL and today > tables.due(run, f, scales)
             was_lapsed = bool(f.waiver and f.waiver.id in lapsed)
             for (_dim, key, by_host), found in zip(dims, groups, strict=True):
-                _count(found.setdefault(key(f), _Group()), f, by_host and f.host in info, was_lapsed, overdue)
+                name = key(f)
+                group = found.get(name) or found.setdefault(name, _Group())
+                _count(group, f, by_host and f.host in info, was_lapsed, overdue)
             _count(total, f, False, was_lapsed, overdue)
     except BaseException:
         spool.close()

@@ -10,6 +10,7 @@ sheet's XML while copying openpyxl's zip. The rows are written exactly as openpy
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import zipfile
@@ -30,10 +31,17 @@ def height(values: list[Any], widths: list[int]) -> float:
     """Return a row height that shows wrapped text (spreadsheets do not grow rows written by openpyxl)."""
     lines = 1
     for value, width in zip(values, widths, strict=False):
-        text = str(value)
-        columns = len(text) + len(_WIDE.findall(text))
-        lines = max(lines, -(-columns // max(width - 1, 1)) + text.count("\n"))
+        columns, breaks = _columns(value if isinstance(value, str) else str(value))
+        lines = max(lines, -(-columns // max(width - 1, 1)) + breaks)
     return 15.0 * min(lines, 12)
+
+
+@functools.lru_cache(maxsize=8192)  # titles, remediation, systems and zones repeat on every row
+def _columns(text: str) -> tuple[int, int]:
+    """Return the columns a text takes (CJK glyphs are two columns wide) and its line breaks."""
+    if text.isascii():
+        return len(text), text.count("\n")
+    return len(text) + len(_WIDE.findall(text)), text.count("\n")
 
 
 def register(ws: Worksheet) -> None:
@@ -50,18 +58,24 @@ def _escape(text: str) -> str:
 def _cell(ref: str, style: int, value: Any) -> str:
     """Return one cell as openpyxl's etree writer gives it (strings inline)."""
     if isinstance(value, str):
-        value = value[:32767]  # what openpyxl keeps of a longer string
-        if not value:
-            return f'<c r="{ref}" s="{style}" t="inlineStr" />'
-        stripped = value.strip()
-        space = ' xml:space="preserve"' if stripped and stripped != value else ""
-        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+        return f'<c r="{ref}" s="{style}" t="inlineStr"{_inline(value)}'
     if value is None:
         return f'<c r="{ref}" s="{style}" t="n" />'
     kind = "b" if isinstance(value, bool) else "n"
     if isinstance(value, int | float):
         return f'<c r="{ref}" s="{style}" t="{kind}"><v>{value:.16g}</v></c>'
     return _cell(ref, style, str(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _inline(value: str) -> str:
+    """Return the end of a string cell: its inline text, escaped as ElementTree escapes it."""
+    value = value[:32767]  # what openpyxl keeps of a longer string
+    if not value:
+        return " />"
+    stripped = value.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != value else ""
+    return f"><is><t{space}>{_escape(value)}</t></is></c>"
 
 
 @dataclass
