@@ -299,7 +299,7 @@ def outputs(
     def render(run: Run, prev: Run | None) -> dict[str, Body]:
         files: dict[str, Body] = {}
         if "junit" in chosen:
-            files["junit.xml"] = junit.render(run, junit_failures_only, junit_not_applicable)
+            files["junit.xml"] = lambda out: junit.write(run, out, junit_failures_only, junit_not_applicable)
         if "html" in chosen:
             points = trend.points(history_dir, run) if history_dir is not None else []
             files["report.html"] = html.render(run, previous=prev, trend=points)
