@@ -20,19 +20,21 @@ import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from scanner import compact, evidence, safeio
 from scanner.rawfacts import RawFacts
+from scanner.report.writing import Body, write_body
+from scanner.report.writing import put as _put
+from scanner.report.writing import put_all as _put_all
 from scanner.results import Run
 from scanner.runfolders import load_run as load_run
 from scanner.runfolders import previous as previous
 from scanner.runfolders import previous_run
 from scanner.runfolders import runs as runs
 
-Body = str | bytes | Callable[[IO[bytes]], None]  # a report file's content, or a function writing it
 Outputs = Callable[[Run], dict[str, Body]]
 TMP_PREFIX = ".tmp-"
 
@@ -43,26 +45,13 @@ def atomic_write(path: Path, data: Body) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            _write(handle, data)
+            write_body(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _put(path: Path, data: Body) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        _write(handle, data)
-
-
-def _write(handle: IO[bytes], data: Body) -> None:
-    if callable(data):
-        data(handle)  # a report written as it is made (scanner/report/csv.py, xlsx.py)
-    else:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def safe_name(name: str) -> str:
@@ -104,8 +93,7 @@ def _seal(out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateK
         raise FileExistsError(f"{final}: a run with this id already exists")
     run = compact.write(tmp, run)
     envelope = json.dumps(evidence.envelope_of(run), ensure_ascii=False, indent=2) + "\n"
-    for rel, data in {**outputs(run), evidence.ENVELOPE: envelope}.items():
-        _put(tmp / rel, data)
+    _put_all(tmp, {**outputs(run), evidence.ENVELOPE: envelope})
     manifest = evidence.manifest(tmp, run, datetime.now().astimezone())
     _put(tmp / evidence.MANIFEST, manifest)
     if key is not None:
@@ -287,30 +275,7 @@ def outputs(
     junit_not_applicable: bool = False,
     history_dir: Path | None = None,
 ) -> Callable[[Run, Run | None], dict[str, Body]]:
-    """Return the renderer of a run folder's report files for the chosen formats (html shows the diff).
+    """Return the renderer of a run folder's report files for the chosen formats (see report/writing.py)."""
+    from scanner.report import writing
 
-    ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
-    """
-    from scanner.report import csv, html, junit, sarif, sheets, trend, xlsx
-
-    chosen = set(formats or FORMATS)
-    table_scales = csv.DEFAULT_SCALES if scales is None else scales
-
-    def render(run: Run, prev: Run | None) -> dict[str, Body]:
-        files: dict[str, Body] = {}
-        if "junit" in chosen:
-            files["junit.xml"] = lambda out: junit.write(run, out, junit_failures_only, junit_not_applicable)
-        if "html" in chosen:
-            points = trend.points(history_dir, run) if history_dir is not None else []
-            files["report.html"] = html.render(run, previous=prev, trend=points)
-        if "sarif" in chosen:
-            files["results.sarif"] = sarif.render(run)
-        if chosen & {"xlsx", "csv"}:  # one pass over the findings for both; rows spooled to a temporary file
-            done = sheets.collect(run, table_scales)
-            if "xlsx" in chosen:
-                files.update(xlsx.writers(run, done, table_scales))
-            if "csv" in chosen:
-                files.update(csv.writers(run, done))
-        return files
-
-    return render
+    return writing.outputs(formats or FORMATS, scales, junit_failures_only, junit_not_applicable, history_dir)
