@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from scanner.report import csv as tables
+from scanner.report import tables
 from scanner.report.labels import STATUS_ORDER, area_label
 from scanner.results import Finding, Run, Status
 

@@ -22,8 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scanner.report import csv as tables
-from scanner.report import sheetxml
+from scanner.report import sheetxml, tables
 from scanner.report.labels import mode_label
 from scanner.report.sheets import Collected, collect
 from scanner.results import Run
