@@ -39,7 +39,7 @@ with tempfile.TemporaryDirectory() as out:
     elif name == "console":
         console.render(run)
     else:
-        files = history.outputs(tuple(name.split("+")))(run, None)
+        files = writing.outputs(tuple(name.split("+")))(run, None)
         for rel, body in files.items():
             writing.put(Path(out) / rel, body)
 cpu = time.process_time() - started

@@ -266,16 +266,3 @@ FORMATS = (
     "xlsx",
     "csv",
 )  # results.json and envelope.json are always written
-
-
-def outputs(
-    formats: tuple[str, ...],
-    scales: Any = None,
-    junit_failures_only: bool = False,
-    junit_not_applicable: bool = False,
-    history_dir: Path | None = None,
-) -> Callable[[Run, Run | None], dict[str, Body]]:
-    """Return the renderer of a run folder's report files for the chosen formats (see report/writing.py)."""
-    from scanner.report import writing
-
-    return writing.outputs(formats or FORMATS, scales, junit_failures_only, junit_not_applicable, history_dir)
