@@ -11,10 +11,13 @@ host gets the full default policy of a マイナンバー系 server. Printed sid
 (c) pytest-testinfra's paramiko backend running the same checks its way (a remote command per
     check) on a subset of hosts.
 
-Then the same three one host at a time (latency per host). See benchmarks/README.md.
+Then the same three one host at a time (latency per host), and with ``--rtt`` again with a network
+round-trip time added inside the benchmark's own network namespace (fleet_delay.py). See
+benchmarks/README.md.
 
     python benchmarks/fleet_ssh.py                 # 1000 hosts
     python benchmarks/fleet_ssh.py --quick         # 50 hosts, a smoke run
+    python benchmarks/fleet_ssh.py --hosts 100 --seq-hosts 5 --rtt 2,10
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fleet_delay
 import fleet_report
 import fleet_sshd
 
@@ -93,7 +97,10 @@ def child(args: argparse.Namespace) -> None:
 
     folder = Path(args.dir)
     inventory = load(folder / "inventory.yaml")
-    inventory = dataclasses.replace(inventory, hosts=inventory.hosts[: args.hosts])
+    hosts = inventory.hosts[: args.hosts]
+    if args.port:  # through the delaying relay (fleet_delay.py)
+        hosts = tuple(dataclasses.replace(h, port=args.port) for h in hosts)
+    inventory = dataclasses.replace(inventory, hosts=hosts)
     hosts = list(inventory.hosts)
     if not args.with_apt:
         _skip_apt_in_kijun()
@@ -196,10 +203,11 @@ def _finish(proc: subprocess.Popen[bytes], data: bytes, timeout: float) -> tuple
 
 
 def run_child(
-    fleet: fleet_sshd.Fleet, mode: str, hosts: int, parallel: int, args: argparse.Namespace
+    fleet: fleet_sshd.Fleet, mode: str, hosts: int, parallel: int, args: argparse.Namespace, port: int = 0
 ) -> dict[str, Any]:
     """Run kijun or testinfra in a child process; return its figures (plus its start-up time)."""
     argv = [sys.executable, __file__, "--child", mode, "--dir", str(fleet.dir), "--hosts", str(hosts)]
+    argv += ["--port", str(port)] if port else []
     argv += ["--parallel", str(parallel), "--timeout", str(args.timeout)]
     argv += ["--with-apt"] if args.with_apt else []
     started = time.monotonic()
@@ -213,7 +221,7 @@ def run_child(
 
 
 def floor(
-    fleet: fleet_sshd.Fleet, script: bytes, hosts: int, parallel: int, timeout: float
+    fleet: fleet_sshd.Fleet, script: bytes, hosts: int, parallel: int, timeout: float, port: int = 0
 ) -> dict[str, Any]:
     """Send the collector script to each host with the OpenSSH client, ``parallel`` processes at a time."""
     base = [
@@ -229,7 +237,7 @@ def floor(
     ]
     base += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={fleet.known_hosts}"]
     base += ["-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
-    base += ["-o", "ConnectTimeout=10", "-i", str(fleet.key), "-p", str(fleet.port)]
+    base += ["-o", "ConnectTimeout=10", "-i", str(fleet.key), "-p", str(port or fleet.port)]
     env = fleet.client_env()
 
     def one(address: str) -> tuple[bool, int]:
@@ -258,7 +266,64 @@ def floor(
     }
 
 
-def measure(fleet: fleet_sshd.Fleet, args: argparse.Namespace, script: bytes) -> dict[str, dict[str, Any]]:
+class Delay:
+    """The --rtt rows' network delay: netem on the namespace's lo, or else the delaying relay."""
+
+    def __init__(self, fleet: fleet_sshd.Fleet, wanted: list[float]) -> None:
+        self.relay: fleet_delay.Relay | None = None
+        self.method = ""
+        self.why = ""
+        if not wanted:
+            return
+        if fleet_delay.netem(1.0):
+            fleet_delay.clear_netem()
+            self.method = "netem"
+            return
+        self.why = fleet_delay.netem_error()
+        port = fleet.port + 1 if os.geteuid() == 0 else fleet_sshd.free_port()
+        self.relay = fleet_delay.Relay(port, fleet.port)
+        self.method = "relay"
+        # The relay's port is another "host:port" for the clients' known_hosts (the same host key).
+        lines = fleet.known_hosts.read_text().splitlines()
+        extra = [line.replace(f"]:{fleet.port} ", f"]:{port} ", 1) for line in lines]
+        fleet.known_hosts.write_text("\n".join(lines + extra) + "\n")
+
+    @property
+    def port(self) -> int:
+        return self.relay.port if self.relay else 0
+
+    def set(self, rtt: float) -> None:
+        if self.relay:
+            self.relay.delay = rtt / 2000
+        elif not fleet_delay.netem(rtt):
+            raise RuntimeError(f"tc qdisc netem delay {rtt / 2:g}ms on lo failed")
+
+    def clear(self) -> None:
+        if self.relay:
+            self.relay.delay = 0.0
+        elif self.method == "netem":
+            fleet_delay.clear_netem()
+
+    def close(self) -> None:
+        self.clear()
+        if self.relay:
+            self.relay.close()
+
+
+def _with_rtt(delay: Delay, rtt: float, step: Any) -> Any:
+    def run() -> Any:
+        delay.set(rtt)
+        try:
+            return step()
+        finally:
+            delay.clear()
+
+    return run
+
+
+def measure(
+    fleet: fleet_sshd.Fleet, args: argparse.Namespace, script: bytes, delay: Delay
+) -> dict[str, dict[str, Any]]:
     """Run every side, printing progress to stderr; return the figures by name."""
     steps = [
         ("scan", lambda: run_child(fleet, "scan", args.hosts, args.parallel, args)),
@@ -269,6 +334,22 @@ def measure(fleet: fleet_sshd.Fleet, args: argparse.Namespace, script: bytes) ->
         ("seq_floor", lambda: floor(fleet, script, args.seq_hosts, 1, args.timeout)),
         ("seq_testinfra", lambda: run_child(fleet, "testinfra", args.seq_hosts, 1, args)),
     ]
+    port = delay.port
+    for rtt in args.rtt:
+        steps += [
+            (
+                f"rtt{rtt:g}_scan",
+                _with_rtt(delay, rtt, lambda: run_child(fleet, "scan", args.seq_hosts, 1, args, port)),
+            ),
+            (
+                f"rtt{rtt:g}_floor",
+                _with_rtt(delay, rtt, lambda: floor(fleet, script, args.seq_hosts, 1, args.timeout, port)),
+            ),
+            (
+                f"rtt{rtt:g}_testinfra",
+                _with_rtt(delay, rtt, lambda: run_child(fleet, "testinfra", args.seq_hosts, 1, args, port)),
+            ),
+        ]
     out: dict[str, dict[str, Any]] = {}
     for name, step in steps:
         if _stopping.is_set():
@@ -305,6 +386,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=300.0, help="whole-host timeout, seconds")
     p.add_argument("--with-apt", action="store_true", help=f"keep the {APT} probe (about 4 CPU-s per host)")
     p.add_argument("--quick", action="store_true", help="a smoke run: 50 hosts")
+    p.add_argument(
+        "--rtt",
+        action="append",
+        default=[],
+        metavar="MS",
+        help="also measure one host at a time with this round-trip time, ms (e.g. 2,10; repeatable); "
+        "root only: netem on the benchmark's own namespace's lo, else a delaying relay",
+    )
+    p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--child", choices=["scan", "collect", "testinfra"], help=argparse.SUPPRESS)
     p.add_argument("--dir", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -314,6 +404,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.seq_hosts = min(args.hosts, args.seq_hosts or (2 if quick else 5))
     if args.hosts < 1 or args.parallel < 1:
         p.error("--hosts and --parallel must be positive")
+    try:
+        args.rtt = [float(ms) for each in args.rtt for ms in each.split(",") if ms.strip()]
+    except ValueError:
+        p.error("--rtt takes milliseconds, e.g. --rtt 2,10")
+    if any(ms <= 0 or ms > 1000 for ms in args.rtt):
+        p.error("--rtt takes milliseconds between 0 and 1000")
     return args
 
 
@@ -331,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     isolated = fleet_sshd.private_network()
+    if args.rtt and not isolated:
+        print(
+            "fleet_ssh: --rtt needs root: the delay goes on the benchmark's own network namespace",
+            file=sys.stderr,
+        )
+        return 2
     print(
         f"fleet_ssh: {'private network namespace' if isolated else 'host network (not root)'}",
         file=sys.stderr,
@@ -343,15 +445,21 @@ def main(argv: list[str] | None = None) -> int:
     fleet = fleet_sshd.start(args.hosts, args.parallel)
     pid = fleet.sshd.pid if fleet.sshd else 0
     print(f"fleet_ssh: sshd pid {pid} on port {fleet.port}, folder {fleet.dir}", file=sys.stderr, flush=True)
+    delay: Delay | None = None
     try:
-        figures = measure(fleet, args, script)
+        delay = Delay(fleet, args.rtt)
+        if delay.method:
+            print(f"fleet_ssh: --rtt by {delay.method} {delay.why}".rstrip(), file=sys.stderr, flush=True)
+        figures = measure(fleet, args, script, delay)
     except KeyboardInterrupt:
         print("fleet_ssh: interrupted; cleaning up", file=sys.stderr)
         return 130
     finally:
         abort()
+        if delay is not None:
+            delay.close()
         fleet_sshd.stop(fleet)
-    print(fleet_report.render(args, plan, script, figures, load))
+    print(fleet_report.render(args, plan, script, figures, load, delay.method, delay.why))
     return 0
 
 

@@ -150,7 +150,7 @@ kj_batch() {
   printf '%sDATA stream\n' "$K"
   # One encoder for the whole batch: the list, the stat lines, the probes, then the plain files.
   { printf '%slist\n%s%sstat\n%s\n' "$K" "$kj_L" "$K" "$kj_st"
-    [ -z "$kj_PH" ] || kj_probes
+    [ -z "$kj_PH" ] || cat <&7
     IFS=$NL; set -f; set -- $kj_B; set +f; IFS=$kj_o
     printf '%scontent\n' "$K"
     if [ $# -gt 0 ]; then head -v -c "$((M + 1))" -- "$@" 2>/dev/null; fi
@@ -202,22 +202,24 @@ kj_follow() {
     done <"$kj_f"
   done
 }
-# The probes run in one child sh (the phase, kj_PH, made by scanner/collect/script.py) under one
-# timeout, each in a subshell of its own: stdout straight into the batch's encoder between nonce
+# The probes run in groups at once (kj_groups, below), from the script's start on, while the items
+# are listed. A group runs in one child sh (the phase, kj_PH, made by scanner/collect/script.py) under
+# one timeout, each probe in a subshell of its own: stdout straight into the batch's stream between nonce
 # markers, stderr through one sed (quoted words masked, secrets redacted: a daemon's error quotes
 # the line of a file it choked on) and one encoder, and "s" (number, name) and "e" (number) lines
 # to fd 9 as each starts and ends. When the timeout ends a phase, the probe it was running runs
 # again first in a new phase, or, if it was already first (it had the whole timeout), is reported
 # with rc 124; the next phase goes on with the next probe.
 kj_phase() {
-  if [ "$KT" = 1 ]; then KJ_K=$K timeout -k 5 "$T" sh -c "$kj_PH" sh "$1"; else KJ_K=$K sh -c "$kj_PH" sh "$1"; fi
+  if [ "$KT" = 1 ]; then KJ_K=$K timeout -k 5 "$T" sh -c "$kj_PH" sh "$1" "$2"; else KJ_K=$K sh -c "$kj_PH" sh "$1" "$2"; fi
 }
+# Probes $1 to $2, in phases, as above.
 kj_probes() {
   exec 3>&1
-  kj_at=1
-  while [ "$kj_at" -le @NPROBES@ ]; do
+  kj_at=$1 kj_to=$2
+  while [ "$kj_at" -le "$kj_to" ]; do
     # The stderr of a phase is written after it ended (no probe writes to the stream any more).
-    kj_g=$(exec 5>&1; kj_e=$(kj_phase "$kj_at" 9>&5 2>&1 >&3 3>&- 5>&- |
+    kj_g=$(exec 5>&1; kj_e=$(kj_phase "$kj_at" "$kj_to" 9>&5 2>&1 >&3 3>&- 5>&- |
       sed -e 's/"[^"]*"/"..."/g' -e "s/'[^']*'/'...'/g" @SED@ 5>&- | kj_enc 5>&-)
       printf '%sstderr\n%s\n' "$K" "$kj_e" >&3)
     kj_g=${kj_g##*"$NL"}
@@ -225,15 +227,26 @@ kj_probes() {
     if [ "$1" = s ] && [ "$2" = "$kj_at" ]; then printf '%src %s 124\n' "$K" "$3"; kj_at=$((kj_at + 1))
     elif [ "$1" = s ] && [ "$2" -gt "$kj_at" ] 2>/dev/null; then kj_at=$2
     elif [ "$1" = e ] && [ "$2" -ge "$kj_at" ] 2>/dev/null; then kj_at=$(($2 + 1))
-    else kj_at=$((@NPROBES@ + 1))
+    else kj_at=$((kj_to + 1))
     fi
   done
+}
+# The probes in groups that run at once (their first numbers are the arguments): each group is
+# a kj_probes of its own, and its stream waits in a pipe until the groups before it have ended.
+kj_groups() {
+  if [ $# -le 1 ]; then kj_probes "$1" @NPROBES@; return 0; fi
+  kj_a=$1; shift
+  kj_probes "$kj_a" $(($1 - 1)) | { kj_groups "$@" 4<&- </dev/null | { cat <&4 4<&-; cat; }; } 4<&0
+}
+kj_rest() {
+@BODY@
+printf '%sDONE %s\n' "$K" "$kj_n"
 }
 printf '%sSTART 2\n' "$K"
 printf 'time %s\nenc %s\nlimit %s\neuid %s\nnode %s\nfollow %s\n' \
   "$(date +%Y-%m-%dT%H:%M:%S%z 2>/dev/null)" "$KE" "$M" "$(id -u 2>/dev/null)" "$(uname -n 2>/dev/null)" "@FOLLOW@"
-@BODY@
-printf '%sDONE %s\n' "$K" "$kj_n"
+# The probes start at once, while the items are listed and read; their stream waits on fd 7 for the batch.
+if [ -n "$kj_PH" ]; then kj_groups @GROUPS@ | kj_rest 7<&0 </dev/null; else kj_rest; fi
 exit 0
 }
 main

@@ -221,7 +221,13 @@ def parse_output(
     current: _Record | None = None
     block: str | None = None
     done: int | None = None
+    data: list[str] = []
+    alphabet = _ALPHABET["hex"]
     for number, line in enumerate(text[:-1].split("\n"), start=1):
+        # Most lines are encoded data inside a block: no frame (':') and no meta line (' ') can match.
+        if block is not None and alphabet.match(line):
+            data.append(line)
+            continue
         where = f"line {number}"
         if done is not None:
             raise FramingError(f"{where}: output after DONE")
@@ -242,7 +248,8 @@ def parse_output(
                 if arg not in _BLOCKS[current.kind] or arg in current.blocks:
                     raise FramingError(f"{where}: unexpected DATA {arg!r} in {current.id}")
                 block = arg
-                current.blocks[arg] = []
+                data = current.blocks[arg] = []
+                alphabet = _ALPHABET[_encoding(header)]
             elif verb == "END" and current is not None:
                 current, block = None, None
             elif verb == "DONE" and current is None:

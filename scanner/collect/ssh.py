@@ -4,7 +4,7 @@ The collector script goes to the session's stdin, its framed stdout comes back t
 whole-host timeout, and only a complete stream with exit status 0 becomes raw facts. Per-phase
 times (seconds, as strings) go into ``RawFacts.collector``: ``connect_s`` (TCP, banner, key
 exchange and host key check, all hops), ``auth_s`` (all hops), ``exec_s`` (session open, command
-and script sent) and ``transfer_s`` (output read to the exit status).
+and script sent together, the command's answer) and ``transfer_s`` (output read to the exit status).
 """
 
 from __future__ import annotations
@@ -250,15 +250,41 @@ def _drain(channel: Any, clock: _Clock) -> tuple[bytes, bytes]:
     return b"".join(out), b"".join(err)
 
 
+def _exec(channel: Any, command: str, script: bytes, clock: _Clock) -> None:
+    """Send the exec request and the script at once, then wait for the request's answer.
+
+    paramiko's ``exec_command`` waits for the answer before the script can be sent: one round trip
+    more per host than the OpenSSH client, which sends stdin right behind the request. The server
+    reads the data in order, after the request; a refused request closes the channel (an error).
+    """
+    if not (hasattr(channel, "_event_pending") and hasattr(channel, "event")):  # another paramiko
+        channel.exec_command(command)
+        channel.sendall(script)
+        channel.shutdown_write()
+        return
+    m = paramiko.Message()
+    m.add_byte(paramiko.common.cMSG_CHANNEL_REQUEST)
+    m.add_int(channel.remote_chanid)
+    m.add_string("exec")
+    m.add_boolean(True)
+    m.add_string(command)
+    channel._event_pending()
+    channel.transport._send_user_message(m)
+    channel.sendall(script)
+    channel.shutdown_write()
+    if not channel.event.wait(clock.left()):
+        raise TimeoutError
+    if not channel.event_ready:
+        raise paramiko.SSHException("the server refused to run the collector")
+
+
 def _run(transport: Any, command: str, script: bytes, clock: _Clock, become: bool) -> bytes:
     """Run the collector in one session; return its stdout only when it exited 0."""
     try:
         with clock.phase("exec"):
             channel = transport.open_session(timeout=clock.left())
             channel.settimeout(clock.left())
-            channel.exec_command(command)
-            channel.sendall(script)
-            channel.shutdown_write()
+            _exec(channel, command, script, clock)
         with clock.phase("transfer"):
             out, err = _drain(channel, clock)
             if not channel.status_event.wait(clock.left()):

@@ -54,6 +54,8 @@ def test_quick_run_prints_the_three_rows_and_cleans_up() -> None:
         "1",
         "--seq-hosts",
         "1",
+        "--rtt",
+        "2",
     ]
     proc = subprocess.run([*argv, "--parallel", "2"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -63,6 +65,15 @@ def test_quick_run_prints_the_three_rows_and_cleans_up() -> None:
         hosts, ok = line[40:].split()[:2]
         assert ok == hosts, line  # every host answered on every side
     assert any(r.startswith("kijun scan / floor, wall:") for r in rows)
+    # --rtt: the one-at-a-time rows again, with the delay inside the benchmark's namespace.
+    at = rows.index(next(r for r in rows if r.startswith("one host at a time, 2 ms RTT (")))
+    for label, line in zip(
+        ("    kijun scan", "    floor", "    testinfra"), rows[at + 1 : at + 4], strict=True
+    ):
+        assert line.startswith(label), line
+        hosts, ok = line[40:].split()[:2]
+        assert (hosts, ok) == ("1", "1"), line
+    assert any(r.startswith("testinfra / kijun, one at a time at 2 ms RTT") for r in rows)
     found = SETUP.search(proc.stderr)
     assert found is not None
     assert gone(int(found.group(1)), found.group(2))
