@@ -1,134 +1,46 @@
-"""The closed operator table and all/any/none: evaluate one declarative condition over facts.
+"""All/any/none over the operator table: evaluate one declarative condition over facts.
 
 A condition is a mapping with ``fact`` (+ optional ``target``, ``field``) and exactly one
 operator key, or exactly one of ``all``/``any``/``none`` holding a list of conditions. ``every``
 and ``some`` apply a sub-condition (whose ``field`` is relative to each item) to a list.
-Adding an operator is one function and one row in ``OPERATORS``.
+The operators are in ``scanner.operators``. This interpreter is the reference: the scan runs
+each check compiled once (``scanner.compiled``), and the tests hold the two to the same outcomes.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
+from scanner.operators import (
+    ADDRESS_KEYS,
+    ALL_OPERATORS,
+    COMBINATORS,
+    IF_MISSING,
+    MISSING,
+    OPERATORS,
+    PRESENCE,
+    QUANTIFIERS,
+    ConditionError,
+)
 from scanner.results import Status
+from scanner.settle import Outcome, combined, quantified
 
-MISSING = object()
-
-
-class ConditionError(Exception):
-    """The condition cannot be evaluated on this value (wrong type, bad pattern)."""
-
-
-def _num(value: Any) -> float:
-    if isinstance(value, bool) or value is None:
-        raise ConditionError(f"{value!r} is not a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConditionError(f"{value!r} is not a number") from None
-
-
-def _version(value: Any) -> tuple[int | str, ...]:
-    parts = re.split(r"[.\-+~:_]", str(value))
-    return tuple(int(p) if p.isdigit() else p for p in parts if p)
-
-
-def _vcmp(a: Any, b: Any) -> int:
-    va, vb = _version(a), _version(b)
-    for x, y in zip(va, vb, strict=False):
-        if x == y:
-            continue
-        if isinstance(x, int) and isinstance(y, int):
-            return -1 if x < y else 1
-        return -1 if str(x) < str(y) else 1
-    return (len(va) > len(vb)) - (len(va) < len(vb))
-
-
-def _mode(value: Any) -> int:
-    try:
-        return int(str(value), 8)
-    except ValueError:
-        raise ConditionError(f"{value!r} is not an octal mode") from None
-
-
-def _contains(value: Any, arg: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return str(arg) in value
-    if isinstance(value, dict | list | tuple | set):
-        return arg in value
-    raise ConditionError(f"cannot look inside {type(value).__name__}")
-
-
-def _contains_all(value: Any, arg: Any) -> bool:
-    if not isinstance(arg, list):
-        raise ConditionError("contains_all needs a list")
-    return all(_contains(value, a) for a in arg)
-
-
-def _matches(value: Any, arg: Any) -> bool:
-    if value is None:
-        return False
-    try:
-        return re.search(str(arg), str(value)) is not None
-    except re.error as exc:
-        raise ConditionError(f"bad pattern {arg!r}: {exc}") from None
-
-
-def _length(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str | list | tuple | dict | set):
-        return len(value)
-    raise ConditionError(f"{type(value).__name__} has no length")
-
-
-# name -> (function(value, argument) -> bool, readable form)
-OPERATORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
-    "equals": (lambda v, a: v == a, "=="),
-    "not_equals": (lambda v, a: v != a, "!="),
-    "in": (lambda v, a: v in a, "in"),
-    "not_in": (lambda v, a: v not in a, "not in"),
-    "contains": (_contains, "contains"),
-    "not_contains": (lambda v, a: not _contains(v, a), "does not contain"),
-    "contains_all": (_contains_all, "contains all of"),
-    "matches": (_matches, "matches"),
-    "not_matches": (lambda v, a: not _matches(v, a), "does not match"),
-    "lt": (lambda v, a: _num(v) < _num(a), "<"),
-    "le": (lambda v, a: _num(v) <= _num(a), "<="),
-    "gt": (lambda v, a: _num(v) > _num(a), ">"),
-    "ge": (lambda v, a: _num(v) >= _num(a), ">="),
-    "version_ge": (lambda v, a: _vcmp(v, a) >= 0, "version >="),
-    "version_lt": (lambda v, a: _vcmp(v, a) < 0, "version <"),
-    "mode_at_most": (lambda v, a: _mode(v) & ~_mode(a) == 0, "mode at most"),
-    "empty": (lambda v, a: (_length(v) == 0) == bool(a), "is empty =="),
-    "length_le": (lambda v, a: _length(v) <= _num(a), "length <="),
-    "length_ge": (lambda v, a: _length(v) >= _num(a), "length >="),
-}
-# Operators whose meaning is about presence: a missing fact is an answer, not a gap.
-PRESENCE = {"exists", "absent"}
-QUANTIFIERS = {"every", "some"}
-COMBINATORS = {"all", "any", "none"}
-ALL_OPERATORS = set(OPERATORS) | PRESENCE | QUANTIFIERS
-IF_MISSING = ("error", "fail", "not_applicable")
-ADDRESS_KEYS = {"fact", "target", "field", "if_missing", "description"}
-
-
-@dataclass
-class Outcome:
-    """The result of evaluating a condition tree."""
-
-    status: Status
-    observed: Any = None
-    expected: Any = None
-    message: str = ""
-    subjects: set[str] = field(default_factory=set)
-    where: str = ""  # the fact address of a leaf, so compound observations read as {address: value}
-    decided: list[str] = field(default_factory=list)  # fact paths that decided the status, in order
+__all__ = [
+    "ADDRESS_KEYS",
+    "ALL_OPERATORS",
+    "COMBINATORS",
+    "IF_MISSING",
+    "MISSING",
+    "OPERATORS",
+    "PRESENCE",
+    "QUANTIFIERS",
+    "ConditionError",
+    "Outcome",
+    "combined",
+    "evaluate",
+    "quantified",
+]
 
 
 def operator_of(cond: dict[str, Any]) -> str | None:
@@ -159,7 +71,7 @@ def address(cond: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def resolve(value: Any, params: dict[str, Any]) -> Any:
+def resolve(value: Any, params: Mapping[str, Any]) -> Any:
     """Replace ``{param: name}`` with the parameter's value (validated at load, so always present)."""
     if isinstance(value, dict) and set(value) == {"param"}:
         return params[value["param"]]
@@ -186,7 +98,7 @@ def _missing(cond: dict[str, Any], if_missing: str, expected: str) -> Outcome:
 def evaluate(
     cond: dict[str, Any],
     facts: dict[str, Any],
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     if_missing: str = "error",
     item: Any = MISSING,
 ) -> Outcome:
@@ -206,7 +118,12 @@ def evaluate(
 
 
 def _leaf(
-    op: str, cond: dict[str, Any], facts: dict[str, Any], params: dict[str, Any], if_missing: str, item: Any
+    op: str,
+    cond: dict[str, Any],
+    facts: dict[str, Any],
+    params: Mapping[str, Any],
+    if_missing: str,
+    item: Any,
 ) -> Outcome:
     subject = str(cond["fact"]).split(".")[0] if "fact" in cond else ""
     subjects = {subject} if subject else set()
@@ -220,7 +137,7 @@ def _leaf(
         observed = None if value is MISSING else value
         return Outcome(Status.PASS if ok else Status.FAIL, observed, expected, "", subjects, where)
     if op in QUANTIFIERS:
-        expected = f"{op} item of {where}: {_describe(arg, params)}"
+        expected = f"{op} item of {where}: {describe(arg, params)}"
         if value is MISSING:
             out = _missing(cond, if_missing, expected)
             out.subjects, out.where = subjects, where
@@ -241,14 +158,14 @@ def _leaf(
     return Outcome(Status.PASS if ok else Status.FAIL, value, expected, "", subjects, where)
 
 
-def _describe(cond: Any, params: dict[str, Any]) -> str:
+def describe(cond: Any, params: Mapping[str, Any]) -> str:
     if not isinstance(cond, dict):
         return repr(cond)
     op = operator_of(cond)
     if op in COMBINATORS:
-        return f"{op}(" + "; ".join(_describe(c, params) for c in cond[op]) + ")"
+        return f"{op}(" + "; ".join(describe(c, params) for c in cond[op]) + ")"
     if op in QUANTIFIERS:
-        return f"{op} item of {address(cond) or 'item'}: {_describe(cond[op], params)}"
+        return f"{op} item of {address(cond) or 'item'}: {describe(cond[op], params)}"
     return f"{address(cond) or 'item'} {op} {resolve(cond.get(op), params)!r}"
 
 
@@ -257,84 +174,27 @@ def _quantify(
     value: Any,
     sub: dict[str, Any],
     facts: dict[str, Any],
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     if_missing: str,
     expected: str,
     subjects: set[str],
 ) -> Outcome:
     if not isinstance(value, list):
         return Outcome(Status.ERROR, value, expected, "every/some needs a list", subjects)
-    results = [(element, evaluate(sub, facts, params, if_missing, element)) for element in value]
-    failing = [_name(e) for e, r in results if r.status is Status.FAIL]
-    errors = [r.message for _, r in results if r.status is Status.ERROR]
-    passing = [_name(e) for e, r in results if r.status is Status.PASS]
-    if op == "every":
-        if failing:
-            out = Outcome(
-                Status.FAIL, failing, expected, f"{len(failing)} of {len(value)} items fail", subjects
-            )
-        elif errors:
-            out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
-        else:
-            out = Outcome(Status.PASS, f"{len(value)} items", expected, "", subjects)
-    elif passing:
-        out = Outcome(Status.PASS, passing, expected, "", subjects)
-    elif errors:
-        out = Outcome(Status.ERROR, None, expected, errors[0], subjects)
-    else:
-        out = Outcome(Status.FAIL, [], expected, "no item matches", subjects)
-    out.decided = _decided([r for _, r in results if r.status is out.status])
-    return out
-
-
-def _decided(outs: list[Outcome]) -> list[str]:
-    """Return the fact paths the deciding outcomes read, each once, in order."""
-    return list(dict.fromkeys(p for o in outs for p in o.decided))
-
-
-def _name(element: Any) -> Any:
-    """Name a list element in observed values (its ``name`` when it has one)."""
-    if isinstance(element, dict):
-        for key in ("name", "path", "id", "address"):
-            if key in element:
-                return element[key]
-    return element
+    outs = [evaluate(sub, facts, params, if_missing, element) for element in value]
+    statuses = [o.status for o in outs]
+    return quantified(
+        op, value, statuses, [o.message for o in outs], [o.decided for o in outs], expected, subjects
+    )
 
 
 def _combine(
     op: str,
     conds: list[dict[str, Any]],
     facts: dict[str, Any],
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     if_missing: str,
     item: Any,
 ) -> Outcome:
     outs = [evaluate(c, facts, params, if_missing, item) for c in conds]
-    subjects = set().union(*(o.subjects for o in outs)) if outs else set()
-    observed: dict[str, Any] = {}
-    for o in outs:
-        if o.where:
-            observed[o.where] = o.observed
-        elif isinstance(o.observed, dict):
-            observed.update(o.observed)
-    expected = f"{op}(" + "; ".join(str(o.expected) for o in outs) + ")"
-    live = [o for o in outs if o.status is not Status.NOT_APPLICABLE]
-    if not live:
-        return Outcome(Status.NOT_APPLICABLE, observed, expected, "no condition applies", subjects)
-    passed = [o for o in live if o.status is Status.PASS]
-    failed = [o for o in live if o.status is Status.FAIL]
-    errors = [o for o in live if o.status is Status.ERROR]
-    if op == "all":
-        status = Status.FAIL if failed else Status.ERROR if errors else Status.PASS
-    elif op == "any":
-        status = Status.PASS if passed else Status.ERROR if errors else Status.FAIL
-    else:  # none
-        status = Status.FAIL if passed else Status.ERROR if errors else Status.PASS
-    # Only the branches that decided the outcome explain it (a passing any() needs no "missing" note).
-    decisive = {Status.FAIL: failed, Status.ERROR: errors, Status.PASS: passed}.get(status, live)
-    if op == "none":
-        decisive = passed if status is Status.FAIL else errors if status is Status.ERROR else []
-    message = "; ".join(o.message for o in decisive if o.message)
-    # A passing none() or an all-n/a list is decided by every branch it weighed.
-    decided = _decided(decisive or live or outs)
-    return Outcome(status, observed, expected, message, subjects, decided=decided)
+    return combined(op, outs, f"{op}(" + "; ".join(str(o.expected) for o in outs) + ")")

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from scanner.conditions import evaluate as eval_condition
+from scanner.compiled import program
 from scanner.facts import Facts
+from scanner.findings import control_finding as control_finding  # where callers have found it
 from scanner.inventory import Host
+from scanner.operators import MISSING
+from scanner.plans import plan
 from scanner.policy import Check, Control, Pack
 from scanner.results import CheckResult, Finding, Status
 
 
-def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult:
-    """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass."""
-    evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
-    broken = sorted(s for s in check.subjects if s in facts.errors)
+class Memo:
+    """What one host's checks share: evidence lists by subjects, origins by fact path."""
+
+    def __init__(self) -> None:
+        self.evidence: dict[frozenset[str], tuple[str, ...]] = {}
+        self.origins: dict[str, dict[str, Any] | None] = {}
+
+
+def run_check(check: Check, facts: Facts, params: Mapping[str, Any], memo: Memo | None = None) -> CheckResult:
+    """Evaluate one check; a parser error in a subject it reads makes it an error, never a pass.
+
+    ``memo`` keeps what the checks of the same host's facts share, for the checks after the first.
+    """
+    memo = memo or Memo()
+    evidence = memo.evidence.get(check.subjects)
+    if evidence is None:
+        evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
+        memo.evidence[check.subjects] = evidence
+    broken = sorted(s for s in check.subjects if s in facts.errors) if facts.errors else []
     if broken:
         message = "; ".join(facts.errors[s] for s in broken)
         return CheckResult(
             check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence
         )
-    if check.when is not None:
-        gate = eval_condition(check.when, facts.tree, params, "error")
+    when, condition = program(check)
+    if when is not None:
+        gate = when(facts.tree, params, "error", MISSING)
         if gate.status is Status.ERROR:
             return CheckResult(
                 check.id,
@@ -44,7 +64,7 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
                 "precondition not met",
                 evidence,
             )
-    out = eval_condition(check.condition, facts.tree, params, check.if_missing)
+    out = condition(facts.tree, params, check.if_missing, MISSING)
     return CheckResult(
         check.id,
         out.status,
@@ -54,7 +74,7 @@ def run_check(check: Check, facts: Facts, params: dict[str, Any]) -> CheckResult
         out.expected,
         out.message,
         evidence,
-        origin=check_origin(check.condition, facts, out.decided),
+        origin=_origin(facts, out.decided, memo.origins) if facts.origins else None,
     )
 
 
@@ -83,6 +103,18 @@ def check_origin(
     return None
 
 
+def _origin(
+    facts: Facts, decided: list[str], seen: dict[str, dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """``check_origin`` with the decided paths given, each path looked up once per host."""
+    for path in decided:
+        if path not in seen:
+            seen[path] = facts.origin_of(path)
+        if seen[path] is not None:
+            return seen[path]
+    return None
+
+
 def combine(results: list[CheckResult]) -> Status:
     """A control passes only when every applicable check passes; a failure outranks an error."""
     statuses = [r.status for r in results if r.status is not Status.NOT_APPLICABLE]
@@ -93,47 +125,6 @@ def combine(results: list[CheckResult]) -> Status:
     if Status.ERROR in statuses:
         return Status.ERROR
     return Status.PASS
-
-
-def control_finding(control: Control, host: Host, pack: Pack, status: Status, **extra: Any) -> Finding:
-    """Return a finding of a control on a host with its citations, parameters and remediation."""
-    params = pack.params_for(control, host.zone, host.role)
-    return Finding(
-        host=host.name,
-        control_id=control.id,
-        status=status,
-        severity=control.severity,
-        area=control.area,
-        title_ja=control.title_ja,
-        title_en=control.title_en,
-        zone=host.zone,
-        role=host.role,
-        owner=host.owner,
-        citations=_citations(control, pack),
-        params=params,
-        remediation_ja=control.remediation_ja,
-        remediation_en=control.remediation_en,
-        attestation=(
-            control.attestation_ja + (" / " + control.attestation_en if control.attestation_en else "")
-        )
-        if control.manual
-        else "",
-        **extra,
-    )
-
-
-def _citations(control: Control, pack: Pack) -> tuple[dict[str, str], ...]:
-    guideline = (
-        (
-            {
-                "doc": "総務省 地方公共団体における情報セキュリティポリシーに関するガイドライン",
-                "article": control.guideline,
-            },
-        )
-        if control.guideline
-        else ()
-    )
-    return guideline + pack.profile.citations.get(control.id, ())
 
 
 def applicable(pack: Pack, host: Host) -> list[Control]:
@@ -158,49 +149,36 @@ def evaluate_organization(pack: Pack) -> list[Finding]:
 def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "") -> list[Finding]:
     """Evaluate every control on one host; ``facts`` None means the host was not assessed.
 
+    What applies to the host comes from its kind's plan (``scanner.plans``), worked out once.
+
     >>> evaluate_host(pack, host, None, "connection refused")[0].status  # doctest: +SKIP
     <Status.UNREACHABLE: 'unreachable'>
     """
     findings: list[Finding] = []
-    for control in pack.controls.values():
-        if control.level == "organization":
-            continue
-        if not control.applies.matches(host):
-            findings.append(
-                control_finding(
-                    control, host, pack, Status.NOT_APPLICABLE, message="outside the control's scope"
-                )
-            )
-            continue
-        if control.manual:
-            findings.append(
-                control_finding(control, host, pack, Status.MANUAL, message="attestation required")
-            )
-            continue
-        checks = [pack.checks[c] for c in control.checks if pack.checks[c].platform in (host.os, "any")]
-        if not checks:
-            findings.append(
-                control_finding(
-                    control,
-                    host,
-                    pack,
-                    Status.MANUAL,
-                    message=f"no machine check for os {host.os}: attestation required",
-                )
-            )
-            continue
-        if facts is None:
-            findings.append(
-                control_finding(
-                    control, host, pack, Status.UNREACHABLE, message=reason or "host not assessed"
-                )
-            )
-            continue
-        values = {
-            name: spec["value"] for name, spec in pack.params_for(control, host.zone, host.role).items()
-        }
-        results = [run_check(check, facts, values) for check in checks]
-        status = combine(results)
-        message = "; ".join(r.message for r in results if r.status is status and r.message)
-        findings.append(control_finding(control, host, pack, status, checks=tuple(results), message=message))
+    memo = Memo()
+    for step in plan(pack, host).steps:
+        mine: dict[str, Any] = {"host": host.name, "owner": host.owner}
+        mine["params"] = {name: dict(spec) for name, spec in step.finding.params.items()}  # each its own
+        if step.kind != "checks":
+            pass  # the plan's finding says it all: outside the scope, or attestation required
+        elif facts is None:
+            mine.update(status=Status.UNREACHABLE, message=reason or "host not assessed")
+        else:
+            results = [run_check(check, facts, step.values, memo) for check in step.checks]
+            status = combine(results)
+            message = "; ".join(r.message for r in results if r.status is status and r.message)
+            mine.update(status=status, checks=tuple(results), message=message)
+        findings.append(_copy(step.finding, mine))
     return findings
+
+
+def _copy(finding: Finding, changes: dict[str, Any]) -> Finding:
+    """Return a copy of a finding with some fields changed.
+
+    The same as ``dataclasses.replace`` without running the frozen ``__init__`` again (a setattr
+    per field), which is most of what a finding costs when a host has dozens.
+    """
+    out = object.__new__(Finding)
+    out.__dict__.update(finding.__dict__)
+    out.__dict__.update(changes)
+    return out

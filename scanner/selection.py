@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 
-from scanner import engine
 from scanner.inventory import Host, Inventory
+from scanner.plans import plan
 from scanner.policy import Pack
 
 __all__ = ["scope", "select", "subjects_for"]
@@ -49,13 +49,9 @@ def scope(hosts: list[Host], pack: Pack) -> tuple[list[Host], list[dict[str, str
 
 
 def subjects_for(pack: Pack, host: Host) -> set[str]:
-    """Return the fact subjects the checks of this host's applicable controls read."""
-    out: set[str] = set()
-    for control in engine.applicable(pack, host):
-        for cid in control.checks:
-            check = pack.checks[cid]
-            if check.platform in (host.os, "any"):
-                out |= check.subjects
-    if host.os == "network":
-        out.add("netdev")  # the device's configuration, judged by scanner/netdev
-    return out
+    """Return the fact subjects the checks of this host's applicable controls read.
+
+    Hosts of one kind (zone, role, classification, OS, labels) read the same: worked out once
+    (``scanner.plans``).
+    """
+    return set(plan(pack, host).subjects)

@@ -47,6 +47,11 @@ class Subject:
     files: tuple[str, ...] = ()  # paths or globs whose content is read
     stats: tuple[str, ...] = ()  # paths or globs whose metadata only is read
     probes: tuple[str, ...] = ()  # names from scanner.collect.probes.PROBES
+    # A parser that also reads the clock, the host or the inventory may be split so that its part
+    # read from the items alone is memoized: ``parse(raw, ctx)`` must be exactly
+    # ``finish(content(raw, ctx), raw, ctx)``, and ``finish`` runs for every host.
+    content: Parse | None = None
+    finish: Callable[[dict[str, Any], RawFacts, Context], dict[str, Any]] | None = None
 
     def evidence(self, raw: RawFacts) -> list[str]:
         """Return the ids of the raw items this subject is built from."""
@@ -145,15 +150,16 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
     from scanner.facts import memo
 
     facts = Facts()
+    host = memo.Host(raw)
     for name in sorted(subjects if subjects is not None else SUBJECTS):
         subject = SUBJECTS[name]
-        facts.evidence[name] = subject.evidence(raw)
-        cut = truncated(raw, facts.evidence[name])
+        facts.evidence[name] = host.evidence(subject)
+        cut = truncated(raw, facts.evidence[name]) if host.cut else ""
         if cut:  # a cut file may hide its last lines (a NOPASSWD rule, a uid 0 user): never parse it
             facts.errors[name] = cut
             continue
         try:
-            tree = memo.parse(subject, raw, ctx)
+            tree = memo.parse(subject, raw, ctx, host)
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
             continue

@@ -17,6 +17,7 @@ STATES = ("set", "locked", "empty", "nopassword")
 _NO_LOGIN_SHELLS = {"nologin", "false", "sync", "shutdown", "halt"}
 _LASTLOG_DATE = re.compile(r"(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d [+-]\d{4} \d{4})\s*$")
 _DAY = 86400
+_CLOCK = "_clock"  # what content keeps for finish: each user's shadow days, the lastlog stamps
 
 
 def _probe_ok(item: Item | None) -> bool:
@@ -60,22 +61,35 @@ def _shadow_state(text: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _lastlog(text: str, now: datetime) -> dict[str, int | None]:
-    """Return whole days since each user's last login (None: never) from `LC_ALL=C lastlog`."""
-    out: dict[str, int | None] = {}
+def _lastlog(text: str) -> list[tuple[str, str | None]]:
+    """Return each user's last login stamp (None: never) from `LC_ALL=C lastlog`, in line order."""
+    out: list[tuple[str, str | None]] = []
     for line in text.splitlines()[1:]:  # the first line is the column header
         if not line.strip():
             continue
         name = line.split()[0]
         if "**Never logged in**" in line:
-            out[name] = None
+            out.append((name, None))
             continue
         m = _LASTLOG_DATE.search(line)
         if m is None:
             raise ValueError(f"lastlog: unreadable line {line!r}")
+        _when(m.group(1))  # an unreadable date is an error of the content, whatever the clock
+        out.append((name, m.group(1)))
+    return out
+
+
+def _days_since(logins: list[tuple[str, str | None]], now: datetime) -> dict[str, int | None]:
+    """Return whole days since each user's last login (None: never), the last line of a name winning."""
+    out: dict[str, int | None] = {}
+    for name, stamp in logins:
         # A login after the collection time (beyond the allowed clock skew) is a wrong clock or an
         # edited record, not a negative age: the subject is an error, never a fresh login.
-        out[name] = int(elapsed(_when(m.group(1)), now, f"lastlog: last login of {name}") // _DAY)
+        out[name] = (
+            None
+            if stamp is None
+            else int(elapsed(_when(stamp), now, f"lastlog: last login of {name}") // _DAY)
+        )
     return out
 
 
@@ -117,21 +131,18 @@ def _interactive(shell: str) -> bool:
     return shell.rsplit("/", 1)[-1] not in _NO_LOGIN_SHELLS
 
 
-def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return users, humans, uid 0 names, duplicate uids, empty passwords and group members."""
+def content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return the facts read from the items alone; the clock's part is left to ``finish``."""
     passwd = raw.file(PASSWD)
     if passwd is None:
         return {}
     if not passwd.exists:
         raise ValueError("/etc/passwd does not exist")
-    now = datetime.fromisoformat(raw.collected_at)
-    today = int(now.timestamp()) // _DAY
     shadow_item, lastlog_item = raw.probe("shadow-state"), raw.probe("lastlog")
     shadow = _shadow_state(shadow_item.text) if shadow_item is not None and _probe_ok(shadow_item) else None
-    logins = (
-        _lastlog(lastlog_item.text, now) if lastlog_item is not None and _probe_ok(lastlog_item) else None
-    )
+    logins = _lastlog(lastlog_item.text) if lastlog_item is not None and _probe_ok(lastlog_item) else None
     users = []
+    changed: list[tuple[int | None, int | None] | None] = []  # per user: its shadow line's days
     lines: dict[str, int] = {}
     for entry in _passwd(passwd.text):
         lines.setdefault(entry["name"], entry["line"])
@@ -150,20 +161,11 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
             record["password"] = _own_state(entry["field"])
         elif known is not None:
             record["password"] = known["state"]
-        if known is not None:
-            if known["lastchg"] is not None and known["lastchg"] > today:
-                raise ValueError(
-                    f"shadow: last password change of {entry['name']} is after the collection day"
-                )
-            record["last_change_days_ago"] = None if known["lastchg"] is None else today - known["lastchg"]
-            record["max_days"] = known["max"]
-        if logins is not None:
-            record["days_since_login"] = logins.get(entry["name"])
+        changed.append(None if known is None else (known["lastchg"], known["max"]))
         users.append(record)
     uid_count = Counter(u["uid"] for u in users)
     facts: dict[str, Any] = {
         "users": users,
-        "humans": [u for u in users if u["uid"] >= 1000 and u["uid"] != 65534 and u["interactive"]],
         "uid0": [u["name"] for u in users if u["uid"] == 0],
         "duplicate_uids": sorted(uid for uid, n in uid_count.items() if n > 1),
     }
@@ -184,11 +186,44 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     group = raw.file(GROUP)
     if group is not None and group.exists:
         facts["groups"] = _groups(group.text, users)
+    facts[_CLOCK] = {"changed": changed, "logins": logins}
     return facts
+
+
+def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Add what the collection time decides: days since each password change and last login."""
+    if not facts:
+        return facts
+    clock = facts.pop(_CLOCK)
+    now = datetime.fromisoformat(raw.collected_at)
+    today = int(now.timestamp()) // _DAY
+    logins = _days_since(clock["logins"], now) if clock["logins"] is not None else None
+    users = facts["users"]
+    for record, known in zip(users, clock["changed"], strict=True):
+        if known is not None:
+            lastchg, max_days = known
+            if lastchg is not None and lastchg > today:
+                raise ValueError(
+                    f"shadow: last password change of {record['name']} is after the collection day"
+                )
+            record["last_change_days_ago"] = None if lastchg is None else today - lastchg
+            record["max_days"] = max_days
+        if logins is not None:
+            record["days_since_login"] = logins.get(record["name"])
+    humans = [u for u in users if u["uid"] >= 1000 and u["uid"] != 65534 and u["interactive"]]
+    return {"users": users, "humans": humans, **{k: v for k, v in facts.items() if k != "users"}}
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return users, humans, uid 0 names, duplicate uids, empty passwords and group members."""
+    return finish(content(raw, ctx), raw, ctx)
 
 
 def _groups(text: str, users: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Return each group's members: those listed on its line, then users whose primary group it is."""
+    primary: dict[int, list[str]] = {}
+    for user in users:
+        primary.setdefault(user["gid"], []).append(user["name"])
     groups: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith(("#", "+", "-")):
@@ -197,9 +232,16 @@ def _groups(text: str, users: list[dict[str, Any]]) -> dict[str, list[str]]:
         if len(fields) != 4 or not fields[2].isdigit():
             raise ValueError(f"/etc/group line {number}: malformed entry")
         listed = [m for m in fields[3].split(",") if m]
-        primary = [u["name"] for u in users if u["gid"] == int(fields[2])]
-        groups[fields[0]] = list(dict.fromkeys(listed + primary))
+        owners = primary.get(int(fields[2]), []) if users else []  # no users: the gid is not read
+        groups[fields[0]] = list(dict.fromkeys(listed + owners))
     return groups
 
 
-SUBJECT = Subject(name="accounts", parse=parse, files=(PASSWD, GROUP), probes=("shadow-state", "lastlog"))
+SUBJECT = Subject(
+    name="accounts",
+    parse=parse,
+    files=(PASSWD, GROUP),
+    probes=("shadow-state", "lastlog"),
+    content=content,
+    finish=finish,
+)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 from scanner.facts import ORIGINS, Context, Subject, lines
 from scanner.facts.services import any_active, probe_failed, probe_text
+from scanner.facts.words import split as shell_words
 from scanner.rawfacts import RawFacts
 
 _CONF = "/etc/audit/auditd.conf"
@@ -37,7 +37,7 @@ _AUID_SET = {"auid!=unset", "auid!=-1", "auid!=4294967295"}
 
 def _rule_parts(rule: str) -> tuple[list[str], list[str], set[str], str]:
     """Return (watched paths, syscalls, -F conditions such as "auid>=1000", permissions) of a rule."""
-    words = shlex.split(rule)
+    words = shell_words(rule)
     paths: list[str] = []
     syscalls: list[str] = []
     conditions: set[str] = set()

@@ -20,6 +20,7 @@ _STATUS = "/var/lib/kijun/backup-status.json"
 _CRON = ("/etc/crontab", "/etc/cron.d/*")
 _TOOLS = ("restic", "borg", "rsnapshot", "bacula")
 _OFFSITE_KIND = "external_dc"
+_JOBS = "_jobs"  # what content keeps for finish: the status file, whether restic is set up, origins
 
 
 def _when(value: Any, field: str) -> datetime:
@@ -161,8 +162,8 @@ def _worst(jobs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``configured, scheduled, latest_age_hours, last_result, offsite_*, generations_*, restore_test_age_days``."""
+def content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return ``configured`` and ``scheduled``, and the status file and restic's presence for ``finish``."""
     item, env = raw.file(_STATUS), raw.stat(restic.ENV_FILE)
     collected = [i for i in (item, env) if i is not None]
     out: dict[str, Any] = {}
@@ -180,14 +181,28 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     scheduled = _scheduled(raw, words)
     if scheduled is not None:
         out["scheduled"] = scheduled
+    origins = _origins(item.text) if status and item is not None else None
+    out[_JOBS] = {"status": status, "restic": with_restic, "origins": origins}
+    return out
+
+
+def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Add the jobs' facts: their ages at the collection time and their copies at the inventory's sites."""
+    parts = facts.pop(_JOBS)
+    status = parts["status"]
     now = datetime.fromisoformat(raw.collected_at)
     jobs = ([_status_job(status, ctx, now)] if status else []) + (
-        [_restic_job(raw, ctx, now)] if with_restic else []
+        [_restic_job(raw, ctx, now)] if parts["restic"] else []
     )
-    facts = {**out, **_worst(jobs)} if jobs else out
-    if status and item is not None:
-        facts[ORIGINS] = _origins(item.text)
-    return facts
+    out = {**facts, **_worst(jobs)} if jobs else facts
+    if parts["origins"] is not None:
+        out[ORIGINS] = parts["origins"]
+    return out
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return ``configured, scheduled, latest_age_hours, last_result, offsite_*, generations_*, restore_test_age_days``."""
+    return finish(content(raw, ctx), raw, ctx)
 
 
 def _origins(text: str) -> dict[str, dict[str, Any]]:
@@ -211,4 +226,6 @@ SUBJECT = Subject(
     files=(_STATUS, *_CRON),
     stats=(restic.ENV_FILE,),
     probes=("systemctl-timers", *restic.PROBES),
+    content=content,
+    finish=finish,
 )

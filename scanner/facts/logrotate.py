@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import shlex
 from dataclasses import dataclass, replace
 from typing import Any
 
 from scanner.facts import Context, Subject, lines
+from scanner.facts.words import split as shell_words
 from scanner.rawfacts import Item, RawFacts
 
 _CONF = "/etc/logrotate.conf"
+_FILES = (_CONF, "/etc/logrotate.d/*")
 _PERIOD_DAYS = {"hourly": 1 / 24, "daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}
 _SCRIPTS = {"postrotate", "prerotate", "firstaction", "lastaction", "preremove"}
 _SECURITY_LOGS = ("/var/log/auth.log", "/var/log/syslog", "/var/log/secure", "/var/log/messages")
@@ -95,7 +96,7 @@ class _Reader:
                 continue
             if line.startswith(("/", '"', "'", "{", "~")) or line.endswith("{"):
                 opens = line.endswith("{")
-                pending += shlex.split(line.removesuffix("{"))
+                pending += shell_words(line.removesuffix("{"))
                 if opens:
                     block = self.globals
                 continue
@@ -108,7 +109,9 @@ class _Reader:
             raise ValueError(f"{path}: unterminated block for {' '.join(pending)}")
 
     def _include(self, target: str) -> None:
-        exact = self.raw.file(target)
+        # Only a file this subject declares is read as such (an include is usually a folder, which
+        # no collector sends as a file): another subject's file would make the facts vary with it.
+        exact = self.raw.file(target) if target in _FILES or fnmatch.fnmatchcase(target, _FILES[1]) else None
         if exact is not None and exact.exists:
             self.read(exact)
             return
@@ -160,4 +163,4 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     }
 
 
-SUBJECT = Subject(name="logrotate", parse=parse, files=(_CONF, "/etc/logrotate.d/*"))
+SUBJECT = Subject(name="logrotate", parse=parse, files=_FILES)

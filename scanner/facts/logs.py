@@ -10,6 +10,7 @@ from scanner.rawfacts import Item, RawFacts
 
 _REMOTE = ("/var/log/remote/*", "/var/log/remote/*/*")
 _LOCAL = "/var/log/*"
+_NEWEST = "_newest"  # [path, mtime] of the newest file, for finish
 
 
 def _stats(raw: RawFacts, pattern: str) -> list[Item]:
@@ -17,8 +18,8 @@ def _stats(raw: RawFacts, pattern: str) -> list[Item]:
     return [it for it in raw.glob(pattern, kind="stat") + raw.glob(pattern) if it.mtime is not None]
 
 
-def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``newest_age_hours, files, source`` (source: the folder the answer comes from)."""
+def content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return the newest file (its path and mtime) for ``finish``, ``files`` and ``source``."""
     remote = {it.path: it for pattern in _REMOTE for it in _stats(raw, pattern)}
     if remote:
         found, source = remote, "/var/log/remote"
@@ -27,11 +28,24 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         found, source = {it.path: it for it in _stats(raw, _LOCAL)}, "/var/log"
     if not found:
         return {}
-    now = datetime.fromisoformat(raw.collected_at)
     newest = max(found.values(), key=lambda it: it.mtime or 0)
-    when = datetime.fromtimestamp(newest.mtime or 0, tz=now.tzinfo)
-    age = elapsed(when, now, f"modification time of {newest.path}")
-    return {"newest_age_hours": round(age / 3600, 3), "files": len(found), "source": source}
+    return {_NEWEST: [newest.path, newest.mtime or 0], "files": len(found), "source": source}
 
 
-SUBJECT = Subject(name="logs", parse=parse, stats=(_LOCAL, *_REMOTE))
+def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Put the newest file's age at the collection time in its place."""
+    if not facts:
+        return facts
+    path, mtime = facts[_NEWEST]
+    now = datetime.fromisoformat(raw.collected_at)
+    when = datetime.fromtimestamp(mtime, tz=now.tzinfo)
+    age = elapsed(when, now, f"modification time of {path}")
+    return {"newest_age_hours": round(age / 3600, 3), "files": facts["files"], "source": facts["source"]}
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return ``newest_age_hours, files, source`` (source: the folder the answer comes from)."""
+    return finish(content(raw, ctx), raw, ctx)
+
+
+SUBJECT = Subject(name="logs", parse=parse, stats=(_LOCAL, *_REMOTE), content=content, finish=finish)

@@ -8,6 +8,12 @@ of another pattern, the collection time, the host's inventory entry, the collect
 a parse is still the parse of the raw facts; it is only not kept. A subject whose parses keep
 reading outside their key stops being tried. The collector header is part of the key (less the
 transport's timings, which a parser does not read). Each caller gets its own copy of kept facts.
+
+A file item under a declared stat pattern is in the key as well (a parser may read the metadata of
+either kind). A parser that must read the clock, the host or the inventory is split (``Subject``'s
+``content`` and ``finish``): its content part is kept as above and ``finish`` runs for every host;
+when the content part raises, the whole parser runs, so its error is the one it would give alone.
+Which ids each subject covers is worked out once per distinct list of item ids (``Host``).
 """
 
 from __future__ import annotations
@@ -21,12 +27,10 @@ from scanner.facts.globs import globs
 from scanner.rawfacts import Item, RawFacts
 
 if TYPE_CHECKING:
-    from scanner.facts import Context, Subject
+    from scanner.facts import Context, Parse, Subject
 
 MAX_BYTES = 64 * 1024 * 1024  # kept facts (marshalled) and their keys' contents; all dropped when over
 GIVE_UP = 3  # parses of a subject that read outside their key, with none kept, before it is not tried
-_FIELDS = ("kind", "exists", "path", "cmd", "rc", "mode", "uid", "gid", "mtime", "size", "sha256")
-_MORE = ("truncated", "stderr", "redacted")
 
 
 @dataclass
@@ -44,21 +48,76 @@ def clear() -> None:
     """Forget every kept parse (tests, and a benchmark of the first sight of each host)."""
     global _MEMO
     _MEMO = _Memo()
+    _LAYOUTS.clear()
 
 
-def parse(subject: Subject, raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``subject.parse(raw, ctx)``, from the memo when this content was parsed before."""
+# Hosts built from one image have the same item ids: what each subject picks of them is worked out
+# once per distinct list of ids (the evidence ids, then the ids the memo key covers).
+_Picks = dict["_Covered", tuple[list[str], list[str]]]
+_LAYOUTS: dict[tuple[str, ...], _Picks] = {}
+
+
+class Host:
+    """What ``parse`` needs of one host's raw facts, worked out once for all its subjects."""
+
+    def __init__(self, raw: RawFacts) -> None:
+        self.raw = raw
+        self.ids = tuple(sorted(raw.items))
+        self.header = tuple(sorted(_header(raw).items()))
+        # An item whose id is not "<kind>:<path>" (a hand-written snapshot) has its evidence tested by fields.
+        self.plain = all(
+            item.id.startswith("probe:")
+            if item.kind == "probe"
+            else item.kind in ("file", "stat") and item.id == f"{item.kind}:{item.path}"
+            for item in raw.items.values()
+        )
+        self.cut = any(item.truncated for item in raw.items.values())  # else no subject's input was cut
+        if len(_LAYOUTS) > 256:
+            _LAYOUTS.clear()
+        self._picks = _LAYOUTS.setdefault(self.ids, {})
+
+    def picks(self, covered: _Covered) -> tuple[list[str], list[str]]:
+        """Return (evidence ids, key ids) of a subject, both in sorted order."""
+        found = self._picks.get(covered)
+        if found is None:
+            found = self._picks[covered] = (covered.pick(self.ids, evidence=True), covered.pick(self.ids))
+        return found
+
+    def evidence(self, subject: Subject) -> list[str]:
+        """Return ``subject.evidence(raw)``: the covered ids, tested once per distinct list of ids."""
+        if not self.plain:
+            return subject.evidence(self.raw)
+        return list(self.picks(_covered(subject))[0])
+
+
+def parse(subject: Subject, raw: RawFacts, ctx: Context, host: Host | None = None) -> dict[str, Any]:
+    """Return ``subject.parse(raw, ctx)``, from the memo when this content was parsed before.
+
+    A subject split into ``content`` and ``finish`` keeps its content part and finishes it per host.
+    """
+    if subject.finish is None:
+        return _parse(subject, subject.parse, raw, ctx, host)
+    try:
+        part = _parse(subject, subject.content or subject.parse, raw, ctx, host)
+    except Exception:  # the whole parser raises its own error, in its own order
+        return subject.parse(raw, ctx)
+    return subject.finish(part, raw, ctx)
+
+
+def _parse(subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host | None) -> dict[str, Any]:
     memo = _MEMO
     if memo.misses.get(subject.name, 0) >= GIVE_UP and subject.name not in memo.stored:
-        return subject.parse(raw, ctx)
+        return run(raw, ctx)
     covered = _covered(subject)
-    key = (subject.name, *_key(raw, covered))
+    host = host if host is not None and host.raw is raw else Host(raw)
+    items = tuple([raw.items[i] for i in host.picks(covered)[1]])
+    key = (subject.name, host.header, items)
     kept = memo.kept.get(key)
     if kept is not None:
         facts: dict[str, Any] = marshal.loads(kept)
         return facts
     reader = Reader(raw, covered)
-    tree = subject.parse(cast(RawFacts, reader), cast("Context", _Watched(ctx, reader)))
+    tree = run(cast(RawFacts, reader), cast("Context", _Watched(ctx, reader)))
     if reader.outside:
         memo.misses[subject.name] = memo.misses.get(subject.name, 0) + 1
         return tree
@@ -66,15 +125,14 @@ def parse(subject: Subject, raw: RawFacts, ctx: Context) -> dict[str, Any]:
         data = marshal.dumps(tree)  # plain data only (dict, list, str, numbers...): else not kept
     except ValueError:
         return tree
-    size = len(data) + sum(len(item.data) for item in key[2])
+    size = len(data) + sum(len(item.data) for item in items)
     if memo.size + size > MAX_BYTES:
         memo.kept.clear()
         memo.size = 0
     memo.kept[key] = data
     memo.size += size
     memo.stored.add(subject.name)
-    copy: dict[str, Any] = marshal.loads(data)
-    return copy
+    return tree  # the caller's own: what is kept is its marshalled copy
 
 
 @cache
@@ -86,9 +144,12 @@ class _Covered:
     """Which item ids and globs a subject's declaration covers."""
 
     def __init__(self, subject: Subject) -> None:
+        # The key covers a file item under a stat pattern too (its metadata is what is read), so a
+        # parser may read either kind of item under any pattern it declares.
         self.files, self.stats, self.probes = subject.files, subject.stats + subject.files, subject.probes
-        self._file, self._stat = globs(self.files), globs(self.stats)
+        self._evidence, self._file = globs(self.files), globs(self.stats)
         self._seen: dict[str, bool] = {}  # hosts share their item ids: each is tested once
+        self._shown: dict[str, bool] = {}  # the same for evidence (a file item matches the files only)
 
     def id(self, item_id: str) -> bool:
         known = self._seen.get(item_id)
@@ -98,18 +159,29 @@ class _Covered:
             known = self._seen[item_id] = self._test(item_id)
         return known
 
+    def pick(self, ids: tuple[str, ...], evidence: bool = False) -> list[str]:
+        """Return the ids the key covers (or, with ``evidence``, those shown as evidence), in order."""
+        seen, test = (self._shown, self._show) if evidence else (self._seen, self._test)
+        if len(seen) > 100_000:
+            seen.clear()
+        for item_id in [i for i in ids if i not in seen]:
+            seen[item_id] = test(item_id)
+        return [i for i in ids if seen[i]]
+
+    def _show(self, item_id: str) -> bool:
+        kind, _, rest = item_id.partition(":")
+        return self._test(item_id) if kind != "file" else self._evidence(rest)
+
     def _test(self, item_id: str) -> bool:
         kind, _, rest = item_id.partition(":")
-        if kind == "file":
+        if kind in ("file", "stat"):
             return self._file(rest)
-        if kind == "stat":
-            return self._stat(rest)
         return kind == "probe" and rest in self.probes
 
     def glob(self, pattern: str, kind: str) -> bool:
         """Tell whether every path the glob may match is covered: a declared pattern, or one below
         a declared ``<literal>*`` (fnmatch's ``*`` matches ``/`` too, so it covers all below)."""
-        declared = self.files if kind == "file" else self.stats if kind == "stat" else ()
+        declared = self.stats if kind in ("file", "stat") else ()
         if pattern in declared:
             return True
         prefix = _literal(pattern)
@@ -124,13 +196,6 @@ def _literal(pattern: str) -> str:
 def _header(raw: RawFacts) -> dict[str, str]:
     """The collector header a parser may read: all but the transport's timings (``*_s``), which vary."""
     return {k: v for k, v in raw.collector.items() if not k.endswith("_s")}
-
-
-def _key(raw: RawFacts, covered: _Covered) -> tuple[Any, ...]:
-    """Return every covered item (absent ones by their absence) and the header: what a kept parse
-    depends on. Items compare by all their fields, content included, so equal keys are equal inputs."""
-    items = tuple(raw.items[i] for i in sorted(i for i in raw.items if covered.id(i)))
-    return (tuple(sorted(_header(raw).items())), items)
 
 
 class Reader:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from scanner.facts import Context, Subject
 from scanner.facts.services import probe_text, table
+from scanner.inventory import Zone
 from scanner.rawfacts import RawFacts
 
 # Routes the kernel adds for its own addresses: noise for a separation review.
@@ -86,53 +88,89 @@ def _listening(text: str) -> list[dict[str, Any]]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(entry, strict=False)
+
+
 def _special(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
     """Tell whether a network never carries traffic between zones (loopback, link-local, multicast)."""
     return net.is_loopback or net.is_link_local or net.is_multicast or net.is_unspecified
 
 
-def _in_zones(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ctx: Context) -> bool:
-    for zone in ctx.inventory.zones.values():
+@lru_cache(maxsize=4096)
+def _zones_of(address: str, zones: tuple[Zone, ...]) -> tuple[str, ...]:
+    """Return ``Inventory.zones_of(address)`` for these zones (hosts share their zones and addresses)."""
+    return tuple(z.name for z in zones if z.contains(address))
+
+
+@lru_cache(maxsize=4096)
+def _outside_zones(entry: str, zones: tuple[Zone, ...]) -> bool:
+    net = _network(entry)
+    if _special(net):
+        return False
+    for zone in zones:
         for cidr in zone.cidrs:
-            mine = ipaddress.ip_network(cidr, strict=False)
+            mine = _network(cidr)
             if mine.version == net.version and net.subnet_of(mine):  # type: ignore[arg-type]
-                return True
-    return False
+                return False
+    return True
 
 
-def _outside(entries: list[str], ctx: Context) -> list[str]:
+def _outside(entries: list[str], zones: tuple[Zone, ...]) -> list[str]:
     """Return the networks or addresses (routable ones) that lie in no declared zone."""
     out = []
     for entry in entries:
-        net = ipaddress.ip_network(entry, strict=False)
-        if not _special(net) and not _in_zones(net, ctx) and entry not in out:
+        if _outside_zones(entry, zones) and entry not in out:
             out.append(entry)
     return out
 
 
-def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return addresses, zones, dual_homed, default_route, routes, what lies outside the zones, listening ports."""
+def _unicast(routes: list[dict[str, Any]]) -> list[str]:
+    return [r["dst"] for r in routes if r["dst"] != "default" and "type" not in r]
+
+
+def content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return what the probes alone say; the inventory's part is left to ``finish``."""
     out: dict[str, Any] = {}
     addr = probe_text(raw, "ip-addr")
     if addr is not None:
-        addresses = _addresses(addr)
-        zones = sorted({z for a in addresses for z in ctx.inventory.zones_of(a["address"])})
-        out.update({"addresses": addresses, "zones": zones, "dual_homed": len(zones) > 1})
-        # An address in no zone (an IPv6 prefix the zones do not declare) is a path nobody judges.
-        out["addresses_outside_zones"] = _outside([a["address"] for a in addresses], ctx)
+        out["addresses"] = _addresses(addr)
+        for entry in out["addresses"]:
+            _network(entry["address"])  # an unreadable address is an error here, as in ``finish``
     route = probe_text(raw, "ip-route")
     if route is not None:
         routes = _routes(route)
         out["routes"] = routes
         out["default_route"] = any(r["dst"] == "default" and "type" not in r for r in routes)
-        unicast = [r["dst"] for r in routes if r["dst"] != "default" and "type" not in r]
-        out["routes_outside_zones"] = _outside(unicast, ctx)
+        for dst in _unicast(routes):
+            _network(dst)
     listen = probe_text(raw, "ss-listen")
     if listen is not None:
         listening = _listening(listen)
         out["listening"] = listening
         ports = sorted({(e["proto"], e["port"]) for e in listening})
         out["listening_ports"] = [f"{proto}/{port}" for proto, port in ports]
+    return out
+
+
+def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Add the zones of the addresses and routes and the ports the inventory declares for the host."""
+    out: dict[str, Any] = {}
+    zones = tuple(ctx.inventory.zones.values())
+    if "addresses" in facts:
+        addresses = facts["addresses"]
+        names = sorted({z for a in addresses for z in _zones_of(a["address"], zones)})
+        out.update({"addresses": addresses, "zones": names, "dual_homed": len(names) > 1})
+        # An address in no zone (an IPv6 prefix the zones do not declare) is a path nobody judges.
+        out["addresses_outside_zones"] = _outside([a["address"] for a in addresses], zones)
+    if "routes" in facts:
+        out["routes"] = facts["routes"]
+        out["default_route"] = facts["default_route"]
+        out["routes_outside_zones"] = _outside(_unicast(facts["routes"]), zones)
+    if "listening" in facts:
+        out["listening"] = facts["listening"]
+        out["listening_ports"] = facts["listening_ports"]
         # Ports the inventory declares for this host (資産台帳: the services it offers) are expected.
         declared = {str(p) for p in ctx.host.vars.get("allowed_ports", [])}
         out["declared_ports"] = sorted(declared)
@@ -140,4 +178,15 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return out
 
 
-SUBJECT = Subject(name="network", parse=parse, probes=("ip-addr", "ip-route", "ss-listen"))
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return addresses, zones, dual_homed, default_route, routes, what lies outside the zones, listening ports."""
+    return finish(content(raw, ctx), raw, ctx)
+
+
+SUBJECT = Subject(
+    name="network",
+    parse=parse,
+    probes=("ip-addr", "ip-route", "ss-listen"),
+    content=content,
+    finish=finish,
+)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shlex
 from datetime import date, datetime
 from typing import Any
 
 from scanner.facts import Context, Subject
 from scanner.facts.services import probe_text
+from scanner.facts.words import split as shell_words
 from scanner.rawfacts import RawFacts
 
 _OS_RELEASE = "/etc/os-release"
@@ -27,6 +27,7 @@ _EOL: dict[tuple[str, str], date] = {
     **{(os_id, "9"): date(2032, 5, 31) for os_id in ("rhel", "rocky", "almalinux")},
 }
 # "Inst name [old] (new Origin:release/suite, Origin2:... [arch])"; the old version is absent for new packages.
+_EOL_DAY = "_eol_day"  # the end of life day (ordinal) that finish compares with the clock
 _INST = re.compile(r"Inst (\S+)(?: \[[^\]]*\])? \((.*)\)")
 
 
@@ -35,8 +36,8 @@ def _os_release(text: str) -> dict[str, str]:
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep and key.strip() and not key.startswith("#"):
-            words = shlex.split(value)
-            out[key.strip()] = words[0] if words else ""
+            found = shell_words(value)
+            out[key.strip()] = found[0] if found else ""
     return out
 
 
@@ -45,8 +46,8 @@ def _eol_key(os_id: str, version: str) -> tuple[str, str]:
     return (os_id, version if os_id == "ubuntu" else version.split(".")[0])
 
 
-def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
-    """Return ``os_id, os_version, os_eol, pending_updates, pending_security, pending_security_list``."""
+def content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return the facts of ``parse`` with, in os_eol's place, the end of life day for ``finish``."""
     out: dict[str, Any] = {}
     release = raw.file(_OS_RELEASE)
     if release is not None and release.exists:
@@ -57,7 +58,7 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
         out["os_version"] = fields.get("VERSION_ID", "")
         eol = _EOL.get(_eol_key(fields["ID"], out["os_version"]))
         if eol is not None:
-            out["os_eol"] = datetime.fromisoformat(raw.collected_at).date() > eol
+            out[_EOL_DAY] = eol.toordinal()
     upgrade = probe_text(raw, "apt-upgradable")
     if upgrade is not None:
         pending: list[str] = []
@@ -77,4 +78,24 @@ def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
     return out
 
 
-SUBJECT = Subject(name="packages", parse=parse, files=(_OS_RELEASE,), probes=("apt-upgradable",))
+def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Put whether the release is past its end of life on the collection day in its place."""
+    if _EOL_DAY not in facts:
+        return facts
+    today = datetime.fromisoformat(raw.collected_at).date().toordinal()
+    return {("os_eol" if k == _EOL_DAY else k): (today > v if k == _EOL_DAY else v) for k, v in facts.items()}
+
+
+def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    """Return ``os_id, os_version, os_eol, pending_updates, pending_security, pending_security_list``."""
+    return finish(content(raw, ctx), raw, ctx)
+
+
+SUBJECT = Subject(
+    name="packages",
+    parse=parse,
+    files=(_OS_RELEASE,),
+    probes=("apt-upgradable",),
+    content=content,
+    finish=finish,
+)

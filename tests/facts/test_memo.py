@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import scanner.facts as factsmod
 from scanner.facts import Context, Subject, memo
-from scanner.inventory import local_host
+from scanner.inventory import load, local_host
 from scanner.rawfacts import RawFacts, build_raw
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example-ward"
 INV = local_host()
 CTX = Context(INV.hosts[0], INV)
 calls: list[str] = []
@@ -102,3 +108,94 @@ def test_a_failing_parse_raises_every_time() -> None:
         with pytest.raises(ValueError, match="bad line"):
             memo.parse(subject, raw(), CTX)
     assert calls == ["broken", "broken"]
+
+
+def _split_content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    calls.append("content")
+    item = raw.file("/etc/demo.conf")
+    if item is not None and item.text == "bad\n":
+        raise ValueError("bad content")
+    return {"text": item.text if item else None, "_keep": 1}
+
+
+def _split_finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    calls.append("finish")
+    if raw.collected_at.startswith("2099"):
+        raise ValueError("after the collection time")
+    facts.pop("_keep")
+    return {**facts, "at": raw.collected_at}
+
+
+def _split_whole(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    calls.append("whole")
+    return _split_finish(_split_content(raw, ctx), raw, ctx)
+
+
+SPLIT = Subject(
+    "split", _split_whole, files=("/etc/demo.conf",), content=_split_content, finish=_split_finish
+)
+
+
+def test_a_split_subject_keeps_its_content_and_finishes_it_for_every_host() -> None:
+    first = memo.parse(SPLIT, raw(at="2026-11-01T09:00:00+09:00"), CTX)
+    second = memo.parse(SPLIT, raw(at="2026-11-02T09:00:00+09:00"), CTX)
+    assert first == {"text": "a\n", "at": "2026-11-01T09:00:00+09:00"}
+    assert second == {"text": "a\n", "at": "2026-11-02T09:00:00+09:00"}
+    assert calls == ["content", "finish", "finish"]
+    for _ in range(2):  # the clock's error is raised every time, though the content is kept
+        with pytest.raises(ValueError, match="after the collection"):
+            memo.parse(SPLIT, raw(at="2099-01-01T00:00:00+09:00"), CTX)
+    calls.clear()
+    for _ in range(2):  # the content's error: the whole parser raises it, every time
+        with pytest.raises(ValueError, match="bad content"):
+            memo.parse(SPLIT, raw("bad\n"), CTX)
+    assert calls == ["content", "whole", "content"] * 2
+
+
+def test_a_file_item_under_a_stat_pattern_is_in_the_key() -> None:
+    def newest(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+        calls.append("newest")
+        return {"files": [it.path for it in raw.glob("/var/log/*", "stat") + raw.glob("/var/log/*")]}
+
+    subject = Subject("newest", newest, stats=("/var/log/*",))
+    assert memo.parse(subject, raw(**{"/var/log/syslog": "x"}), CTX) == {"files": ["/var/log/syslog"]}
+    assert memo.parse(subject, raw(**{"/var/log/syslog": "x"}), CTX) == {"files": ["/var/log/syslog"]}
+    assert memo.parse(subject, raw(**{"/var/log/messages": "x"}), CTX) == {"files": ["/var/log/messages"]}
+    assert calls == ["newest", "newest"] and "newest" in memo._MEMO.stored
+
+
+def _ward() -> list[tuple[RawFacts, Context]]:
+    inventory = load(EXAMPLE)
+    out = []
+    for host in inventory.hosts:
+        path = EXAMPLE / "snapshots" / f"{host.name}.json"
+        if path.is_file():
+            out.append((RawFacts.from_json(json.loads(path.read_text("utf-8"))), Context(host, inventory)))
+    return out
+
+
+def _later(found: RawFacts, days: int) -> RawFacts:
+    when = datetime.fromisoformat(found.collected_at) + timedelta(days=days)
+    return replace(found, collected_at=when.isoformat())
+
+
+def test_every_subject_of_the_example_ward_gives_what_its_parser_gives() -> None:
+    ward = _ward()
+    # Each host twice, the second time read later (the kept content finished with another clock),
+    # and once with a hand-written id whose evidence is tested by the item's fields.
+    hosts = [*ward, *[(_later(found, 400), ctx) for found, ctx in ward]]
+    odd = ward[0][0]
+    odd_item = replace(next(iter(odd.items.values())), id="file:/odd")
+    hosts.append((replace(odd, items={**odd.items, "file:/odd": odd_item}), ward[0][1]))
+    for found, ctx in hosts:
+        facts = factsmod.build(found, ctx)
+        for name, subject in factsmod.SUBJECTS.items():
+            assert facts.evidence[name] == subject.evidence(found), name
+            try:
+                want = subject.parse(found, ctx)
+            except Exception as exc:
+                assert name in facts.errors and str(exc) in facts.errors[name]
+                continue
+            want.pop(factsmod.ORIGINS, None)
+            assert facts.tree[name] == want, (found.host, name)
+    assert {"accounts", "network", "packages", "logs", "logrotate"} <= memo._MEMO.stored
