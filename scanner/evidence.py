@@ -80,7 +80,9 @@ def stamp(run: Run, key: Ed25519PrivateKey | None) -> Run:
 def raw_bytes(raw: RawFacts) -> bytes:
     """Serialise one host's raw facts the way the bundle stores them (stable key order)."""
     # No indent: json's C encoder then does the work (the pure-Python one was a hot spot at scale).
-    doc = raw.to_json()
+    # A snapshot read by scanner.collect.snapshot kept its items as parsed when they were already in
+    # this form (scanner.collect.rawcheck.build): only the encoding is left to do.
+    doc = raw.stored_form()
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import fnmatch
 import hashlib
 import re
@@ -73,31 +74,25 @@ class Item:
 
     @classmethod
     def from_json(cls, item_id: str, obj: dict[str, Any]) -> Item:
+        """Return the Item of one item of a valid snapshot (see rawfacts.schema.json)."""
+        kind, exists = obj["kind"], obj.get("exists", True)
         raw = obj.get("content", obj.get("stdout", ""))
         data = base64.b64decode(raw) if obj.get("encoding") == "base64" else str(raw).encode("utf-8")
-        return cls(
-            id=item_id,
-            kind=obj["kind"],
-            exists=obj.get("exists", True),
-            path=obj.get("path"),
-            cmd=obj.get("cmd"),
-            rc=obj.get("rc"),
-            data=data,
-            mode=obj.get("mode"),
-            uid=obj.get("uid"),
-            gid=obj.get("gid"),
-            mtime=obj.get("mtime"),
-            size=obj.get("size"),
-            sha256=obj.get("sha256")
-            or (
-                hashlib.sha256(data).hexdigest()
-                if obj.get("exists", True) and obj["kind"] != "stat"
-                else None
-            ),
-            truncated=obj.get("truncated", False),
-            stderr=obj.get("stderr", ""),
-            redacted=obj.get("redacted", 0),
+        sha256 = obj.get("sha256") or (
+            hashlib.sha256(data).hexdigest() if exists and kind != "stat" else None
         )
+        # Every field set at once (the frozen dataclass's __init__, a setattr per field, was a hot
+        # spot at scale): the defaults, what the item says, then what is not said as it is stored.
+        fields = {**_BLANK, **obj, "id": item_id, "data": data, "sha256": sha256}
+        for key in _STORED_ONLY.intersection(obj):
+            del fields[key]
+        item = object.__new__(cls)
+        object.__setattr__(item, "__dict__", fields)
+        return item
+
+
+_BLANK = {f.name: f.default for f in dataclasses.fields(Item) if f.default is not dataclasses.MISSING}
+_STORED_ONLY = frozenset(("content", "stdout", "encoding"))
 
 
 @dataclass(frozen=True)
@@ -108,6 +103,8 @@ class RawFacts:
     collected_at: str  # ISO 8601 with offset
     collector: dict[str, str]
     items: dict[str, Item] = field(default_factory=dict)
+    # to_json() as a snapshot stored it (see keep_form); a copy or a changed RawFacts starts without it.
+    _form: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def file(self, path: str) -> Item | None:
         """Return the ``file:`` item for a path (None when it was not collected)."""
@@ -150,6 +147,15 @@ class RawFacts:
             "collector": dict(self.collector),
             "items": {k: v.to_json() for k, v in sorted(self.items.items())},
         }
+
+    def keep_form(self, form: dict[str, Any]) -> RawFacts:
+        """Keep ``form`` as what ``stored_form`` returns: the caller vouches it equals ``to_json()``."""
+        object.__setattr__(self, "_form", form)
+        return self
+
+    def stored_form(self) -> dict[str, Any]:
+        """Return ``to_json()``, or the equal document kept from the snapshot that was read."""
+        return self._form if self._form is not None else self.to_json()
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> RawFacts:

@@ -127,8 +127,18 @@ def check_depth(doc: Any, path: Path | str, limit: int = MAX_DEPTH) -> None:
 
 def parse_json(data: bytes | str, path: Path | str) -> Any:
     """Parse JSON, raising LoadError (file:line) on a syntax error or nesting beyond MAX_DEPTH."""
+    doc = loads(data, path)
+    check_depth(doc, path)
+    return doc
+
+
+def loads(data: bytes | str, path: Path | str) -> Any:
+    """Parse JSON with the C decoder, raising LoadError (file:line) on a syntax error; depth unchecked.
+
+    The caller checks the depth (check_depth) unless it has checked the document's whole shape.
+    """
     try:
-        doc = json.loads(data)
+        return json.loads(data)
     except json.JSONDecodeError as exc:
         raise LoadError(str(path), exc.lineno, f"JSON: {exc.msg}") from None
     except UnicodeDecodeError:
@@ -137,8 +147,6 @@ def parse_json(data: bytes | str, path: Path | str) -> Any:
         raise LoadError(
             str(path), None, f"nested deeper than {MAX_DEPTH} levels / 入れ子が深すぎます"
         ) from None
-    check_depth(doc, path)
-    return doc
 
 
 def load_json(path: Path | str, limit: int = CONFIG_LIMIT) -> Any:

@@ -3,8 +3,10 @@
 jsonschema spends most of a snapshot scan's CPU walking the same small schema for every item.
 ``valid(doc)`` checks exactly what that schema says, in plain Python, and only ever answers True
 for a document the schema accepts; anything unusual answers False, and the caller then validates
-with jsonschema (which says precisely what is wrong, with its line). tests/collect/test_rawcheck.py
-holds both to the same verdicts over every example snapshot and over mutations of them.
+with jsonschema (which says precisely what is wrong, with its line). ``build(doc)`` does the same
+check, and what snapshot.load checks besides, in the one walk that builds the RawFacts.
+tests/collect/test_rawcheck.py holds both to the schema's and the careful path's verdicts over every
+example snapshot and over mutations of them.
 """
 
 from __future__ import annotations
@@ -12,63 +14,129 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scanner.rawfacts import Item, RawFacts
+
 _WHEN = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([+-][0-9]{2}:[0-9]{2}|Z)$"
 )
 _ID = re.compile(r"^((file|stat):[\s\S]+|probe:[A-Za-z0-9_.-]+)$")
 _MODE = re.compile(r"^[0-7]{3,4}$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-_STR = ("path", "cmd", "content", "stdout", "stderr", "mode", "sha256")
-_INT = ("rc", "uid", "gid", "mtime", "size")
-_KEYS = frozenset(("kind", "exists", "truncated", "encoding", *_STR, *_INT))
+_STR = ("kind", "path", "cmd", "content", "stdout", "stderr", "mode", "sha256", "encoding")
+_INT = ("rc", "uid", "gid", "mtime", "size", "redacted")
+# The exact type of each key an item may have: bool is not an integer, 1.0 is not one here either.
+_TYPES: dict[str, type] = {
+    **dict.fromkeys(_STR, str),
+    **dict.fromkeys(_INT, int),
+    **dict.fromkeys(("exists", "truncated"), bool),
+}
+_KEYS = frozenset(_TYPES)
 _NOT = {
     "probe": frozenset(("path", "content")),
     "stat": frozenset(("cmd", "rc", "stdout", "content", "encoding", "truncated")),
     "file": frozenset(("cmd", "rc", "stdout")),
 }
+_TOP = frozenset(("host", "collected_at", "collector", "items"))
 
 
 def valid(doc: Any) -> bool:
     """Return True only when ``doc`` is valid raw facts (False: ask jsonschema)."""
-    if type(doc) is not dict or set(doc) - {"host", "collected_at", "collector", "items"}:
+    if not _head(doc):
         return False
-    host, when, collector, items = (doc.get(k) for k in ("host", "collected_at", "collector", "items"))
+    return all(type(k) is str and _ID.search(k) and _item(v) for k, v in doc["items"].items())
+
+
+def _head(doc: Any) -> bool:
+    """Check all but the items: the four keys, host, time, collector, and that items is an object."""
+    if type(doc) is not dict or doc.keys() != _TOP:
+        return False
+    host, when, collector = doc["host"], doc["collected_at"], doc["collector"]
     if type(host) is not str or not host or type(when) is not str or not _WHEN.search(when):
         return False
     if type(collector) is not dict or any(type(v) is not str for v in collector.values()):
         return False
-    if not collector.get("name") or not collector.get("version"):
-        return False
-    if type(items) is not dict:
-        return False
-    return all(type(k) is str and _ID.search(k) and _item(v) for k, v in items.items())
+    return bool(collector.get("name")) and bool(collector.get("version")) and type(doc["items"]) is dict
 
 
 def _item(item: Any) -> bool:
-    if type(item) is not dict or not set(item) <= _KEYS:
+    if type(item) is not dict:
         return False
-    kind = item.get("kind")
-    if type(kind) is not str or kind not in _NOT or _NOT[kind] & set(item):
+    keys = tuple(item)
+    types, kinds = _SHAPES.get(keys) or _shape(keys)
+    if tuple(map(type, item.values())) != types or item["kind"] not in kinds:
+        return False  # an unknown key, a wrong type (bool is not an integer), a key the kind forbids
+    if item.get("path") == "" or item.get("cmd") == "":  # minLength 1
         return False
-    if kind == "probe" and ("cmd" not in item or "rc" not in item):
+    if min(item.get("uid", 0), item.get("gid", 0), item.get("size", 0)) < 0 or item.get("redacted", 1) < 1:
         return False
-    if kind != "probe" and "path" not in item:
-        return False
-    for key in _STR:
-        if key in item and type(item[key]) is not str:
-            return False
-    for key in _INT:
-        if key in item and type(item[key]) is not int:
-            return False
-    for key in ("exists", "truncated"):
-        if key in item and type(item[key]) is not bool:
-            return False
-    if "encoding" in item and item["encoding"] != "base64":
-        return False
-    if any(key in item and not item[key] for key in ("path", "cmd")):
-        return False  # minLength 1
-    if any(key in item and item[key] < 0 for key in ("uid", "gid", "size")):
+    if item.get("encoding", "base64") != "base64":
         return False
     if "mode" in item and not _MODE.search(item["mode"]):
         return False
     return "sha256" not in item or bool(_SHA.search(item["sha256"]))
+
+
+# For each set of keys (in the order a file has them): the exact types of their values and the
+# kinds whose items may have just those keys. A snapshot has a handful of item shapes, so each is
+# worked out once per process (at most _SHAPES_KEPT of them, whatever hostile files hold).
+_Shape = tuple[tuple[type, ...] | None, frozenset[str]]
+_SHAPES: dict[tuple[str, ...], _Shape] = {}
+_SHAPES_KEPT = 1024
+
+
+def _shape(keys: tuple[str, ...]) -> _Shape:
+    shape: _Shape = (None, frozenset())  # None: no item has these keys
+    if "kind" in keys and _KEYS.issuperset(keys):
+        kinds = frozenset(
+            kind
+            for kind, forbidden in _NOT.items()
+            if forbidden.isdisjoint(keys)
+            and all(k in keys for k in (("cmd", "rc") if kind == "probe" else ("path",)))
+        )
+        shape = (tuple(_TYPES[k] for k in keys), kinds)
+        if len(_SHAPES) < _SHAPES_KEPT:  # only valid shapes: at most 17 keys each
+            _SHAPES[keys] = shape
+    return shape
+
+
+def build(doc: Any, host: str | None = None) -> RawFacts | None:
+    """Return the raw facts of a valid snapshot of ``host`` in one walk, or None: then ask the careful path.
+
+    The walk checks what ``valid`` checks and what snapshot.load checks besides (item ids against
+    kind and path, the host's name, the content's encoding) while it builds each Item. A parsed item
+    that already is exactly what ``Item.to_json`` gives is kept as the evidence form, so that
+    evidence.raw_bytes need not build it again. None for anything unusual, never a false RawFacts.
+    """
+    if not _head(doc) or (host is not None and doc["host"] != host):
+        return None
+    items: dict[str, Item] = {}
+    forms: dict[str, Any] = {}
+    for item_id, obj in doc["items"].items():
+        if not _item(obj) or not _consistent(item_id, obj):
+            return None
+        try:
+            item = Item.from_json(item_id, obj)
+        except ValueError:  # bad base64, a lone surrogate: the careful path says so
+            return None
+        items[item_id] = item
+        forms[item_id] = obj if _as_stored(obj) else item.to_json()
+    raw = RawFacts(doc["host"], doc["collected_at"], dict(doc["collector"]), items)
+    return raw.keep_form({**doc, "items": forms})
+
+
+def _consistent(item_id: str, obj: dict[str, Any]) -> bool:
+    """Return whether an item's id says its kind and path (or names a probe) as snapshot.load wants."""
+    kind = obj["kind"]
+    if kind == "probe":
+        return item_id.startswith("probe:") and bool(_ID.search(item_id))
+    return item_id == f"{kind}:{obj['path']}"  # the path is not empty: the id matches _ID
+
+
+def _as_stored(obj: dict[str, Any]) -> bool:
+    """Return whether a valid item is already what Item.to_json would give for it (key for key)."""
+    if "exists" not in obj or "encoding" in obj or obj.get("truncated") is False or obj.get("stderr") == "":
+        return False
+    kind = obj["kind"]
+    if kind != "stat" and obj["exists"]:
+        return ("stdout" if kind == "probe" else "content") in obj and "sha256" in obj
+    return "content" not in obj and "stdout" not in obj

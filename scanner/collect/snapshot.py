@@ -9,13 +9,14 @@ from typing import Any
 
 import jsonschema
 
+from scanner import safeio
 from scanner.collect import rawcheck
 from scanner.collect.plan import CollectError, Plan
 from scanner.errors import LoadError
 from scanner.inventory import Host
 from scanner.rawfacts import RawFacts
 from scanner.safeio import SNAPSHOT_LIMIT
-from scanner.yamlsrc import line_at, load_json, load_yaml, schema, validate
+from scanner.yamlsrc import line_at, load_yaml, schema, validate
 
 
 @cache
@@ -48,7 +49,11 @@ def load(path: Path, host: str | None = None) -> RawFacts:
     >>> load(Path("inventories/example-ward/snapshots/www01.json"), "www01").host  # doctest: +SKIP
     'www01'
     """
-    doc = load_json(path, SNAPSHOT_LIMIT)  # regular files only, bounded in size and depth
+    doc = safeio.loads(safeio.read_bytes(path, SNAPSHOT_LIMIT), path)  # regular files, bounded in size
+    raw = rawcheck.build(doc, host)  # a valid snapshot (of depth 3) in one walk
+    if raw is not None:
+        return raw
+    safeio.check_depth(doc, path)  # the careful path: each check says what is wrong, with a line
     if not rawcheck.valid(doc) and not _validator().is_valid(doc):  # fast path, then jsonschema
         try:
             validate(doc, "rawfacts", path)
