@@ -1,12 +1,13 @@
 """Compact canonical results: a catalog once per run, and findings as JSON Lines that refer to it.
 
-A run folder holds ``results.json`` (schema ``kijun/results/v2``: the run head, envelope, coverage,
-counts, the catalog and the hosts) and ``findings.jsonl`` beside it, one finding per line. The
-catalog holds, once per run, what every finding of a control repeats (severity, area, titles,
-citations, parameters, remediation, attestation) and each check's titles. A line keeps the host,
-control and status and only the fields that differ from its control's catalog entry and its
-host's record, so decoding is exact whatever the catalog holds: a catalog made from the policy
-pack or from the findings themselves decodes to the same findings.
+A run folder holds ``results.json`` (schema ``kijun/results/v3``: the run head, coverage, counts,
+the catalog and the hosts, one line each) and ``findings.jsonl`` beside it, one finding per line
+(scanner/findinglines.py). The catalog holds, once per run, what every finding of a control repeats
+(severity, area, titles, citations, parameters, remediation, attestation), each check's titles and
+the evidence items any host may name. A run folder's results.json names ``envelope.json`` beside
+it for the envelope instead of repeating it; an exported results.json holds the envelope itself.
+A host's record leaves out what is empty and its evidence file when it is ``evidence/<name>.json``.
+Version 2 (the envelope inside, every host field written, no catalog items) is read as before.
 """
 
 from __future__ import annotations
@@ -14,55 +15,27 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
 from scanner import safeio
+from scanner.findinglines import STATIC, Catalog, Encoder, Evidence, decode, pack_items
 from scanner.results import Finding, HostResult, Run, Status, Tally
 
-SCHEMA = "kijun/results/v2"
+_dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+__all__ = ["Catalog", "Encoder", "Evidence", "FindingLog", "decode", "load", "pack_items", "write"]
+
+SCHEMA = "kijun/results/v3"
+READ = ("kijun/results/v2", SCHEMA)  # the compact forms load() reads
 FINDINGS = "findings.jsonl"
-_KEEP = ("host", "control", "status")
-_STATIC = ("severity", "area", "title", "citations", "params", "remediation", "attestation")
-_FINDING_DEFAULTS: dict[str, Any] = {
-    "zone": "",
-    "role": "",
-    "owner": "",
-    "message": "",
-    "checks": [],
-    "citations": [],
-    "params": {},
-    "remediation": {"ja": "", "en": ""},
-    "waiver": None,
-    "attestation": "",
-    "attested": None,
-}
-_CHECK_DEFAULTS: dict[str, Any] = {
-    "observed": None,
-    "expected": None,
-    "message": "",
-    "evidence": [],
-    "origin": None,
-}
-# What the engine says of every finding with these statuses: left out of their lines.
-_MESSAGES = {"not_applicable": "outside the control's scope", "manual": "attestation required"}
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """What the findings of one run refer to by id: controls and checks."""
-
-    controls: dict[str, dict[str, Any]] = field(default_factory=dict)
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"controls": self.controls, "checks": self.checks}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Catalog:
-        return cls(dict(data["controls"]), dict(data["checks"]))
+ENVELOPE = "envelope.json"  # scanner/evidence.py writes it beside results.json in a run folder
+# What results.json says of the run beside the envelope (Run.head()); envelope.json repeats them.
+_HEAD = (
+    "schema", "run_id", "started_at", "finished_at", "mode", "scanner_version", "inventory", "profile",
+    "municipality", "fail_on", "coverage", "counts",
+)  # fmt: skip
+_HOST_KEEP = ("name", "zone", "role", "transport", "status")
 
 
 def catalog_of_pack(pack: Any) -> Catalog:
@@ -75,12 +48,12 @@ def catalog_of_pack(pack: Any) -> Catalog:
     checks = {c.id: {"title": {"ja": c.title_ja, "en": c.title_en}} for c in pack.checks.values()}
     for control in pack.controls.values():
         doc = control_finding(control, blank, pack, Status.PASS).to_json()
-        controls[control.id] = {**{k: doc[k] for k in _STATIC}, "checks": list(control.checks)}
+        controls[control.id] = {**{k: doc[k] for k in STATIC}, "checks": list(control.checks)}
         params = {name: spec["value"] for name, spec in doc["params"].items()}
         for cid in control.checks:
             if "expected" not in checks[cid]:
                 checks[cid]["expected"] = _expected(pack.checks[cid], params)
-    return Catalog(controls, checks)
+    return Catalog(controls, checks, pack_items())
 
 
 def _expected(check: Any, params: dict[str, Any]) -> Any:
@@ -98,12 +71,12 @@ def catalog_of(findings: Iterable[Finding]) -> Catalog:
     known = getattr(findings, "catalog", None)  # a FindingLog's, or the merged sources' (scanner/merge.py)
     if isinstance(known, Catalog):
         return known
-    out = Catalog()
+    out = Catalog(items=pack_items())
     for f in findings:
         if f.control_id not in out.controls:
             doc = f.to_json()
             ids = [c.check_id for c in f.checks]
-            out.controls[f.control_id] = {**{k: doc[k] for k in _STATIC}, "checks": ids}
+            out.controls[f.control_id] = {**{k: doc[k] for k in STATIC}, "checks": ids}
         for c in f.checks:
             out.checks.setdefault(c.check_id, {"title": {"ja": c.title_ja, "en": c.title_en}})
     return out
@@ -114,125 +87,27 @@ def host_base(host: HostResult) -> dict[str, str]:
     return {"zone": host.zone, "role": host.role, "owner": host.owner}
 
 
-def _reference(doc: dict[str, Any], catalog: Catalog, base: Mapping[str, Any]) -> dict[str, Any]:
-    message = {"message": _MESSAGES.get(doc["status"], "")}
-    entry = {k: v for k, v in catalog.controls.get(doc["control"], {}).items() if k != "checks"}
-    return {**_FINDING_DEFAULTS, **entry, **base, **message}
+def _host_defaults(name: str, status: str) -> dict[str, Any]:
+    evidence_file = f"evidence/{name}.json" if status == "assessed" else ""
+    return {
+        "message": "",
+        "address": "",
+        "owner": "",
+        "collected_at": "",
+        "timings": {},
+        "evidence_file": evidence_file,
+    }
 
 
-class _Evidence:
-    """One host's evidence lists and item ids, numbered as its lines first give them."""
-
-    def __init__(self) -> None:
-        self.lists: dict[tuple[str, ...], int] = {}
-        self.items: dict[str, int] = {}
-        self.list_table: list[list[str]] = []
-        self.item_table: list[str] = []
-
-    def pack(self, evidence: list[str]) -> int | list[str | int]:
-        """Return a list's number when given before, else the list with known items as numbers."""
-        key = tuple(evidence)
-        if key in self.lists:
-            return self.lists[key]
-        self.lists[key] = len(self.lists)
-        out: list[str | int] = []
-        for item in evidence:
-            if item in self.items:
-                out.append(self.items[item])
-            else:
-                self.items[item] = len(self.items)
-                out.append(item)
-        return out
-
-    def unpack(self, value: int | list[str | int]) -> list[str]:
-        if isinstance(value, int):
-            return self.list_table[value]
-        out = []
-        for item in value:
-            if isinstance(item, int):
-                out.append(self.item_table[item])
-            else:
-                self.item_table.append(item)
-                out.append(item)
-        self.list_table.append(out)
-        return out
+def host_row(host: HostResult) -> dict[str, Any]:
+    """Return a host's record in results.json v3: what its defaults do not already say."""
+    defaults = _host_defaults(host.name, host.status)
+    return {k: v for k, v in host.to_json().items() if k in _HOST_KEEP or defaults.get(k) != v}
 
 
-def encode(doc: dict[str, Any], catalog: Catalog, base: Mapping[str, Any], seen: _Evidence) -> dict[str, Any]:
-    """Return the line of one finding (its ``to_json()`` form): what differs from catalog and host.
-
-    A check leaves out its id when it is the control's check at the same place in the catalog, and
-    its status when it is the finding's. ``seen`` numbers the evidence lists and items this host's
-    lines already gave (callers start a new one for each host).
-    """
-    ref = _reference(doc, catalog, base)
-    line = {k: doc[k] for k in _KEEP}
-    ids = catalog.controls.get(doc["control"], {}).get("checks", [])
-    for key, value in doc.items():
-        if key in _KEEP:
-            continue
-        if key == "checks":
-            if value:
-                line["checks"] = [
-                    _encode_check(c, i, ids, doc["status"], catalog, seen) for i, c in enumerate(value)
-                ]
-        elif key not in ref or ref[key] != value:
-            line[key] = value
-    return line
-
-
-def _encode_check(
-    doc: dict[str, Any], place: int, ids: list[str], status: str, catalog: Catalog, seen: _Evidence
-) -> dict[str, Any]:
-    ref = {**_CHECK_DEFAULTS, **catalog.checks.get(doc["check"], {}), "status": status}
-    if place < len(ids) and ids[place] == doc["check"]:
-        ref["check"] = doc["check"]
-    out = {k: v for k, v in doc.items() if k not in ref or ref[k] != v}
-    if out.get("evidence"):
-        out["evidence"] = seen.pack(out["evidence"])
-    return out
-
-
-def decode(
-    line: dict[str, Any], catalog: Catalog, base: Mapping[str, Any], seen: _Evidence
-) -> dict[str, Any]:
-    """Return the ``to_json()`` form of a finding from its line (the inverse of ``encode``)."""
-    doc = {**_reference(line, catalog, base), **line}
-    ids = catalog.controls.get(line["control"], {}).get("checks", [])
-    checks = []
-    for place, c in enumerate(line.get("checks", [])):
-        cid = c.get("check") or ids[place]
-        check = {
-            **_CHECK_DEFAULTS,
-            **catalog.checks.get(cid, {}),
-            "check": cid,
-            "status": line["status"],
-            **c,
-        }
-        if "evidence" in c:
-            check["evidence"] = seen.unpack(c["evidence"])
-        checks.append(check)
-    doc["checks"] = checks
-    return doc
-
-
-class Encoder:
-    """Encode findings one after another, numbering evidence lists per host."""
-
-    def __init__(self, catalog: Catalog, hosts: Mapping[str, Mapping[str, Any]]) -> None:
-        self.catalog, self.hosts = catalog, hosts
-        self.host: str | None = None
-        self.seen = _Evidence()
-
-    def line(self, finding: Finding) -> bytes:
-        if finding.host != self.host:
-            self.host, self.seen = finding.host, _Evidence()
-        doc = encode(finding.to_json(), self.catalog, self.hosts.get(finding.host, {}), self.seen)
-        return dump_line(doc)
-
-
-def dump_line(line: dict[str, Any]) -> bytes:
-    return (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+def host_of(row: dict[str, Any]) -> HostResult:
+    """Return the HostResult of a host's record (v3, or v2 with every field written)."""
+    return HostResult.from_json({**_host_defaults(str(row["name"]), str(row["status"])), **row})
 
 
 def write_lines(
@@ -262,18 +137,18 @@ class FindingLog:
         for line, seen in self.lines():
             yield Finding.from_json(decode(line, self.catalog, self.hosts.get(line["host"], {}), seen))
 
-    def lines(self) -> Iterator[tuple[dict[str, Any], _Evidence]]:
+    def lines(self) -> Iterator[tuple[dict[str, Any], Evidence]]:
         """Yield each line as stored with its host's evidence numbering (for ``decode``).
 
         A caller that does not decode a line still gets the numbering right: the evidence a line
         gives is recorded once the caller moves on.
         """
-        host, seen = "", _Evidence()
+        host, seen, items = "", Evidence(), self.catalog.items
         with self.path.open("rb") as handle:
             for raw in handle:
                 line = json.loads(raw)
                 if line["host"] != host or not host:
-                    host, seen = str(line["host"]), _Evidence()
+                    host, seen = str(line["host"]), Evidence(items)
                 mark = len(seen.list_table)
                 yield line, seen
                 if len(seen.list_table) == mark:  # not decoded: record its new evidence lists
@@ -323,41 +198,72 @@ class FindingLog:
         return again
 
 
-def summary_json(run: Run, catalog: Catalog, count: int) -> dict[str, Any]:
-    """Return results.json of a run folder (kijun/results/v2): everything but the findings' lines."""
+def summary_json(run: Run, catalog: Catalog, count: int, envelope_beside: bool = False) -> dict[str, Any]:
+    """Return results.json (kijun/results/v3): everything but the findings' lines.
+
+    ``envelope_beside``: the envelope is envelope.json beside it (a run folder), named, not repeated.
+    """
     head = run.head()
     coverage, counts = head.pop("coverage"), head.pop("counts")
     return {
         "schema": SCHEMA,
         **head,
-        "envelope": run.envelope,
+        "envelope": {"file": ENVELOPE} if envelope_beside else run.envelope,
         "coverage": coverage,
         "counts": counts,
         "catalog": catalog.to_json(),
-        "hosts": [h.to_json() for h in run.hosts],
+        "hosts": [host_row(h) for h in run.hosts],
         "findings": {"file": FINDINGS, "count": count},
     }
 
 
+def layout(value: Any, depth: int = 3, level: int = 0) -> str:
+    """Return JSON text with objects indented ``depth`` levels deep and a list's items one per line.
+
+    What is deeper is written on one line by json's C encoder (``indent`` would take the pure-Python
+    one): a results.json or envelope.json of 10,000 hosts is a host per line, quick to write and grep.
+    """
+    pad = " " * (level + 1)
+    if level < depth and isinstance(value, dict) and value:
+        rows = [f"{pad}{_dump(str(k))}: {layout(v, depth, level + 1)}" for k, v in value.items()]
+    elif level < depth and isinstance(value, list) and value:
+        rows = [pad + _dump(v) for v in value]
+    else:
+        return _dump(value)
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    return opening + "\n" + ",\n".join(rows) + "\n" + " " * level + closing
+
+
 def load(path: Path) -> Run:
-    """Load a run from its results.json: v2 with findings.jsonl beside it (read lazily), or v1 whole."""
+    """Load a run from its results.json: v3 or v2 with findings.jsonl beside it (read lazily), or v1 whole."""
     data = safeio.load_json(path, safeio.RUN_LIMIT)  # a regular file, bounded in size and depth
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not isinstance(data, dict) or data.get("schema") not in READ:
         return Run.from_json(data)
-    hosts = tuple(HostResult.from_json(h) for h in data["hosts"])
+    hosts = tuple(host_of(h) for h in data["hosts"])
     log = FindingLog(
         path.parent / data["findings"]["file"],
         Catalog.from_json(data["catalog"]),
         {h.name: host_base(h) for h in hosts},
         int(data["findings"]["count"]),
     )
+    if data["envelope"] == {"file": ENVELOPE}:
+        data = {**data, "envelope": _envelope_file(path.parent / ENVELOPE)}
     return Run.from_head(data, hosts, log)
 
 
-def write(folder: Path, run: Run) -> Run:
+def _envelope_file(path: Path) -> dict[str, Any]:
+    """Return the run envelope that envelope.json holds (less what results.json says itself)."""
+    doc = safeio.load_json(path, safeio.RUN_LIMIT)
+    if not isinstance(doc, dict) or doc.get("schema") != "kijun/envelope/v1":
+        raise ValueError(f"{path}: not a kijun run envelope")
+    return {k: v for k, v in doc.items() if k not in _HEAD}
+
+
+def write(folder: Path, run: Run, envelope_beside: bool = False) -> Run:
     """Write results.json and findings.jsonl of a run into a folder; return the run reading them back.
 
     A run whose findings already are a FindingLog in this folder (the streaming scan) is not rewritten.
+    ``envelope_beside``: the caller writes envelope.json into the folder (scanner/history.py).
     """
     target = folder / FINDINGS
     if isinstance(run.findings, FindingLog) and run.findings.path == target:
@@ -369,6 +275,6 @@ def write(folder: Path, run: Run) -> Run:
             count = write_lines(handle, run.findings, catalog, hosts)
         log = FindingLog(target, catalog, hosts, count)
         log.__dict__["tally"] = run.tally
-    doc = summary_json(run, log.catalog, len(log))
-    (folder / "results.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    doc = summary_json(run, log.catalog, len(log), envelope_beside)
+    (folder / "results.json").write_text(layout(doc) + "\n", "utf-8")
     return dataclasses.replace(run, findings=log)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
@@ -73,7 +72,7 @@ def write_run(
     try:
         for name in sorted(raws):
             _put(tmp / "evidence" / f"{safe_name(name)}.json", raws[name])
-        return _seal(out, tmp, run, outputs, key)
+        return _seal(out, tmp, run, outputs, key)[0]
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -85,14 +84,19 @@ def _start(out: Path, label: str) -> Path:
     return Path(tempfile.mkdtemp(dir=out, prefix=f"{TMP_PREFIX}{os.getpid()}-{label}-"))
 
 
-def _seal(out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateKey | None) -> Path:
-    """Finish a run folder being built in ``tmp``: results, envelope, reports, manifest, signature, rename."""
+def _seal(
+    out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateKey | None
+) -> tuple[Path, Run]:
+    """Finish a run folder being built in ``tmp``: results, envelope, reports, manifest, signature, rename.
+
+    Return the folder and the run as written there (its findings read from the folder).
+    """
     run = evidence.stamp(run, key)
     final = out / run.run_id
     if final.exists():
         raise FileExistsError(f"{final}: a run with this id already exists")
-    run = compact.write(tmp, run)
-    envelope = json.dumps(evidence.envelope_of(run), ensure_ascii=False, indent=2) + "\n"
+    run = compact.write(tmp, run, envelope_beside=True)
+    envelope = compact.layout(evidence.envelope_of(run)) + "\n"
     _put_all(tmp, {**outputs(run), evidence.ENVELOPE: envelope})
     manifest = evidence.manifest(tmp, run, datetime.now().astimezone())
     _put(tmp / evidence.MANIFEST, manifest)
@@ -105,7 +109,7 @@ def _seal(out: Path, tmp: Path, run: Run, outputs: Outputs, key: Ed25519PrivateK
     if isinstance(run.findings, compact.FindingLog):
         run = dataclasses.replace(run, findings=run.findings.moved(final / compact.FINDINGS))
     _index(out, run, final)
-    return final
+    return final, run
 
 
 def _index(out: Path, run: Run, folder: Path) -> None:
@@ -142,6 +146,17 @@ def record_scan(
     ``scan(folder)`` writes evidence/<host>.json and findings.jsonl into ``folder`` and returns the
     Run and the raw facts still to store (the zone probes'); see scanner/stream.py.
     """
+    return scan_run(out, scan, render, key)[0]
+
+
+def scan_run(
+    out: Path,
+    scan: Scan,
+    render: Callable[[Run, Run | None], dict[str, Body]],
+    key: Ed25519PrivateKey | None = None,
+) -> tuple[Path, Run]:
+    """``record_scan``, returning the run as written too: its counts and failures are kept from the
+    scan, so that nothing reads findings.jsonl again to give the exit code."""
     tmp = _start(out, "scan")
     try:
         run, raws = scan(tmp)

@@ -104,7 +104,7 @@ class _Joined:
                 ):
                     shared[f.key] = f
         self._shared = [shared[k] for k in sorted(shared)]
-        self.catalog = compact.Catalog()
+        self.catalog = compact.Catalog(items=compact.pack_items())  # the items this scanner numbers
         for findings, _ in self._parts:  # one pack (checked): the sources' catalogs agree
             part = compact.catalog_of(findings)
             for control, entry in part.controls.items():

@@ -206,8 +206,7 @@ def scan(
     def scan_into(folder: Path) -> Any:
         return stream.scan(inv, pack, loaded, options, folder, progress)
 
-    folder = history.record_scan(Path(out), scan_into, render, key)
-    result = history.load_run(folder)[0]
+    folder, result = history.scan_run(Path(out), scan_into, render, key)  # counts kept, not re-read
     code = result.exit_code(allow_incomplete)
     if not quiet:
         click.echo(console.render(result, color=sys.stdout.isatty(), allow_incomplete=allow_incomplete))

@@ -117,7 +117,9 @@ def test_a_corrupt_earlier_run_is_skipped_with_a_warning(tmp_path: Path) -> None
     assert result.exit_code in (0, 1), result.output
     assert f"{second / 'results.json'}:1: JSON" in result.output and "skipped" in result.output
     third = Path(re.findall(r"^report: (.+)$", result.output, re.MULTILINE)[0])
-    chained = json.loads((third / "results.json").read_text("utf-8"))["envelope"]["previous_run"]
+    chained = json.loads((third / "envelope.json").read_text("utf-8"))[
+        "previous_run"
+    ]  # results.json names it
     assert chained["run_id"] == first.name
     run = history.load_run(third)[0]
     assert history.previous(out, run, warn=lambda _m: None) == first
