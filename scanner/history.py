@@ -25,34 +25,32 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from scanner import compact, evidence, safeio
 from scanner.rawfacts import RawFacts
+from scanner.report.writing import Body, write_body
+from scanner.report.writing import put as _put
+from scanner.report.writing import put_all as _put_all
 from scanner.results import Run
 from scanner.runfolders import load_run as load_run
 from scanner.runfolders import previous as previous
 from scanner.runfolders import previous_run
 from scanner.runfolders import runs as runs
 
-Outputs = Callable[[Run], dict[str, str | bytes]]
+Outputs = Callable[[Run], dict[str, Body]]
 TMP_PREFIX = ".tmp-"
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+def atomic_write(path: Path, data: Body) -> None:
     """Write a file by writing a sibling temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            write_body(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _put(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def safe_name(name: str) -> str:
@@ -99,8 +97,7 @@ def _seal(
         raise FileExistsError(f"{final}: a run with this id already exists")
     run = compact.write(tmp, run, envelope_beside=True)
     envelope = compact.layout(evidence.envelope_of(run)) + "\n"
-    for rel, data in {**outputs(run), evidence.ENVELOPE: envelope}.items():
-        _put(tmp / rel, data)
+    _put_all(tmp, {**outputs(run), evidence.ENVELOPE: envelope})
     manifest = evidence.manifest(tmp, run, datetime.now().astimezone())
     _put(tmp / evidence.MANIFEST, manifest)
     if key is not None:
@@ -141,7 +138,7 @@ Scan = Callable[[Path], tuple[Run, dict[str, RawFacts]]]
 def record_scan(
     out: Path,
     scan: Scan,
-    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    render: Callable[[Run, Run | None], dict[str, Body]],
     key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Scan straight into a new run folder (evidence and findings written as hosts finish), then seal it.
@@ -155,7 +152,7 @@ def record_scan(
 def scan_run(
     out: Path,
     scan: Scan,
-    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    render: Callable[[Run, Run | None], dict[str, Body]],
     key: Ed25519PrivateKey | None = None,
 ) -> tuple[Path, Run]:
     """``record_scan``, returning the run as written too: its counts and failures are kept from the
@@ -266,7 +263,7 @@ def record(
     out: Path,
     run: Run,
     raws: Mapping[str, bytes],
-    render: Callable[[Run, Run | None], dict[str, str | bytes]],
+    render: Callable[[Run, Run | None], dict[str, Body]],
     key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Chain a run to the previous run of its scope, render its outputs (with that run) and write it."""
@@ -284,37 +281,3 @@ FORMATS = (
     "xlsx",
     "csv",
 )  # results.json and envelope.json are always written
-
-
-def outputs(
-    formats: tuple[str, ...],
-    scales: Any = None,
-    junit_failures_only: bool = False,
-    junit_not_applicable: bool = False,
-    history_dir: Path | None = None,
-) -> Callable[[Run, Run | None], dict[str, str | bytes]]:
-    """Return the renderer of a run folder's report files for the chosen formats (html shows the diff).
-
-    ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
-    """
-    from scanner.report import csv, html, junit, sarif, trend, xlsx
-
-    chosen = set(formats or FORMATS)
-    extra = {} if scales is None else {"scales": scales}
-
-    def render(run: Run, prev: Run | None) -> dict[str, str | bytes]:
-        files: dict[str, str | bytes] = {}
-        if "junit" in chosen:
-            files["junit.xml"] = junit.render(run, junit_failures_only, junit_not_applicable)
-        if "html" in chosen:
-            points = trend.points(history_dir, run) if history_dir is not None else []
-            files["report.html"] = html.render(run, previous=prev, trend=points)
-        if "sarif" in chosen:
-            files["results.sarif"] = sarif.render(run)
-        if "xlsx" in chosen:
-            files.update(xlsx.render(run, **extra))
-        if "csv" in chosen:
-            files.update(csv.render(run, **extra))
-        return files
-
-    return render

@@ -202,7 +202,7 @@ def scales(path: str | None) -> Any:
 def renderer(
     formats: tuple[str, ...], risk_scales: str | None, failures_only: bool, not_applicable: bool, out: Path
 ) -> Any:
-    """Return the function that renders a run into the chosen report files (see ``history.outputs``)."""
-    from scanner.history import outputs
+    """Return the function that renders a run into the chosen report files (see ``report/writing.py``)."""
+    from scanner.report.writing import outputs
 
-    return outputs(formats, scales(risk_scales), failures_only, not_applicable, out)
+    return outputs(formats or FORMATS, scales(risk_scales), failures_only, not_applicable, out)

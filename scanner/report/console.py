@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
-from typing import Protocol
+from typing import Any, Protocol
 
 from scanner.report.labels import (
     SEVERITY_JA,
@@ -45,7 +46,9 @@ def render(run: Run, color: bool = False, allow_incomplete: bool = False) -> str
     >>> print(render(run, color=sys.stdout.isatty()))
     """
     paint = _painter(color)
-    lines = _header(run) + _coverage(run) + _summary(run, paint) + _failures(run, paint) + _errors(run, paint)
+    table, errors = _read(run)
+    lines = _header(run) + _coverage(run) + _summary(run, table, paint) + _failures(run, paint)
+    lines += _errors(errors, paint)
     code, ja, en = exit_meaning(run, allow_incomplete)
     status = Status.FAIL if code == 1 else Status.UNREACHABLE if code == 3 else Status.PASS
     lines.append(paint(f"終了コード exit code {code}: {ja} / {en} (fail-on: {run.fail_on.value})", status))
@@ -131,11 +134,38 @@ def _zone_text(zone: str) -> str:
     return zone if ja == zone else f"{zone} ({ja})"
 
 
-def _summary(run: Run, paint: _Paint) -> list[str]:
-    """Return the table of status counts per area × zone, with a total row."""
-    table: dict[str, dict[str, dict[Status, int]]] = {}  # one pass: a run may hold 10,000 hosts
+Counts = dict[str, dict[str, dict[Status, int]]]
+
+
+def _read(run: Run) -> tuple[Counts, tuple[int, list[Finding]]]:
+    """Read the findings once (a run may hold 10,000 hosts): counts per area × zone, and the errors.
+
+    Of the errors only the count and the first MAX_ERRORS by severity are kept.
+    """
+    table: Counts = {}
+    worst: list[tuple[tuple[Any, ...], Finding]] = []  # a heap of the kept errors, best first
+    count = 0
     for f in run.findings:
-        table.setdefault(f.area, {}).setdefault(f.zone, dict.fromkeys(Status, 0))[f.status] += 1
+        zones = table.get(f.area) or table.setdefault(f.area, {})
+        counts = zones.get(f.zone) or zones.setdefault(f.zone, dict.fromkeys(Status, 0))
+        counts[f.status] += 1
+        if f.status is Status.ERROR:
+            count += 1
+            key = (f.severity.rank, _negate(f.host), _negate(f.control_id), -count)
+            if len(worst) < MAX_ERRORS:
+                heapq.heappush(worst, (key, f))
+            else:
+                heapq.heappushpop(worst, (key, f))
+    return table, (count, [f for _key, f in sorted(worst, key=lambda item: item[0], reverse=True)])
+
+
+def _negate(text: str) -> tuple[int, ...]:
+    """Return a key that orders texts in reverse (the heap keeps the largest keys)."""
+    return (*(-ord(ch) for ch in text), 1)
+
+
+def _summary(run: Run, table: Counts, paint: _Paint) -> list[str]:
+    """Return the table of status counts per area × zone, with a total row."""
     head_ja = ["領域", "ゾーン", *[s.label_ja for s in STATUS_ORDER]]
     head_en = ["area", "zone", *[STATUS_EN[s] for s in STATUS_ORDER]]
     rows: list[list[str]] = []
@@ -212,23 +242,21 @@ def _finding_details(f: Finding) -> list[str]:
     return lines
 
 
-def _errors(run: Run, paint: _Paint) -> list[str]:
+def _errors(found: tuple[int, list[Finding]], paint: _Paint) -> list[str]:
     """Return the findings whose checks could not be evaluated (unreachable hosts are in coverage)."""
-    errors = severity_sorted([f for f in run.findings if f.status is Status.ERROR])
+    count, errors = found
     if not errors:
         return []
     lines = [
         paint(
-            f"エラー errors ({len(errors)}): 評価できなかった管理策 controls not evaluated",
+            f"エラー errors ({count}): 評価できなかった管理策 controls not evaluated",
             Status.ERROR,
             bold=True,
         )
     ]
-    for f in errors[:MAX_ERRORS]:
+    for f in errors:
         reason = f.message or "; ".join(dict.fromkeys(c.message for c in f.checks if c.message)) or "-"
         lines.append(_clean(f"  {f.host}  {f.control_id}  {f.title_ja} / {f.title_en}: {reason}"))
-    if len(errors) > MAX_ERRORS:
-        lines.append(
-            f"  ... 他 {len(errors) - MAX_ERRORS} 件 and {len(errors) - MAX_ERRORS} more (see report.html)"
-        )
+    if count > MAX_ERRORS:
+        lines.append(f"  ... 他 {count - MAX_ERRORS} 件 and {count - MAX_ERRORS} more (see report.html)")
     return [*lines, ""]

@@ -1,333 +1,107 @@
-"""Own the tables of the 自己点検, リスク登録簿, management review and 例外措置 list, and their CSV form.
+"""The CSV form of the tables (report/tables.py): findings, risk register, management review, waivers.
 
-xlsx.py lays the same tables out as workbooks. CSV is UTF-8 with a BOM (Excel in Japanese opens
-it correctly) and CRLF; a cell that a spreadsheet would read as a formula gets a leading quote.
+CSV is UTF-8 with a BOM (Excel in Japanese opens it correctly) and CRLF; a cell that a spreadsheet
+would read as a formula gets a leading quote. The names of report/tables.py are kept here too.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field, fields, replace
-from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
-from scanner.report.labels import SEVERITY_JA, STATUS_ORDER, area_label, value_text, zone_label
-from scanner.results import Finding, Run, Status
-from scanner.yamlsrc import load_yaml
-
-ORGANIZATION = "全庁"  # the workbook of findings that belong to no host's 課 (organization level)
-MAX_CELL = 2000
-
-
-@dataclass(frozen=True)
-class Table:
-    """A title, bilingual column headings and rows of plain values."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[Any]]
-    widths: list[int] = field(default_factory=list)
-    inputs: dict[str, list[str] | str] = field(default_factory=dict)  # column → choices, or "date"/"text"
-    hidden: tuple[str, ...] = ()  # columns a reader needs and a person does not (kept hidden)
-    answer_columns: tuple[str, ...] = ()  # input columns open only on the rows below
-    answer_rows: frozenset[int] = frozenset()  # row indexes that take an answer (manual controls)
-
-
-@dataclass(frozen=True)
-class Scales:
-    """Risk scales (the seeds fix none): likelihood by zone, impact by class and severity, due days."""
-
-    likelihood_levels: dict[int, str]
-    impact_levels: dict[int, str]
-    likelihood_by_zone: dict[str, int]
-    impact_by_classification: dict[str, int]
-    impact_by_severity: dict[str, int]
-    due_days: dict[str, int]
-    default_likelihood: int = 2
-    default_impact: int = 2
-
-
-DEFAULT_SCALES = Scales(
-    likelihood_levels={1: "低", 2: "中", 3: "高"},
-    impact_levels={1: "低", 2: "中", 3: "高"},
-    likelihood_by_zone={"internet": 3, "lgwan": 2, "mynumber": 2, "mgmt": 2, "dc": 1},
-    impact_by_classification={"機密性3": 3, "機密性2": 2, "機密性1": 1},
-    impact_by_severity={"critical": 3, "high": 3, "medium": 2, "low": 1, "info": 1},
-    due_days={"critical": 7, "high": 30, "medium": 90, "low": 180, "info": 365},
+from scanner.report.sheets import Collected, collect
+from scanner.report.tables import (
+    ANSWER as ANSWER,
 )
-
-
-def load_scales(path: Path) -> Scales:
-    """Load risk scales from YAML with the field names of Scales; absent keys keep the defaults."""
-    doc = load_yaml(path) or {}  # regular files only, aliases bounded (LoadError otherwise)
-    names = {f.name for f in fields(Scales)}
-    if not isinstance(doc, dict) or set(doc) - names:
-        raise ValueError(f"expected a mapping with keys among {', '.join(sorted(names))}")
-    typed: dict[str, Any] = {}
-    for key, value in doc.items():
-        if key.endswith("_levels"):
-            typed[key] = {int(k): str(v) for k, v in value.items()}
-        elif isinstance(value, dict):
-            typed[key] = {str(k): int(v) for k, v in value.items()}
-        else:
-            typed[key] = int(value)
-    return replace(DEFAULT_SCALES, **typed)
-
-
-def run_date(run: Run) -> date:
-    """Return the date the run judges against (its waiver date, else its start)."""
-    return date.fromisoformat(str(run.envelope.get("waiver_date") or run.started_at[:10]))
-
-
-def targets(run: Run) -> dict[str, dict[str, Any]]:
-    """Return each host's recorded target details (system, owner, department, classification)."""
-    out = {t["name"]: dict(t) for t in run.envelope.get("scope", {}).get("targets", [])}
-    for h in run.hosts:
-        out.setdefault(h.name, {"name": h.name, "zone": h.zone, "role": h.role, "owner": h.owner})
-        out[h.name]["evidence_file"] = h.evidence_file
-    return out
-
-
-def owner_of(f: Finding) -> str:
-    return f.owner or ORGANIZATION
-
-
-def owner_role(run: Run) -> str:
-    """Return the profile's title of the role that owns remediation."""
-    role = run.envelope.get("roles", {}).get("remediation_owner", "")
-    return "・".join(map(str, role)) if isinstance(role, list) else str(role)
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
-
-
-def observed(f: Finding) -> str:
-    """Return what was observed: the checks that did not pass, else all checks."""
-    shown = [c for c in f.checks if c.status is not Status.PASS] or list(f.checks)
-    return _cut("; ".join(f"{c.check_id}: {value_text(c.observed)}" for c in shown) or f.message)
-
-
-def evidence_ref(run: Run, f: Finding, info: dict[str, dict[str, Any]]) -> str:
-    """Return where the raw evidence of a finding is: run, file and item ids."""
-    items = sorted({e for c in f.checks for e in c.evidence})
-    file = info.get(f.host, {}).get("evidence_file", "")
-    if not file:
-        return run.run_id
-    return f"{run.run_id}/{file}" + (f": {', '.join(items)}" if items else "")
-
-
-def open_since(run: Run, f: Finding) -> str:
-    return str(run.envelope.get("open_since", {}).get(f.key, "") or run_date(run).isoformat())
-
-
-def due(run: Run, f: Finding, scales: Scales) -> date:
-    """Return the remediation due date: open since + the days the scales give this severity."""
-    days = scales.due_days.get(f.severity.value, 90)
-    return date.fromisoformat(open_since(run, f)[:10]) + timedelta(days=days)
-
-
-def _zone(f: Finding) -> str:
-    return zone_label(f.zone)[0] if f.zone else ""
-
-
-ANSWER = "回答 answer (要確認のみ manual only)"
-KEY = "キー key"
-SELF_HEADERS = [
-    "ホスト host", "システム system", "ゾーン zone", "管理策 control", "表題 title", "重要度 severity", "状態 status",
-    "観測値 observed", "証跡 evidence", "是正方法 remediation", "是正責任者 owner role", "例外措置 waiver",
-    "対応状況 action taken", "課長確認 sign-off (課長)", "確認日 date", ANSWER, "回答者 attested by",
-    "役職 role", "回答日 attested on", "有効期限 valid until", KEY
-]  # fmt: skip
-SELF_WIDTHS = [16, 18, 14, 9, 36, 8, 14, 48, 36, 48, 20, 14, 24, 16, 12, 16, 16, 20, 12, 12, 24]
-ACTIONS = ["未着手 open", "対応中 in progress", "完了 done", "例外措置申請 waiver requested"]
-ANSWERS = {"適合 pass": "pass", "不適合 fail": "fail", "該当なし not applicable": "not_applicable"}
-
-
-ATTESTED = "回答による attested"
-ANSWER_COLUMNS = (ANSWER, "回答者 attested by", "役職 role", "回答日 attested on", "有効期限 valid until")
-
-
-def _answered(f: Finding) -> list[str]:
-    """Return the answer cells of a row: the attestation in force, for renewal, or blanks."""
-    if not f.attested:
-        return ["", "", "", "", ""]
-    a = f.attested
-    label = next((k for k, v in ANSWERS.items() if v == a.get("answer")), "")
-    return [label, str(a.get("attested_by", "")), str(a.get("role", "")), str(a.get("attested_on", "")),
-            str(a.get("valid_until", ""))]  # fmt: skip
-
-
-def self_inputs(run: Run) -> dict[str, list[str] | str]:
-    """Return what a person fills in a 自己点検票: choice lists, dates and names."""
-    roles: list[str | Any] = []
-    for value in run.envelope.get("roles", {}).values():
-        roles += value if isinstance(value, list) else [value]
-    return {
-        "対応状況 action taken": ACTIONS,
-        "課長確認 sign-off (課長)": "text",
-        "確認日 date": "date",
-        ANSWER: list(ANSWERS),
-        "回答者 attested by": "text",
-        "役職 role": [str(r) for r in dict.fromkeys(roles)] or "text",
-        "回答日 attested on": "date",
-        "有効期限 valid until": "date",
-    }
+from scanner.report.tables import (
+    ANSWERS as ANSWERS,
+)
+from scanner.report.tables import (
+    DEFAULT_SCALES as DEFAULT_SCALES,
+)
+from scanner.report.tables import (
+    KEY as KEY,
+)
+from scanner.report.tables import (
+    ORGANIZATION as ORGANIZATION,
+)
+from scanner.report.tables import (
+    REVIEW_HEADERS,
+    RISK_HEADERS,
+    SELF_HEADERS,
+    WAIVER_HEADERS,
+    review_table,
+    risk_table,
+    self_inputs,
+    self_table,
+    waivers,
+)
+from scanner.report.tables import (
+    WAIVER_STATES as WAIVER_STATES,
+)
+from scanner.report.tables import (
+    Scales as Scales,
+)
+from scanner.report.tables import (
+    Table as Table,
+)
+from scanner.report.tables import (
+    answerable as answerable,
+)
+from scanner.report.tables import (
+    due as due,
+)
+from scanner.report.tables import (
+    load_scales as load_scales,
+)
+from scanner.report.tables import (
+    run_date as run_date,
+)
+from scanner.results import Run
 
 
 def self_inspection(run: Run) -> dict[str, Table]:
-    """Return one 自己点検 table per owner 課 (not-applicable findings left out)."""
-    info, role = targets(run), owner_role(run)
-    out: dict[str, list[list[Any]]] = {}
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
-    for f in sorted(run.findings, key=lambda f: (order[f.status], f.host, f.control_id)):
-        if f.status is Status.NOT_APPLICABLE:
-            continue
-        system = info.get(f.host, {}).get("system", "")
-        status = f"{f.status.label_ja} ({f.status.value})" + (f" {ATTESTED}" if f.attested else "")
-        out.setdefault(owner_of(f), []).append(
-            [f.host, system, _zone(f), f.control_id, f.title_ja, SEVERITY_JA[f.severity], status, observed(f),
-             evidence_ref(run, f, info), f.remediation_ja, role, f.waiver.id if f.waiver else "", "", "", "",
-             *_answered(f), f.key]
-        )  # fmt: skip
-    inputs = self_inputs(run)
-    return {
-        o: Table(
-            f"自己点検票 {o}", SELF_HEADERS, rows, SELF_WIDTHS, inputs, (KEY,), ANSWER_COLUMNS,
-            frozenset(i for i, r in enumerate(rows) if answerable(str(r[6]))),
-        )
-        for o, rows in sorted(out.items())
-    }  # fmt: skip
-
-
-def answerable(status: str) -> bool:
-    """Say whether a 自己点検 row takes an answer: a manual control, or one decided by an earlier answer."""
-    return "(manual)" in status or ATTESTED in status
-
-
-RISK_HEADERS = [
-    "リスクID risk id", "資産 asset", "システム system", "ゾーン zone", "格付 classification", "管理策 control",
-    "リスク内容 risk", "重要度 severity", "発生可能性 likelihood", "影響度 impact", "リスク値 score", "所管課 owner",
-    "リスク所有者 owner role", "対応方針 treatment", "発見日 open since", "対応期限 due", "期限超過 overdue",
-    "部長承認 approved (部長)", "承認日 approval date"
-]  # fmt: skip
-RISK_WIDTHS = [28, 16, 18, 14, 10, 9, 56, 8, 10, 10, 8, 14, 20, 24, 12, 12, 12, 16, 12]
+    """Return one 自己点検 table per owner 課 (not-applicable findings left out), rows in memory."""
+    done, inputs = collect(run), self_inputs(run)
+    try:
+        return {o: self_table(o, list(done.self_rows.rows(o)), inputs) for o in done.self_rows.groups()}
+    finally:
+        done.close()
 
 
 def risk_register(run: Run, scales: Scales = DEFAULT_SCALES) -> Table:
     """Return the リスク登録簿: every failing finding as a risk candidate, waived ones as accepted risks."""
-    info, role, today, rows = targets(run), owner_role(run), run_date(run), []
-    for f in sorted(run.findings, key=lambda f: (-f.severity.rank, f.host, f.control_id)):
-        if f.status not in (Status.FAIL, Status.WAIVED):
-            continue
-        t = info.get(f.host, {})
-        cls = str(t.get("classification", ""))
-        like = scales.likelihood_by_zone.get(f.zone, scales.default_likelihood)
-        impact = max(scales.impact_by_classification.get(cls, scales.default_impact),
-                     scales.impact_by_severity.get(f.severity.value, scales.default_impact))  # fmt: skip
-        accepted = f.status is Status.WAIVED and f.waiver is not None
-        treatment = f"受容 accept (例外措置 {f.waiver.id})" if f.waiver and accepted else "低減 reduce"
-        deadline = due(run, f, scales)
-        overdue = "超過 overdue" if f.status is Status.FAIL and today > deadline else ""
-        rows.append(
-            [f.key, f.host, t.get("system", ""), _zone(f), cls, f.control_id,
-             _cut(f"{f.status.label_ja}: {f.title_ja} / 観測値: {observed(f)}"), SEVERITY_JA[f.severity],
-             f"{like} {scales.likelihood_levels.get(like, '')}".strip(),
-             f"{impact} {scales.impact_levels.get(impact, '')}".strip(), like * impact, owner_of(f), role,
-             treatment, open_since(run, f), deadline.isoformat(), overdue, "", ""]
-        )  # fmt: skip
-    return Table("リスク登録簿 risk register", RISK_HEADERS, rows, RISK_WIDTHS)
-
-
-def lapsed_ids(run: Run) -> set[str]:
-    return {str(w["id"]) for w in run.envelope.get("waivers", {}).get("lapsed", [])}
-
-
-REVIEW_HEADERS = [
-    "区分 dimension", "対象 group", "対象ホスト hosts", "評価済 assessed", "網羅率 coverage", "適合 pass", "不適合 fail",
-    "例外措置中 waived", "未評価・エラー error/unreachable", "適合率 pass rate", "例外措置(有効) open waivers",
-    "例外措置(期限切れ) lapsed", "期限超過 overdue"
-]  # fmt: skip
-
-
-def _review_row(
-    run: Run, dim: str, group: str, findings: list[Finding], hosts: set[str] | None, scales: Scales
-) -> list[Any]:
-    counts = {s: sum(1 for f in findings if f.status is s) for s in Status}
-    judged = counts[Status.PASS] + counts[Status.FAIL] + counts[Status.WAIVED]
-    unassessed = counts[Status.ERROR] + counts[Status.UNREACHABLE]
-    shown: list[Any] = ["", ""]
-    if hosts is None:  # an area: coverage is of findings, not of hosts
-        total, assessed = len(findings), len(findings) - unassessed
-    else:
-        total, assessed = len(hosts), sum(1 for h in run.hosts if h.name in hosts and h.assessed)
-        shown = [total, assessed]
-    lapsed, today = lapsed_ids(run), run_date(run)
-    return [
-        dim, group, *shown, round(assessed / total, 4) if total else "", counts[Status.PASS],
-        counts[Status.FAIL], counts[Status.WAIVED], unassessed, round(counts[Status.PASS] / judged, 4) if judged else "",
-        counts[Status.WAIVED], sum(1 for f in findings if f.waiver and f.waiver.id in lapsed),
-        sum(1 for f in findings if f.status is Status.FAIL and today > due(run, f, scales)),
-    ]  # fmt: skip
+    done = collect(run, scales)
+    done.close()
+    return risk_table(done.risk_rows())
 
 
 def review(run: Run, scales: Scales = DEFAULT_SCALES) -> Table:
     """Return the management-review rollup by 部/課, zone and area (coverage, pass rate, waivers, overdue)."""
-    info, rows = targets(run), []
-
-    def department(f: Finding) -> str:
-        return " ".join(p for p in (info.get(f.host, {}).get("department", ""), owner_of(f)) if p)
-
-    dims: list[tuple[str, Any, bool]] = [
-        ("部/課 department", department, True),
-        ("ゾーン zone", lambda f: _zone(f) or ORGANIZATION, True),
-        ("領域 area", lambda f: area_label(f.area)[0], False),
-    ]
-    for dim, key, by_host in dims:
-        groups: dict[str, list[Finding]] = {}
-        for f in run.findings:
-            groups.setdefault(key(f), []).append(f)
-        for group, found in sorted(groups.items()):
-            hosts = {f.host for f in found if f.host in info} if by_host else None
-            rows.append(_review_row(run, dim, group, found, hosts, scales))
-    rows.append(_review_row(run, "全体 total", ORGANIZATION, list(run.findings), set(info), scales))
-    widths = [16, 28, 10, 10, 10, 8, 8, 10, 12, 10, 12, 12, 10]
-    return Table("マネジメントレビュー資料 management review", REVIEW_HEADERS, rows, widths)
+    done = collect(run, scales)
+    done.close()
+    return review_table(done.review)
 
 
-WAIVER_HEADERS = [
-    "区分 state", "例外措置ID waiver", "管理策 control", "対象 hosts", "理由 justification", "代替措置 compensating",
-    "承認者 approver", "承認者の役職 approver role", "承認日 approved on", "期限 expires", "該当件数 findings", "備考 note"
-]  # fmt: skip
-WAIVER_STATES = {
-    "in_force": "有効 in force",
-    "lapsed": "期限切れ lapsed",
-    "not_applied": "不適用 not applied",
-    "unused": "未使用 unused",
-}
+FINDINGS_HEADERS = ["所管課 owner", *SELF_HEADERS]
 
 
-def waivers(run: Run) -> Table:
-    """Return the 例外措置 in force, lapsed, not applied and unused, as the run recorded them."""
-    summary, rows = run.envelope.get("waivers", {}), []
-    for state, label in WAIVER_STATES.items():
-        for w in summary.get(state, []):
-            by = w.get("approved_by", {})
-            rows.append(
-                [label, w.get("id", ""), w.get("control", ""), ", ".join(map(str, w.get("hosts", []))),
-                 w.get("justification", ""), ", ".join(w.get("compensating_controls", [])), by.get("name", ""),
-                 by.get("role", ""), w.get("approved_on", ""), w.get("expires", ""), w.get("findings", ""),
-                 w.get("reason", "")]
-            )  # fmt: skip
-    return Table("例外措置一覧 waivers", WAIVER_HEADERS, rows, [16, 16, 9, 20, 40, 16, 12, 20, 12, 12, 8, 36])
+def findings_rows(done: Collected) -> Iterator[list[Any]]:
+    """Yield every 自己点検 row with its owner 課 first, owners in order (for aggregation)."""
+    for owner in done.self_rows.groups():
+        for row in done.self_rows.rows(owner):
+            yield [owner, *row]
 
 
 def findings_table(run: Run) -> Table:
     """Return every finding with the self-inspection columns plus its owner 課 (for aggregation)."""
-    rows = [[owner, *row] for owner, table in self_inspection(run).items() for row in table.rows]
-    return Table("点検結果 findings", ["所管課 owner", *SELF_HEADERS], rows)
+    done = collect(run)
+    try:
+        return Table("点検結果 findings", FINDINGS_HEADERS, list(findings_rows(done)))
+    finally:
+        done.close()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -340,20 +114,45 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def write_csv(headers: list[str], rows: Iterable[list[Any]], handle: IO[bytes]) -> None:
+    """Write a table as CSV into a binary file: UTF-8 with BOM, CRLF, a header row, one row at a time."""
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    try:
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        writer.writerows([safe_cell(v) for v in row] for row in rows)
+    finally:
+        text.flush()
+        text.detach()
+
+
 def to_csv(table: Table) -> bytes:
     """Render a table as CSV: UTF-8 with BOM, CRLF, a header row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.headers)
-    writer.writerows([safe_cell(v) for v in row] for row in table.rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    buffer = io.BytesIO()
+    write_csv(table.headers, table.rows, buffer)
+    return buffer.getvalue()
+
+
+def writers(run: Run, done: Collected) -> dict[str, Callable[[IO[bytes]], None]]:
+    """Return the CSV files of a run, by path inside the run folder, each as a function writing it."""
+    return {
+        "csv/findings.csv": lambda out: write_csv(FINDINGS_HEADERS, findings_rows(done), out),
+        "csv/risk-register.csv": lambda out: write_csv(RISK_HEADERS, done.risk_rows(), out),
+        "csv/management-review.csv": lambda out: write_csv(REVIEW_HEADERS, done.review, out),
+        "csv/waivers.csv": lambda out: write_csv(WAIVER_HEADERS, waivers(run).rows, out),
+    }
 
 
 def render(run: Run, scales: Scales = DEFAULT_SCALES) -> dict[str, bytes]:
-    """Return the CSV files of a run, by path inside the run folder."""
-    return {
-        "csv/findings.csv": to_csv(findings_table(run)),
-        "csv/risk-register.csv": to_csv(risk_register(run, scales)),
-        "csv/management-review.csv": to_csv(review(run, scales)),
-        "csv/waivers.csv": to_csv(waivers(run)),
-    }
+    """Return the CSV files of a run, by path inside the run folder (in memory: small runs, tests)."""
+    done = collect(run, scales)
+    try:
+        return {rel: _bytes(write) for rel, write in writers(run, done).items()}
+    finally:
+        done.close()
+
+
+def _bytes(write: Callable[[IO[bytes]], None]) -> bytes:
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()

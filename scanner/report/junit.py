@@ -13,10 +13,14 @@ and details in the failure's text (Ant allows nothing else inside a testcase).
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
 from dataclasses import dataclass, field
+from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+from scanner.report import reading
 from scanner.report.labels import citation_text, expected_text, origin_text, utc_text, value_text
 from scanner.results import Finding, HostResult, Run, Status
 
@@ -29,9 +33,10 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 @dataclass
 class _Suite:
-    """What one host's testsuite needs: its rendered testcases and their counts, nothing else."""
+    """What one host's testsuite needs: where its testcases are in the spool, their counts, nothing else."""
 
-    cases: list[str] = field(default_factory=list)
+    segments: list[tuple[int, int]] = field(default_factory=list)  # (offset, length) in the spool
+    cases: int = 0
     failures: int = 0
     errors: int = 0
     skipped: int = 0
@@ -39,42 +44,80 @@ class _Suite:
 
 
 def render(run: Run, failures_only: bool = False, not_applicable: bool = False) -> str:
-    """Render a run as JUnit XML, hosts in inventory order; read the findings once.
+    """Render a run as JUnit XML, hosts in inventory order (in memory: small runs, tests).
 
     ``failures_only`` keeps only failures and errors (and hosts that have one), for big scans;
     ``not_applicable`` lists not_applicable controls as skipped.
 
     >>> Path("junit.xml").write_text(render(run), encoding="utf-8")
     """
-    suites: dict[str, _Suite] = {}
-    for f in run.findings:
-        suite = suites.setdefault(f.host, _Suite(zone=f.zone))
-        if f.status is Status.NOT_APPLICABLE and not not_applicable:
-            continue
-        if failures_only and f.status not in (Status.FAIL, *_ERRORS):
-            continue
-        suite.cases.append(_case(f))
-        suite.failures += f.status is Status.FAIL
-        suite.errors += f.status in _ERRORS
-        suite.skipped += f.status in _SKIPPED or f.status is Status.NOT_APPLICABLE
+    buffer = io.BytesIO()
+    write(run, buffer, failures_only, not_applicable)
+    return buffer.getvalue().decode("utf-8")
+
+
+def write(run: Run, handle: IO[bytes], failures_only: bool = False, not_applicable: bool = False) -> None:
+    """Write a run as JUnit XML into a binary file; read the findings once, with bounded memory.
+
+    A host's testcases are spooled to a temporary file as they come (a suite's counts open it, so
+    they are known only at its end) and copied out in inventory order.
+    """
     hosts = {h.name: h for h in run.hosts}
-    names = list(hosts) + [n for n in suites if n not in hosts]
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
-    for index, name in enumerate(names):
-        host, suite = hosts.get(name), suites.get(name, _Suite())
-        if host is not None and not host.assessed and not suite.cases:
-            # A host with no findings at all must still break the build as not assessed.
-            suite.cases.append(_collection_case(host))
-            suite.errors += 1
-        if failures_only and not (suite.failures or suite.errors):
-            continue
-        out.append(_suite(run, index, name, host, suite))
-    out.append("</testsuites>\n")
-    return "\n".join(out)
+
+    def shown(status: Status) -> bool:
+        if status is Status.NOT_APPLICABLE and not not_applicable:
+            return False
+        return not failures_only or status in (Status.FAIL, *_ERRORS)
+
+    suites: dict[str, _Suite] = {}
+    with tempfile.TemporaryFile(prefix="kijun-junit-") as spool:
+        current, cases = "", list[str]()
+        for name, status, f in reading.findings(run, lambda host, s: host not in hosts or shown(s)):
+            if name != current:
+                _spool(spool, suites.get(current), cases)
+                current, cases = name, []
+            suite = suites.get(name) or suites.setdefault(name, _Suite(zone=f.zone if f else ""))
+            if f is None or not shown(status):
+                continue
+            cases.append(_case(f))
+            suite.cases += 1
+            suite.failures += status is Status.FAIL
+            suite.errors += status in _ERRORS
+            suite.skipped += status in _SKIPPED or status is Status.NOT_APPLICABLE
+        _spool(spool, suites.get(current), cases)
+        names = list(hosts) + [n for n in suites if n not in hosts]
+        handle.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
+        for index, name in enumerate(names):
+            host, suite = hosts.get(name), suites.get(name, _Suite())
+            extra = ""
+            if host is not None and not host.assessed and not suite.cases:
+                # A host with no findings at all must still break the build as not assessed.
+                extra = "\n" + _collection_case(host)
+                suite.cases, suite.errors = 1, suite.errors + 1
+            if failures_only and not (suite.failures or suite.errors):
+                continue
+            head, tail, per_case = _suite(run, index, name, host, suite)
+            handle.write(head.encode("utf-8"))
+            time = f'time="{per_case:.3f}"'.encode()
+            for offset, length in suite.segments:
+                spool.seek(offset)
+                handle.write(spool.read(length).replace(_TIME.encode(), time))
+            handle.write((extra.replace(_TIME, time.decode()) + tail + "\n").encode("utf-8"))
+        handle.write(b"</testsuites>\n")
 
 
-def _suite(run: Run, index: int, name: str, host: HostResult | None, suite: _Suite) -> str:
-    """Render one host's testsuite with its properties, cases and (empty) outputs."""
+def _spool(spool: IO[bytes], suite: _Suite | None, cases: list[str]) -> None:
+    """Append a run of one host's testcases to the spool (each after a newline)."""
+    if suite is None or not cases:
+        return
+    data = "".join("\n" + c for c in cases).encode("utf-8")
+    offset = spool.seek(0, 2)
+    spool.write(data)
+    suite.segments.append((offset, len(data)))
+
+
+def _suite(run: Run, index: int, name: str, host: HostResult | None, suite: _Suite) -> tuple[str, str, float]:
+    """Return one host's testsuite around its cases (its head, its tail) and the time of each case."""
     seconds = round(sum(host.timings.values()), 3) if host else 0.0
     zone = (host.zone if host else suite.zone) or "none"
     props = {
@@ -89,14 +132,14 @@ def _suite(run: Run, index: int, name: str, host: HostResult | None, suite: _Sui
         "fail_on": run.fail_on.value,
         **{f"timing_{k}": str(v) for k, v in (host.timings.items() if host else ())},
     }
-    per_case = round(seconds / len(suite.cases), 3) if suite.cases else 0.0
+    per_case = round(seconds / suite.cases, 3) if suite.cases else 0.0
     attrs = {
         "name": name,
         "package": f"kijun.{zone}",
         "id": str(index),
         "hostname": (host.address if host else "") or name,
         "timestamp": utc_text((host.collected_at if host else "") or run.started_at),
-        "tests": str(len(suite.cases)),
+        "tests": str(suite.cases),
         "failures": str(suite.failures),
         "errors": str(suite.errors),
         "skipped": str(suite.skipped),
@@ -105,9 +148,11 @@ def _suite(run: Run, index: int, name: str, host: HostResult | None, suite: _Sui
     lines = [f"  <testsuite {_attrs(attrs)}>", "    <properties>"]
     lines += [f"      <property {_attrs({'name': k, 'value': v})}/>" for k, v in props.items()]
     lines.append("    </properties>")
-    lines += [c.replace(_TIME, f'time="{per_case:.3f}"') for c in suite.cases]
-    lines += ["    <system-out/>", "    <system-err/>", "  </testsuite>"]
-    return "\n".join(lines)
+    return (
+        "\n".join(lines),
+        "\n" + "\n".join(["    <system-out/>", "    <system-err/>", "  </testsuite>"]),
+        per_case,
+    )
 
 
 def _case(f: Finding) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.report import reading
 from scanner.report.labels import expected_text, origin, utc_text, value_text
 from scanner.results import CheckResult, Finding, Run, Severity, Status
 
@@ -47,8 +48,9 @@ def render(run: Run) -> str:
     prefix = _scanned_root(run)
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
-    for finding in run.findings:
-        if finding.status not in (Status.FAIL, Status.ERROR, Status.WAIVED):
+    kept = (Status.FAIL, Status.ERROR, Status.WAIVED)
+    for _host, _status, finding in reading.findings(run, lambda _host, status: status in kept):
+        if finding is None or finding.status not in kept:
             continue
         for check in finding.checks:
             if check.status not in (Status.FAIL, Status.ERROR):

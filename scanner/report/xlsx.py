@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scanner.report import csv as tables
+from scanner.report import sheetxml, tables
 from scanner.report.labels import mode_label
+from scanner.report.sheets import Collected, collect
 from scanner.results import Run
 
 _BOLD = Font(bold=True)
@@ -62,17 +66,8 @@ def _heading(run: Run) -> list[tuple[str, str]]:
     ]
 
 
-def _height(values: list[Any], widths: list[int]) -> float:
-    """Return a row height that shows wrapped text (spreadsheets do not grow rows written by openpyxl)."""
-    lines = 1
-    for value, width in zip(values, widths, strict=False):
-        text = str(value)
-        columns = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK glyphs are two columns wide
-        lines = max(lines, -(-columns // max(width - 1, 1)) + text.count("\n"))
-    return 15.0 * min(lines, 12)
-
-
-def _sheet(ws: Worksheet, run: Run, table: tables.Table) -> None:
+def _sheet(ws: Worksheet, run: Run, table: tables.Table) -> int:
+    """Lay out a sheet but its data rows (written by sheetxml.py); return the header row's number."""
     ws.cell(row=1, column=1, value=_text(table.title)).font = _TITLE
     row = 2
     for label, value in _heading(run):
@@ -86,20 +81,6 @@ def _sheet(ws: Worksheet, run: Run, table: tables.Table) -> None:
         cell.font, cell.fill, cell.border = _BOLD, _HEAD_FILL, _BOX
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = table.widths or [18] * len(table.headers)
-    for r, values in enumerate(table.rows, start=head + 1):
-        ws.row_dimensions[r].height = _height(values, widths)
-        for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=col)
-            cell.value = _text(value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # host text that starts with "=" stays text, never a formula
-            cell.border = _BOX
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            header = table.headers[col - 1]
-            if header.startswith(_PERCENT) and isinstance(value, float):
-                cell.number_format = "0.0%"
-            if header.startswith(_SIGN):
-                cell.fill = _SIGN_FILL
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"A{head + 1}"
@@ -112,6 +93,48 @@ def _sheet(ws: Worksheet, run: Run, table: tables.Table) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    return head
+
+
+def _style(ws: Worksheet, table: tables.Table, col: int, answerable: bool, percent: bool) -> int:
+    """Return the style id of a data cell: boxed and wrapped; signature, percent and input columns marked.
+
+    A style is registered the first time a cell in reading order uses it, as openpyxl itself does.
+    """
+    header = table.headers[col - 1]
+    cell = Cell(ws, row=1, column=1)  # detached: only its style is used
+    cell.border = _BOX
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if percent:
+        cell.number_format = "0.0%"
+    if header.startswith(_SIGN):
+        cell.fill = _SIGN_FILL
+    if header in table.inputs:
+        answer = header in table.answer_columns
+        if answerable or not answer:  # a machine verdict takes no answer: the cell stays locked
+            cell.protection = _OPEN
+            if answer:
+                cell.fill = _ANSWER_FILL
+    return int(cell.style_id)
+
+
+def _styler(ws: Worksheet, table: tables.Table) -> Callable[[int, list[Any]], list[int]]:
+    """Return the style ids of a row's cells (by column, whether the row takes an answer, percentages)."""
+    known: dict[tuple[int, bool, bool], int] = {}
+    percent = {i for i, h in enumerate(table.headers, start=1) if h.startswith(_PERCENT)}
+    answers = bool(table.answer_columns)
+
+    def styles(row: int, values: list[Any]) -> list[int]:
+        answerable = answers and tables.answerable(str(values[6]))
+        out = []
+        for col, value in enumerate(values, start=1):
+            key = (col, answerable, col in percent and isinstance(value, float))
+            if key not in known:
+                known[key] = _style(ws, table, *key)
+            out.append(known[key])
+        return out
+
+    return styles
 
 
 def _choices(ws: Worksheet, name: str, values: list[str]) -> str:
@@ -151,14 +174,6 @@ def _inputs(ws: Worksheet, table: tables.Table, head: int) -> None:
             rule.showErrorMessage = True
             ws.add_data_validation(rule)
             rule.add(f"{letter}{first}:{letter}{last}")
-        answer = name in table.answer_columns
-        for i in range(len(table.rows)):
-            if answer and i not in table.answer_rows:
-                continue  # a machine verdict takes no answer: the cell stays locked
-            cell = ws.cell(row=head + 1 + i, column=col)
-            cell.protection = _OPEN
-            if answer:
-                cell.fill = _ANSWER_FILL
     for name in table.hidden:
         ws.column_dimensions[get_column_letter(table.headers.index(name) + 1)].hidden = True
     # Computed columns are protected (no password: it prevents slips, not attackers; the signature
@@ -189,17 +204,35 @@ def _set(part: Any, text: str) -> None:
         part.text = text
 
 
+def write_book(run: Run, sheets: list[tuple[str, tables.Table]], handle: IO[bytes]) -> None:
+    """Write an .xlsx of named sheets, each a heading block and one table, into a binary file.
+
+    openpyxl lays out each sheet but its data rows; sheetxml.py streams the rows into a temporary
+    file (registering their styles with the workbook) and then into the sheet's XML in the zip.
+    """
+    wb = Workbook()
+    with tempfile.TemporaryDirectory(prefix="kijun-xlsx-") as tmp:
+        parts: list[tuple[Worksheet, sheetxml.Part]] = []
+        for i, (name, table) in enumerate(sheets):
+            ws = wb.worksheets[0] if i == 0 else wb.create_sheet()
+            ws.title = _UNSAFE_NAME.sub("_", name)[:31]
+            head = _sheet(ws, run, table)
+            sheetxml.register(ws)  # the heading's and header's styles first, as openpyxl would
+            part = sheetxml.Part(Path(tmp) / f"{i}.xml", head, len(table.headers))
+            part.write(table.rows, table.widths or [18] * len(table.headers), _styler(ws, table), _text)
+            parts.append((ws, part))
+        if LISTS in wb.sheetnames:  # the hidden choice lists go last, after the sheets people read
+            wb.move_sheet(LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS))
+        skeleton = io.BytesIO()
+        wb.save(skeleton)
+        names = {i: part for i, ws in enumerate(wb.worksheets) for held, part in parts if held is ws}
+        sheetxml.assemble(skeleton, {f"xl/worksheets/sheet{i + 1}.xml": p for i, p in names.items()}, handle)
+
+
 def book(run: Run, sheets: list[tuple[str, tables.Table]]) -> bytes:
     """Return an .xlsx of named sheets, each a heading block and one table."""
-    wb = Workbook()
-    for i, (name, table) in enumerate(sheets):
-        ws = wb.worksheets[0] if i == 0 else wb.create_sheet()
-        ws.title = _UNSAFE_NAME.sub("_", name)[:31]
-        _sheet(ws, run, table)
-    if LISTS in wb.sheetnames:  # the hidden choice lists go last, after the sheets people read
-        wb.move_sheet(LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS))
     buffer = io.BytesIO()
-    wb.save(buffer)
+    write_book(run, sheets, buffer)
     return buffer.getvalue()
 
 
@@ -231,29 +264,51 @@ def safe_name(owner: str) -> str:
     return _UNSAFE_NAME.sub("_", owner).strip(". ") or "_"
 
 
+Writer = Callable[[IO[bytes]], None]
+
+
+def writers(run: Run, done: Collected, scales: tables.Scales = tables.DEFAULT_SCALES) -> dict[str, Writer]:
+    """Return the workbooks of a run, by path inside the run folder, each as a function writing it."""
+    waivers = tables.waivers(run)
+
+    def writer(sheets: list[tuple[str, tables.Table]]) -> Writer:
+        return lambda handle: write_book(run, sheets, handle)
+
+    out = {
+        "workbooks/risk-register.xlsx": writer(
+            [
+                ("リスク登録簿", tables.risk_table(done.risk_rows())),
+                ("尺度", _scales(scales)),
+                ("例外措置", waivers),
+            ]
+        ),
+        "workbooks/management-review.xlsx": writer(
+            [("マネジメントレビュー", tables.review_table(done.review)), ("例外措置", waivers)]
+        ),
+    }
+    inputs = tables.self_inputs(run)
+    for owner in done.self_rows.groups():
+        path = f"workbooks/self-inspection/{safe_name(owner)}.xlsx"
+        while path in out:  # two 課 names that differ only in replaced characters
+            path = path.removesuffix(".xlsx") + "_.xlsx"
+        table = tables.self_table(owner, done.self_rows.rows(owner), inputs)
+        out[path] = writer([("自己点検", table), ("例外措置", waivers)])
+    return out
+
+
 def render(run: Run, scales: tables.Scales = tables.DEFAULT_SCALES) -> dict[str, bytes]:
-    """Return the workbooks of a run, by path inside the run folder.
+    """Return the workbooks of a run, by path inside the run folder (in memory: small runs, tests).
 
     >>> sorted(render(run))[0]  # doctest: +SKIP
     'workbooks/management-review.xlsx'
     """
-    waivers = tables.waivers(run)
-    out = {
-        "workbooks/risk-register.xlsx": book(
-            run,
-            [
-                ("リスク登録簿", tables.risk_register(run, scales)),
-                ("尺度", _scales(scales)),
-                ("例外措置", waivers),
-            ],
-        ),
-        "workbooks/management-review.xlsx": book(
-            run, [("マネジメントレビュー", tables.review(run, scales)), ("例外措置", waivers)]
-        ),
-    }
-    for owner, table in tables.self_inspection(run).items():
-        path = f"workbooks/self-inspection/{safe_name(owner)}.xlsx"
-        while path in out:  # two 課 names that differ only in replaced characters
-            path = path.removesuffix(".xlsx") + "_.xlsx"
-        out[path] = book(run, [("自己点検", table), ("例外措置", waivers)])
-    return out
+    done = collect(run, scales)
+    try:
+        out = {}
+        for rel, write in writers(run, done, scales).items():
+            buffer = io.BytesIO()
+            write(buffer)
+            out[rel] = buffer.getvalue()
+        return out
+    finally:
+        done.close()
