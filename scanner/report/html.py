@@ -99,8 +99,8 @@ def _embed(run: Run, payload: dashboard.Payload) -> str:
         "run": {"id": run.run_id, "started": run.started_at},
         "st": [s.value for s in dashboard.STATUSES],
         "stja": [s.label_ja for s in dashboard.STATUSES],
-        "zones": {z: labels.zone_label(z) for z in {h[1] for h in payload.hosts}},
-        "areas": {a: labels.area_label(a) for a in {c[1] for c in payload.controls}},
+        "zones": {z: labels.zone_label(z) for z in labels.zone_order({h[1] for h in payload.hosts})},
+        "areas": {a: labels.area_label(a) for a in sorted({c[1] for c in payload.controls})},
         "sevja": {s.value: labels.SEVERITY_JA[s] for s in Severity},
     }
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
