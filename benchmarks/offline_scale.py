@@ -3,7 +3,7 @@
 Each copy of a host is a distinct host (its own name and snapshot file; the address is kept, the
 zone probes are off), so nothing is shared between copies but the policy pack. The scan runs as a child process; the benchmark samples
 the resident memory of the whole process tree (the scanner and any worker processes) every 0.1 s
-and prints wall time, CPU time, peak RSS and the size of what the run wrote.
+and prints wall time, CPU time, peak RSS and PSS (see _tree_memory) and the size of what the run wrote.
 
     python benchmarks/offline_scale.py                      # 1,008 and 10,080 hosts, json and all formats
     python benchmarks/offline_scale.py --copies 28 --format json
@@ -57,8 +57,13 @@ def make_ward(copies: int, folder: Path) -> Path:
     return path
 
 
-def _tree_rss(root: int) -> int:
-    """Return the summed RSS (bytes) of a process and all its descendants, from /proc."""
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Return the summed RSS and PSS (bytes) of a process and all its descendants, from /proc.
+
+    RSS counts a page once in every process that maps it (the forked workers share the parent's
+    pages), so its sum is an upper bound; PSS divides each shared page among the processes that map
+    it (smaps_rollup), so its sum is the memory the process tree takes.
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -72,12 +77,24 @@ def _tree_rss(root: int) -> int:
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [root]
+    total, pss, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        pss += _pss(pid)
         todo += children.get(pid, [])
-    return total
+    return total, pss
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _sizes(folder: Path) -> dict[str, int]:
@@ -109,12 +126,13 @@ def run_scan(inventory: Path, out: Path, formats: tuple[str, ...]) -> dict[str, 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            rss, pss = _tree_memory(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -131,6 +149,7 @@ def run_scan(inventory: Path, out: Path, formats: tuple[str, ...]) -> dict[str, 
         "wall_s": round(wall, 1),
         "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
         "peak_rss_mb": round(peak[0] / 1e6),
+        "peak_pss_mb": round(peak[1] / 1e6),
         "exit": proc.returncode,
         "sizes": _sizes(Path(found.group(1))),
     }
@@ -150,7 +169,10 @@ def main() -> None:
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kijun-scale-"))
     print(f"machine: {os.cpu_count()} cores; kijun at {REPO}; temp {tmp}", flush=True)
-    print(f"{'hosts':>7} {'formats':<8} {'wall s':>8} {'cpu s':>8} {'peak RSS':>9}  outputs", flush=True)
+    print(
+        f"{'hosts':>7} {'formats':<8} {'wall s':>8} {'cpu s':>8} {'peak RSS':>9} {'peak PSS':>9}  outputs",
+        flush=True,
+    )
     try:
         for k in opts.copies or [28, 280]:
             ward = make_ward(k, tmp / f"ward-{k}")
@@ -161,7 +183,7 @@ def main() -> None:
                 shown = ", ".join(f"{name} {_mb(size)}" for name, size in big[:6])
                 print(
                     f"{hosts:>7} {mode:<8} {fig['wall_s']:>8} {fig['cpu_s']:>8} "
-                    f"{fig['peak_rss_mb']:>6} MB  {shown}",
+                    f"{fig['peak_rss_mb']:>6} MB {fig['peak_pss_mb']:>6} MB  {shown}",
                     flush=True,
                 )
                 print(json.dumps({"hosts": hosts, "formats": mode, **fig}), file=sys.stderr, flush=True)
