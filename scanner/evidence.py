@@ -240,12 +240,18 @@ def _check_results(folder: Path, doc: dict[str, Any], verdict: Verdict) -> None:
     if _read_json(folder, RESULTS, verdict) is None:
         return
     try:
-        run = compact.load(folder / RESULTS)
+        run = compact.load(folder / RESULTS)  # v3 reads envelope.json too: it may be the broken file
+    except LoadError as exc:
+        verdict.problems.append(_unreadable(folder, exc))
+        return
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         verdict.problems.append(f"{RESULTS}: not a kijun results document ({exc})")
         return
     try:
         run.counts()  # reads every finding line once
+    except LoadError as exc:
+        verdict.problems.append(_unreadable(folder, exc))
+        return
     except (OSError, KeyError, TypeError, ValueError) as exc:
         verdict.problems.append(f"{compact.FINDINGS}: not the findings of {RESULTS} ({exc})")
         return
@@ -269,6 +275,15 @@ def _check_results(folder: Path, doc: dict[str, Any], verdict: Verdict) -> None:
                 f"{host.evidence_file or 'evidence/' + host.name + '.json'}: "
                 f"missing raw facts of assessed host {host.name}"
             )
+
+
+def _unreadable(folder: Path, exc: LoadError) -> str:
+    """Say which file of the run could not be read, named as the manifest names it (relative)."""
+    try:
+        name = Path(exc.path).relative_to(folder).as_posix()
+    except ValueError:
+        name = exc.path
+    return f"{name}{f':{exc.line}' if exc.line else ''}: unreadable ({exc.message})"
 
 
 def verify(folder: Path, expected: list[Ed25519PublicKey] | None = None) -> Verdict:

@@ -70,6 +70,19 @@ def test_every_file_with_one_changed_byte_is_named(signed: tuple[Path, Path, Pat
         shutil.rmtree(copy)
 
 
+def test_every_file_cut_in_half_is_named(signed: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """A file that no longer parses (envelope.json, results.json, findings.jsonl ...) is named, never a crash."""
+    names = files_of(signed[0])
+    for i, name in enumerate(names):
+        copy = Path(shutil.copytree(signed[0], tmp_path / str(i)))
+        data = (copy / name).read_bytes()
+        (copy / name).write_bytes(data[: len(data) // 2])
+        verdict = evidence.verify(copy, expected(signed))
+        assert not verdict.ok, name
+        assert any(p.startswith(name) for p in verdict.problems), (name, verdict.problems)
+        shutil.rmtree(copy)
+
+
 def test_an_added_file_is_named(bundle: Path, signed: tuple[Path, Path, Path]) -> None:
     (bundle / "evidence" / "extra-host.json").write_text("{}", "utf-8")
     verdict = evidence.verify(bundle, expected(signed))
