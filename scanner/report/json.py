@@ -1,6 +1,6 @@
 """The whole run as one JSON document (schema: scanner/schemas/results.schema.json, kijun/results/v1).
 
-A run folder holds the compact form instead (scanner/compact.py: results.json kijun/results/v2 and
+A run folder holds the compact form instead (scanner/compact.py: results.json kijun/results/v3 and
 findings.jsonl); this single document is for small runs and for tools that want one file.
 """
 
