@@ -40,7 +40,7 @@ with tempfile.TemporaryDirectory() as out:
         console.render(run)
     else:
         files = writing.outputs(tuple(name.split("+")))(run, None)
-        for rel, body in files.items():
+        for rel, body in writing.expand(files).items():  # in this process, one after another
             writing.put(Path(out) / rel, body)
 cpu = time.process_time() - started
 if profile:

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from scanner.diff import diff
 from scanner.netdev.report import section
-from scanner.report import dashboard, labels
+from scanner.report import dashboard, labels, reading
 from scanner.report.csv import WAIVER_STATES
 from scanner.results import Run, Severity, Status
 
@@ -37,15 +37,18 @@ def render(
     allow_incomplete: bool = False,
     previous: Run | None = None,
     trend: list[dict[str, Any]] | None = None,
+    gathered: dashboard.Gathering | None = None,
 ) -> str:
     """Render a run as the dashboard (with the diff against ``previous`` and earlier ``trend`` points).
 
+    ``gathered``: the findings already read for it (made with ``failing_before(previous)``).
+
     >>> Path("report.html").write_text(render(run), encoding="utf-8")
     """
-    before = (
-        frozenset(f.key for f in previous.findings if f.status is Status.FAIL) if previous else frozenset()
-    )
-    summary, payload = dashboard.gather(run, before)
+    if gathered is None:
+        gathered = dashboard.Gathering(run, failing_before(previous))
+        reading.feed(run, [gathered])
+    summary, payload = gathered.summary, gathered.payload
     code = summary.exit_code(run, allow_incomplete)
     verdict_ja, verdict_en = labels.EXIT_MEANINGS[code]
     coverage = run.coverage()
@@ -90,6 +93,13 @@ def render(
             netdev=Markup(section(run.envelope)),  # escaped by scanner/netdev/report.py
         )
     )
+
+
+def failing_before(previous: Run | None) -> frozenset[str]:
+    """Return the keys of the previous run's failures (what the diff looks at besides today's)."""
+    if previous is None:
+        return frozenset()
+    return frozenset(f.key for f in previous.findings if f.status is Status.FAIL)
 
 
 def _embed(run: Run, payload: dashboard.Payload) -> str:

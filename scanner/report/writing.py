@@ -2,8 +2,9 @@
 
 A report file is given as its content or as a function that writes it into a binary file (the
 reports that stream: csv, workbooks, JUnit, HTML, SARIF), so a 10,000-host run is never held in
-memory as a report. With two cores, the spreadsheets and SARIF are written by a forked process
-while this one writes the rest.
+memory as a report. The findings are read twice, once per process: this one reads them for JUnit
+and HTML together; a ``Group`` (SARIF and the tables) reads them in a forked process, which then
+writes the workbooks in a third process while it writes SARIF and the CSV files.
 """
 
 from __future__ import annotations
@@ -12,12 +13,34 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from scanner.report import reading
 from scanner.results import Run
 
-Body = str | bytes | Callable[[IO[bytes]], object]  # a report file's content, or a function writing it
+
+@dataclass(frozen=True)
+class Group:
+    """Report files made from one shared pass over the findings, whose names it gives (the workbooks)."""
+
+    files: Callable[[], dict[str, Body]]
+
+
+Body = str | bytes | Callable[[IO[bytes]], object] | Group  # a report file's content, a writer, or a group
+TABLES = "csv+workbooks+sarif"  # the key of the Group of the reports read in the forked process
+
+
+def expand(files: Mapping[str, Body]) -> dict[str, Body]:
+    """Return the files with every group made into its files (its pass read here, in order)."""
+    out: dict[str, Body] = {}
+    for rel, body in files.items():
+        if isinstance(body, Group):
+            out.update(expand(body.files()))
+        else:
+            out[rel] = body
+    return out
 
 
 def put(path: Path, data: Body) -> None:
@@ -28,6 +51,8 @@ def put(path: Path, data: Body) -> None:
 
 
 def write_body(handle: IO[bytes], data: Body) -> None:
+    if isinstance(data, Group):
+        raise TypeError("a group of report files is written by put_all or expanded first")
     if callable(data):
         data(handle)  # a report written as it is made (scanner/report/csv.py, xlsx.py)
     else:
@@ -35,8 +60,21 @@ def write_body(handle: IO[bytes], data: Body) -> None:
 
 
 # Report files written by a second process while this one writes the others (2 cores or more):
-# the spreadsheets share one pass over the findings (scanner/report/sheets.py) and SARIF is cheap.
+# the spreadsheets and SARIF share one pass over the findings (a Group), and once that is read the
+# workbooks are written by a third process while the second writes SARIF and the CSV files.
 _FORKED = ("csv/", "workbooks/", "results.sarif")
+
+
+def _forked(files: Mapping[str, Body]) -> list[str]:
+    """Return the files a forked process writes: the groups and the spreadsheets, or the workbooks."""
+    forked = [
+        rel
+        for rel, body in files.items()
+        if isinstance(body, Group) or (callable(body) and rel.startswith(_FORKED))
+    ]
+    if len(forked) == len(files):  # in the forked process: the workbooks go to one more
+        forked = [rel for rel, body in files.items() if callable(body) and rel.startswith("workbooks/")]
+    return forked
 
 
 def put_all(folder: Path, files: Mapping[str, Body]) -> None:
@@ -45,10 +83,13 @@ def put_all(folder: Path, files: Mapping[str, Body]) -> None:
     The child writes only into ``folder`` (still the temporary run folder) and exits; a failure
     there fails the run as it would here. It stops if this process is gone.
     """
-    forked = [rel for rel, body in files.items() if callable(body) and rel.startswith(_FORKED)]
+    forked = _forked(files)
     if not forked or (os.cpu_count() or 1) < 2 or len(forked) == len(files):
         for rel, body in files.items():
-            put(folder / rel, body)
+            if isinstance(body, Group):
+                put_all(folder, body.files())
+            else:
+                put(folder / rel, body)
         return
     parent = os.getpid()
     pid = os.fork()
@@ -59,7 +100,11 @@ def put_all(folder: Path, files: Mapping[str, Body]) -> None:
                 if os.getppid() != parent:
                     code = 1
                     break
-                put(folder / rel, files[rel])
+                body = files[rel]
+                if isinstance(body, Group):
+                    put_all(folder, body.files())
+                else:
+                    put(folder / rel, body)
         except BaseException:
             import traceback
 
@@ -92,28 +137,58 @@ def outputs(
 
     ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
     """
-    from scanner.report import csv, html, junit, sarif, sheets, trend, xlsx
+    from scanner.report import csv, dashboard, html, junit, trend
 
     chosen = set(formats)
     table_scales = csv.DEFAULT_SCALES if scales is None else scales
 
     def render(run: Run, prev: Run | None) -> dict[str, Body]:
         files: dict[str, Body] = {}
+        here = reading.Pass(run)  # JUnit and HTML: one reading in this process
         if "junit" in chosen:
-            files["junit.xml"] = lambda out: junit.write(run, out, junit_failures_only, junit_not_applicable)
+            cases = here.join(junit.Cases(run, junit_failures_only, junit_not_applicable))
+
+            def suites(out: IO[bytes]) -> None:
+                here.ready()
+                cases.write(out)
+
+            files["junit.xml"] = suites
         if "html" in chosen:
             points = trend.points(history_dir, run) if history_dir is not None else []
-            files["report.html"] = lambda out: out.write(
-                html.render(run, previous=prev, trend=points).encode()
-            )
-        if "sarif" in chosen:
-            files["results.sarif"] = lambda out: out.write(sarif.render(run).encode("utf-8"))
-        if chosen & {"xlsx", "csv"}:  # one pass over the findings for both; rows spooled to a temporary file
-            done = sheets.collect(run, table_scales)
-            if "xlsx" in chosen:
-                files.update(xlsx.writers(run, done, table_scales))
-            if "csv" in chosen:
-                files.update(csv.writers(run, done))
+            gathered = here.join(dashboard.Gathering(run, html.failing_before(prev)))
+
+            def page(out: IO[bytes]) -> None:
+                here.ready()
+                out.write(html.render(run, previous=prev, trend=points, gathered=gathered).encode())
+
+            files["report.html"] = page
+        if chosen & {"sarif", "xlsx", "csv"}:  # one reading for SARIF and the tables, in a forked process
+            files[TABLES] = Group(lambda: _tables(run, chosen, table_scales))
         return files
 
     return render
+
+
+def _tables(run: Run, chosen: set[str], scales: Any) -> dict[str, Body]:
+    """Read the findings once for SARIF and the tables; return their files (workbooks named by 課)."""
+    from scanner.report import csv, sarif, sheets, xlsx
+
+    there = reading.Pass(run)
+    results = there.join(sarif.Results(run)) if "sarif" in chosen else None
+    rows = there.join(sheets.Collector(run, scales)) if chosen & {"xlsx", "csv"} else None
+    try:
+        there.ready()
+    except BaseException:
+        if rows is not None:
+            rows.spool.close()
+        raise
+    files: dict[str, Body] = {}
+    if results is not None:
+        files["results.sarif"] = lambda out: out.write(results.text().encode("utf-8"))
+    if rows is not None:  # rows spooled to a temporary file
+        done = rows.done()
+        if "xlsx" in chosen:
+            files.update(xlsx.writers(run, done, scales))
+        if "csv" in chosen:
+            files.update(csv.writers(run, done))
+    return files
