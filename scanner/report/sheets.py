@@ -8,6 +8,7 @@ memory, and the management review keeps counters per group, never the findings.
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,16 +23,22 @@ _ORDER = {s: i for i, s in enumerate(STATUS_ORDER)}
 
 
 class Spool:
-    """Rows written to a temporary file as they come, read back per group in key order."""
+    """Rows written to a temporary file as they come, read back per group in key order.
+
+    Rows are read with ``os.pread`` (no shared file position), so processes forked after the
+    rows are written (scanner/report/writing.py) can read them at the same time.
+    """
 
     def __init__(self) -> None:
         self.handle: IO[bytes] = tempfile.TemporaryFile(prefix="kijun-rows-")  # noqa: SIM115 (closed by close)
-        self.index: dict[str, list[tuple[Any, int]]] = {}
+        self.index: dict[str, list[tuple[Any, int, int]]] = {}
+        self.size = 0
 
     def add(self, group: str, key: tuple[Any, ...], row: list[Any]) -> None:
-        offset = self.handle.seek(0, 2)
-        pickle.dump(row, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.index.setdefault(group, []).append(((*key, offset), offset))  # offset: a stable sort
+        data = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        self.handle.write(data)
+        offset, self.size = self.size, self.size + len(data)
+        self.index.setdefault(group, []).append(((*key, offset), offset, len(data)))  # offset: a stable sort
 
     def groups(self) -> list[str]:
         return sorted(self.index)
@@ -56,10 +63,10 @@ class Rows:
         return any(row == r for r in self)
 
     def __iter__(self) -> Iterator[list[Any]]:
-        handle = self.spool.handle
-        for _key, offset in sorted(self.spool.index.get(self.group, ())):
-            handle.seek(offset)
-            yield pickle.load(handle)
+        self.spool.handle.flush()
+        fd = self.spool.handle.fileno()
+        for _key, offset, length in sorted(self.spool.index.get(self.group, ())):
+            yield pickle.loads(os.pread(fd, length, offset))
 
 
 @dataclass

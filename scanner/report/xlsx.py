@@ -124,14 +124,20 @@ def _styler(ws: Worksheet, table: tables.Table) -> Callable[[int, list[Any]], li
     percent = {i for i, h in enumerate(table.headers, start=1) if h.startswith(_PERCENT)}
     answers = bool(table.answer_columns)
 
+    whole: dict[bool, list[int]] = {}  # with no percentage column, a row's ids depend on its answer only
+
     def styles(row: int, values: list[Any]) -> list[int]:
         answerable = answers and tables.answerable(str(values[6]))
+        if not percent and answerable in whole and len(values) == len(whole[answerable]):
+            return whole[answerable]
         out = []
         for col, value in enumerate(values, start=1):
             key = (col, answerable, col in percent and isinstance(value, float))
             if key not in known:
                 known[key] = _style(ws, table, *key)
             out.append(known[key])
+        if not percent:
+            whole[answerable] = out
         return out
 
     return styles
