@@ -60,27 +60,21 @@ def write_body(handle: IO[bytes], data: Body) -> None:
 
 
 # Report files written by a second process while this one writes the others (2 cores or more):
-# the spreadsheets and SARIF share one pass over the findings (a Group), and once that is read the
-# workbooks are written by a third process while the second writes SARIF and the CSV files.
+# a Group (the tables, read in that process), or else the spreadsheets and SARIF given as writers.
 _FORKED = ("csv/", "workbooks/", "results.sarif")
 
 
 def _forked(files: Mapping[str, Body]) -> list[str]:
-    """Return the files a forked process writes: the groups and the spreadsheets, or the workbooks."""
-    forked = [
-        rel
-        for rel, body in files.items()
-        if isinstance(body, Group) or (callable(body) and rel.startswith(_FORKED))
-    ]
-    if len(forked) == len(files):  # in the forked process: the workbooks go to one more
-        forked = [rel for rel, body in files.items() if callable(body) and rel.startswith("workbooks/")]
-    return forked
+    """Return the files a forked process writes: the groups, else the spreadsheets and SARIF."""
+    groups = [rel for rel, body in files.items() if isinstance(body, Group)]
+    return groups or [rel for rel, body in files.items() if callable(body) and rel.startswith(_FORKED)]
 
 
 def put_all(folder: Path, files: Mapping[str, Body]) -> None:
-    """Write a run folder's report files; with two cores, the spreadsheets in a forked process.
+    """Write a run folder's report files; with two cores, the groups (or spreadsheets) in a forked process.
 
-    The child writes only into ``folder`` (still the temporary run folder) and exits; a failure
+    A group forked is read in the child, which writes its files the same way (a group in them in
+    one more process). The child writes only into ``folder`` (still the temporary run folder) and exits; a failure
     there fails the run as it would here. It stops if this process is gone.
     """
     forked = _forked(files)
@@ -137,7 +131,7 @@ def outputs(
 
     ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
     """
-    from scanner.report import csv, dashboard, html, junit, trend
+    from scanner.report import csv, dashboard, html, junit, sarif, trend
 
     chosen = set(formats)
     table_scales = csv.DEFAULT_SCALES if scales is None else scales
@@ -162,7 +156,15 @@ def outputs(
                 out.write(html.render(run, previous=prev, trend=points, gathered=gathered).encode())
 
             files["report.html"] = page
-        if chosen & {"sarif", "xlsx", "csv"}:  # one reading for SARIF and the tables, in a forked process
+        if "sarif" in chosen:
+            results = here.join(sarif.Results(run))
+
+            def found(out: IO[bytes]) -> None:
+                here.ready()
+                out.write(results.text().encode("utf-8"))
+
+            files["results.sarif"] = found
+        if chosen & {"xlsx", "csv"}:  # the tables: read in a forked process
             files[TABLES] = Group(lambda: _tables(run, chosen, table_scales))
         return files
 
@@ -170,25 +172,34 @@ def outputs(
 
 
 def _tables(run: Run, chosen: set[str], scales: Any) -> dict[str, Body]:
-    """Read the findings once for SARIF and the tables; return their files (workbooks named by 課)."""
-    from scanner.report import csv, sarif, sheets, xlsx
+    """Read the findings once for the tables; return their files (the workbooks are named by 課).
 
-    there = reading.Pass(run)
-    results = there.join(sarif.Results(run)) if "sarif" in chosen else None
-    rows = there.join(sheets.Collector(run, scales)) if chosen & {"xlsx", "csv"} else None
+    About half of the work of writing them (by rows) is a Group, which ``put_all`` writes in one
+    more process: the workbooks with the most rows first, the CSV files weighing a third per row.
+    """
+    from scanner.report import csv, sheets, xlsx
+
+    rows = sheets.Collector(run, scales)
     try:
-        there.ready()
+        reading.feed(run, [rows])
     except BaseException:
-        if rows is not None:
-            rows.spool.close()
+        rows.spool.close()
         raise
-    files: dict[str, Body] = {}
-    if results is not None:
-        files["results.sarif"] = lambda out: out.write(results.text().encode("utf-8"))
-    if rows is not None:  # rows spooled to a temporary file
-        done = rows.done()
-        if "xlsx" in chosen:
-            files.update(xlsx.writers(run, done, scales))
-        if "csv" in chosen:
-            files.update(csv.writers(run, done))
-    return files
+    done = rows.done()
+    books = xlsx.writers(run, done, scales) if "xlsx" in chosen else {}
+    tables = csv.writers(run, done) if "csv" in chosen else {}
+    owners = done.self_rows.groups()
+    counts = [len(done.risk), len(done.review), *(len(done.self_rows.rows(o)) for o in owners)]
+    weight = dict(zip(books, counts, strict=False))  # xlsx.writers: risk, review, then a book per 課
+    mine, other = (sum(counts[2:]) / 3 if tables else 0.0), 0.0
+    theirs: dict[str, Body] = {}
+    for rel in sorted(books, key=lambda r: -weight.get(r, 0)):
+        if other < mine:
+            theirs[rel] = books[rel]
+            other += weight.get(rel, 0)
+        else:
+            mine += weight.get(rel, 0)
+    files: dict[str, Body] = {rel: body for rel, body in books.items() if rel not in theirs}
+    if theirs:
+        files["workbooks"] = Group(lambda: theirs)
+    return {**files, **tables}
