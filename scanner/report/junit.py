@@ -13,6 +13,7 @@ and details in the failure's text (Ant allows nothing else inside a testcase).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import tempfile
@@ -272,5 +273,12 @@ def _text(value: str) -> str:
 
 def _attrs(attrs: dict[str, str]) -> str:
     """Render attributes escaped, newlines and tabs kept as character references."""
-    entities = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
-    return " ".join(f"{k}={quoteattr(_clean(v), entities)}" for k, v in attrs.items())
+    return " ".join(f"{k}={_quoted(v)}" for k, v in attrs.items())
+
+
+_ENTITIES = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+@functools.lru_cache(maxsize=8192)  # class names (per host) and test names (per control) repeat
+def _quoted(value: str) -> str:
+    return quoteattr(_clean(value), _ENTITIES)

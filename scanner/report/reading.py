@@ -54,9 +54,9 @@ def feed(run: Run, readers: Sequence[Reader]) -> None:
             for reader in readers:
                 reader.add(f.host, f.status, f)
         return
-    catalog, hosts = log.catalog, log.hosts
+    catalog, hosts, statuses = log.catalog, log.hosts, {s.value: s for s in Status}
     for line, seen in log.lines():
-        host, status = str(line["host"]), Status(line["status"])
+        host, status = str(line["host"]), statuses.get(line["status"]) or Status(line["status"])
         wants = [reader.wanted(host, status) for reader in readers]
         f = Finding.from_json(decode(line, catalog, hosts.get(host, {}), seen)) if any(wants) else None
         for reader, want in zip(readers, wants, strict=True):
