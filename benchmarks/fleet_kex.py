@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -78,8 +79,12 @@ def main() -> int:
 
     try:
         login()  # warm-up: imports, known_hosts, the key file
+        turns = random.Random(12)
         for _ in range(args.rounds):
-            for name, variant in VARIANTS.items():
+            names = list(VARIANTS)
+            turns.shuffle(names)  # no variant always follows the same one
+            for name in names:
+                variant = VARIANTS[name]
                 wanted.clear()
                 wanted.update(variant)
                 times[name].append(login())
