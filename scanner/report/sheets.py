@@ -106,10 +106,17 @@ def collect(run: Run, scales: tables.Scales = tables.DEFAULT_SCALES) -> Collecte
 
 
 class Collector:
-    """The rows of the tables as the findings go by (a ``reading.Reader``); ``done`` gives them."""
+    """The rows of the tables as the findings go by (a ``reading.Reader``); ``done`` gives them.
 
-    def __init__(self, run: Run, scales: tables.Scales = tables.DEFAULT_SCALES) -> None:
-        self.run, self.scales = run, scales
+    Two processes may share the work (scanner/report/writing.py): one the 自己点検 rows, the other
+    the risk register and the review.
+    """
+
+    def __init__(
+        self, run: Run, scales: tables.Scales = tables.DEFAULT_SCALES, rows: bool = True, summary: bool = True
+    ) -> None:
+        """``rows``: spool the 自己点検 rows; ``summary``: the risk rows and the review's counters."""
+        self.run, self.scales, self.rows, self.summary = run, scales, rows, summary
         self.info, self.role, self.today = tables.targets(run), tables.owner_role(run), tables.run_date(run)
         self.lapsed = tables.lapsed_ids(run)
         self.spool, self.risk, self.seq = Spool(), list[tuple[tuple[Any, ...], list[Any]]](), 0
@@ -129,12 +136,14 @@ class Collector:
         assert f is not None  # every finding is wanted
         run, info, role, today, scales = self.run, self.info, self.role, self.today, self.scales
         seq, self.seq = self.seq, self.seq + 1
-        if f.status is not Status.NOT_APPLICABLE:
+        if self.rows and f.status is not Status.NOT_APPLICABLE:
             self.spool.add(
                 tables.owner_of(f),
                 (_ORDER[f.status], f.host, f.control_id),
                 tables.self_row(run, f, info, role),
             )
+        if not self.summary:
+            return
         if f.status in (Status.FAIL, Status.WAIVED):
             self.risk.append(
                 (

@@ -9,6 +9,7 @@ writes the workbooks in a third process while it writes SARIF and the CSV files.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -131,10 +132,11 @@ def outputs(
 
     ``history_dir`` is the reports folder whose earlier runs the dashboard's trend is drawn from.
     """
-    from scanner.report import csv, dashboard, html, junit, sarif, trend
+    from scanner.report import csv as csvfiles
+    from scanner.report import dashboard, html, junit, sarif, sheets, trend, xlsx
 
     chosen = set(formats)
-    table_scales = csv.DEFAULT_SCALES if scales is None else scales
+    table_scales = csvfiles.DEFAULT_SCALES if scales is None else scales
 
     def render(run: Run, prev: Run | None) -> dict[str, Body]:
         files: dict[str, Body] = {}
@@ -164,7 +166,18 @@ def outputs(
                 out.write(results.text().encode("utf-8"))
 
             files["results.sarif"] = found
-        if chosen & {"xlsx", "csv"}:  # the tables: read in a forked process
+        if chosen & {"xlsx", "csv"}:  # the risk register and review here, the 自己点検 rows forked
+            summary = here.join(sheets.Collector(run, table_scales, rows=False))
+
+            @functools.cache
+            def done() -> sheets.Collected:
+                here.ready()
+                return summary.done()
+
+            if "xlsx" in chosen:
+                files.update(xlsx.summary_writers(run, done, table_scales))
+            if "csv" in chosen:
+                files.update(csvfiles.summary_writers(run, done))
             files[TABLES] = Group(lambda: _tables(run, chosen, table_scales))
         return files
 
@@ -172,26 +185,25 @@ def outputs(
 
 
 def _tables(run: Run, chosen: set[str], scales: Any) -> dict[str, Body]:
-    """Read the findings once for the tables; return their files (the workbooks are named by 課).
+    """Read the findings once for the 自己点検 rows; return their files (the workbooks named by 課).
 
     About half of the work of writing them (by rows) is a Group, which ``put_all`` writes in one
-    more process: the workbooks with the most rows first, the CSV files weighing a third per row.
+    more process: the workbooks with the most rows first, findings.csv weighing a third per row.
     """
     from scanner.report import csv, sheets, xlsx
 
-    rows = sheets.Collector(run, scales)
+    rows = sheets.Collector(run, scales, summary=False)
     try:
         reading.feed(run, [rows])
     except BaseException:
         rows.spool.close()
         raise
     done = rows.done()
-    books = xlsx.writers(run, done, scales) if "xlsx" in chosen else {}
-    tables = csv.writers(run, done) if "csv" in chosen else {}
-    owners = done.self_rows.groups()
-    counts = [len(done.risk), len(done.review), *(len(done.self_rows.rows(o)) for o in owners)]
-    weight = dict(zip(books, counts, strict=False))  # xlsx.writers: risk, review, then a book per 課
-    mine, other = (sum(counts[2:]) / 3 if tables else 0.0), 0.0
+    books = xlsx.self_writers(run, done) if "xlsx" in chosen else {}
+    tables = csv.findings_writers(done) if "csv" in chosen else {}
+    counts = [len(done.self_rows.rows(o)) for o in done.self_rows.groups()]
+    weight = dict(zip(books, counts, strict=False))  # xlsx.self_writers: a book per 課, in their order
+    mine, other = (sum(counts) / 3 if tables else 0.0), 0.0
     theirs: dict[str, Body] = {}
     for rel in sorted(books, key=lambda r: -weight.get(r, 0)):
         if other < mine:
