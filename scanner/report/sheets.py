@@ -130,12 +130,13 @@ class Collector:
         self.total = _Group()
 
     def wanted(self, host: str, status: Status) -> bool:
-        return True
+        return self.summary or status is not Status.NOT_APPLICABLE  # the 自己点検 rows leave those out
 
     def add(self, host: str, status: Status, f: Finding | None) -> None:
-        assert f is not None  # every finding is wanted
-        run, info, role, today, scales = self.run, self.info, self.role, self.today, self.scales
         seq, self.seq = self.seq, self.seq + 1
+        if f is None:  # not wanted
+            return
+        run, info, role, today, scales = self.run, self.info, self.role, self.today, self.scales
         if self.rows and f.status is not Status.NOT_APPLICABLE:
             self.spool.add(
                 tables.owner_of(f),
