@@ -2,9 +2,10 @@
 
 A report file is given as its content or as a function that writes it into a binary file (the
 reports that stream: csv, workbooks, JUnit, HTML, SARIF), so a 10,000-host run is never held in
-memory as a report. The findings are read twice, once per process: this one reads them for JUnit
-and HTML together; a ``Group`` (SARIF and the tables) reads them in a forked process, which then
-writes the workbooks in a third process while it writes SARIF and the CSV files.
+memory as a report. The findings are read twice, once per process: this one reads them for JUnit,
+HTML, SARIF, the risk register and the management review together; a ``Group`` (the 自己点検
+rows: findings.csv and a workbook per 課) is read in a forked process, which writes about half of
+its workbooks in a third process while it writes the rest.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Group:
 
 
 Body = str | bytes | Callable[[IO[bytes]], object] | Group  # a report file's content, a writer, or a group
-TABLES = "csv+workbooks+sarif"  # the key of the Group of the reports read in the forked process
+TABLES = "self-inspection csv+workbooks"  # the key of the Group read in the forked process
 
 
 def expand(files: Mapping[str, Body]) -> dict[str, Body]:

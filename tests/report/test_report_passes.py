@@ -152,3 +152,20 @@ def test_spooled_rows_read_at_once_by_two_processes(either: Run, tmp_path: Path)
     _pid, status = os.waitpid(pid, 0)
     done.close()
     assert same and status == 0
+
+
+def test_a_failing_group_fails_the_run_from_its_process(tmp_path: Path) -> None:
+    def broken() -> dict[str, writing.Body]:
+        raise OSError("disk full")
+
+    def books() -> dict[str, writing.Body]:  # a group inside the group: one more process
+        return {
+            "workbooks/a.xlsx": b"a",
+            "inner": writing.Group(lambda: {"workbooks/b.xlsx": lambda out: broken()}),
+        }
+
+    with pytest.raises(RuntimeError, match="the process writing tables failed"):
+        writing.put_all(tmp_path / "one", {"junit.xml": b"c", "tables": writing.Group(broken)})
+    with pytest.raises(RuntimeError, match="the process writing tables failed"):
+        writing.put_all(tmp_path / "two", {"junit.xml": b"c", "tables": writing.Group(books)})
+    assert (tmp_path / "two" / "workbooks" / "a.xlsx").read_bytes() == b"a"
