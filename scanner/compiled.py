@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.brief import brief
 from scanner.conditions import address, describe, evaluate, operator_of, resolve
@@ -24,18 +24,46 @@ from scanner.settle import Outcome, combined, quantified
 
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
 Node = Callable[[dict[str, Any], Mapping[str, Any], str, Any], Outcome]
-_PROGRAMS: dict[int, tuple[Node | None, Node]] = {}
+_PROGRAMS: dict[int, Job] = {}
 
 
-def program(check: Check) -> tuple[Node | None, Node]:
-    """Return a check's (precondition, condition) compiled, once per check object."""
+class Job(NamedTuple):
+    """What the engine needs of a check on every host, worked out once per check object."""
+
+    check_id: str
+    title_ja: str
+    title_en: str
+    subjects: frozenset[str]
+    if_missing: str
+    when: Node | None
+    condition: Node
+    program: tuple[Node | None, Node]  # (when, condition), as ``program`` gives them
+
+
+def job(check: Check) -> Job:
+    """Return a check compiled (precondition, condition) with the fields its results carry, once."""
     key = id(check)
     found = _PROGRAMS.get(key)
     if found is None:
         when = compile_condition(check.when) if check.when is not None else None
-        found = _PROGRAMS[key] = (when, compile_condition(check.condition))
+        condition = compile_condition(check.condition)
+        found = _PROGRAMS[key] = Job(
+            check.id,
+            check.title_ja,
+            check.title_en,
+            check.subjects,
+            check.if_missing,
+            when,
+            condition,
+            (when, condition),
+        )
         weakref.finalize(check, _PROGRAMS.pop, key, None)
     return found
+
+
+def program(check: Check) -> tuple[Node | None, Node]:
+    """Return a check's (precondition, condition) compiled, once per check object."""
+    return job(check).program
 
 
 def compile_condition(cond: Any) -> Node:

@@ -42,7 +42,11 @@ def _steps(path: str) -> Steps | None:
 def _walk(node: Any, steps: Steps) -> Any:
     """``lookup`` with the path split once."""
     for step, index in steps:
-        if isinstance(node, dict) and step in node:
+        if type(node) is dict:  # the usual case first: one lookup (a dict is never a list)
+            node = node.get(step, MISSING)
+            if node is MISSING:
+                return MISSING
+        elif isinstance(node, dict) and step in node:
             node = node[step]
         elif index is not None and isinstance(node, list) and index < len(node):
             node = node[index]
@@ -59,6 +63,8 @@ def reader(cond: dict[str, Any]) -> Reader | None:
     if path is None or fields is None:
         return None
     target = str(cond["target"]) if "target" in cond else None
+    if has_fact and target is None and not fields:
+        return lambda facts, item: _walk(facts, path)  # a plain fact path: the usual leaf
 
     def read(facts: dict[str, Any], item: Any) -> Any:
         if has_fact:

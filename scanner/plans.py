@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from scanner.compiled import Job, job
 from scanner.findings import control_finding
 from scanner.inventory import Host
 from scanner.policy import Check, Control, Pack
@@ -36,6 +37,7 @@ class Step:
     checks: tuple[Check, ...]
     values: Mapping[str, Any]  # parameter name -> value, as the conditions read them (read-only)
     finding: Finding
+    jobs: tuple[Job, ...] = ()  # the checks compiled, in order
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def _make(pack: Pack, host: Host) -> Plan:
         message = message.replace("{os}", host.os)
         finding = control_finding(control, blank, pack, status, message=message)
         values = MappingProxyType({name: spec["value"] for name, spec in finding.params.items()})
-        return Step(control, kind, checks, values, finding)
+        return Step(control, kind, checks, values, finding, tuple(job(c) for c in checks))
 
     steps: list[Step] = []
     subjects: set[str] = set()
