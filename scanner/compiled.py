@@ -25,6 +25,7 @@ from scanner.settle import Outcome, combined, quantified
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
 Node = Callable[[dict[str, Any], Mapping[str, Any], str, Any], Outcome]
 _PROGRAMS: dict[int, Job] = {}
+PASS, FAIL, ERROR = Status.PASS, Status.FAIL, Status.ERROR
 
 
 class Job(NamedTuple):
@@ -124,9 +125,10 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
     symbol = OPERATORS[op][1]
     test = tester(op, raw)
     expected_for = by_params(raw, lambda params: f"{where} {symbol} {resolve(raw, params)!r}")
+    fixed = None if has_param(raw) else f"{where} {symbol} {resolve(raw, {})!r}"  # the usual: no params
 
     def node(facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any) -> Outcome:
-        expected = expected_for(params)
+        expected = expected_for(params) if fixed is None else fixed
         value = read(facts, item)
         if value is MISSING:
             return missing(if_missing, expected)
@@ -134,10 +136,8 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
         try:
             ok = test(value, params)
         except ConditionError as exc:
-            return Outcome(Status.ERROR, value, expected, str(exc), subjects, where, list(own_fact))
-        return Outcome(
-            Status.PASS if ok else Status.FAIL, value, expected, "", subjects, where, list(own_fact)
-        )
+            return Outcome(ERROR, value, expected, str(exc), subjects, where, list(own_fact))
+        return Outcome(PASS if ok else FAIL, value, expected, "", subjects, where, list(own_fact))
 
     return node
 

@@ -187,7 +187,8 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
         mine.update(step.finding.__dict__)
         mine["host"] = name
         mine["owner"] = owner
-        mine["params"] = {n: dict(spec) for n, spec in step.finding.params.items()}  # each its own
+        params = step.finding.params
+        mine["params"] = {n: dict(spec) for n, spec in params.items()} if params else {}  # each its own
         if step.kind != "checks":
             pass  # the plan's finding says it all: outside the scope, or attestation required
         elif facts is None:
