@@ -16,11 +16,12 @@ from typing import Any, NamedTuple
 
 from scanner.brief import brief
 from scanner.conditions import address, describe, evaluate, operator_of, resolve
-from scanner.leaves import MISSING_STATUS, Reader, by_params, has_param, reader, tester
+from scanner.leaves import MISSING_STATUS, Reader, Steps, by_params, has_param, reader, tester
 from scanner.operators import COMBINATORS, MISSING, OPERATORS, PRESENCE, QUANTIFIERS, ConditionError
 from scanner.policy import Check
 from scanner.results import Status
 from scanner.settle import Outcome, combined, quantified
+from scanner.verdicts import reads
 
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
 Node = Callable[[dict[str, Any], Mapping[str, Any], str, Any], Outcome]
@@ -39,6 +40,7 @@ class Job(NamedTuple):
     when: Node | None
     condition: Node
     program: tuple[Node | None, Node]  # (when, condition), as ``program`` gives them
+    reads: tuple[Steps, ...] | None  # the fact paths both read (``scanner.verdicts``; None: no key)
 
 
 def job(check: Check) -> Job:
@@ -57,6 +59,7 @@ def job(check: Check) -> Job:
             when,
             condition,
             (when, condition),
+            reads(check.when, check.condition),
         )
         weakref.finalize(check, _PROGRAMS.pop, key, None)
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from scanner import verdicts
 from scanner.compiled import Job, job
 from scanner.facts import Facts
 from scanner.findings import control_finding as control_finding  # where callers have found it
@@ -28,11 +29,11 @@ def run_check(check: Check, facts: Facts, params: Mapping[str, Any], memo: Memo 
 
     ``memo`` keeps what the checks of the same host's facts share, for the checks after the first.
     """
-    return _run(job(check), facts, params, memo or Memo())
+    return _run(job(check), facts, params, memo or Memo(), None)
 
 
-def _run(job: Job, facts: Facts, params: Mapping[str, Any], memo: Memo) -> CheckResult:
-    """``run_check`` of a compiled check (``scanner.compiled.job``)."""
+def _run(job: Job, facts: Facts, params: Mapping[str, Any], memo: Memo, serial: int | None) -> CheckResult:
+    """``run_check`` of a compiled check; with a ``serial`` (a plan's check) its verdict may be kept."""
     subjects = job.subjects
     evidence = memo.evidence.get(subjects)
     if evidence is None:
@@ -43,16 +44,28 @@ def _run(job: Job, facts: Facts, params: Mapping[str, Any], memo: Memo) -> Check
         if broken:
             message = "; ".join(facts.errors[s] for s in broken)
             return _result(job, Status.ERROR, None, None, message, evidence, None)
+    key, verdict = (None, None)
+    if serial is not None and job.reads is not None:
+        key, verdict = verdicts.recall(serial, job.reads, facts.tree)
+    if verdict is None:
+        verdict = _judge(job, facts.tree, params)
+        if key is not None and serial is not None:
+            verdicts.keep(serial, key, verdict)
+    status, observed, expected, message, decided = verdict
+    origin = _origin(facts, decided, memo.origins) if decided and facts.origins else None
+    return _result(job, status, observed, expected, message, evidence, origin)
+
+
+def _judge(job: Job, tree: dict[str, Any], params: Mapping[str, Any]) -> verdicts.Verdict:
+    """Return a check's verdict on a facts tree: its precondition, then its condition."""
     if job.when is not None:
-        gate = job.when(facts.tree, params, "error", MISSING)
+        gate = job.when(tree, params, "error", MISSING)
         if gate.status is not PASS:
             if gate.status is Status.ERROR:
-                return _result(job, Status.ERROR, gate.observed, gate.expected, gate.message, evidence, None)
-            message = "precondition not met"
-            return _result(job, Status.NOT_APPLICABLE, gate.observed, gate.expected, message, evidence, None)
-    out = job.condition(facts.tree, params, job.if_missing, MISSING)
-    origin = _origin(facts, out.decided, memo.origins) if facts.origins else None
-    return _result(job, out.status, out.observed, out.expected, out.message, evidence, origin)
+                return Status.ERROR, gate.observed, gate.expected, gate.message, None
+            return Status.NOT_APPLICABLE, gate.observed, gate.expected, "precondition not met", None
+    out = job.condition(tree, params, job.if_missing, MISSING)
+    return out.status, out.observed, out.expected, out.message, out.decided
 
 
 PASS = Status.PASS
@@ -113,11 +126,12 @@ def _origin(
 ) -> dict[str, Any] | None:
     """``check_origin`` with the decided paths given, each path looked up once per host."""
     for path in decided:
-        found = seen.get(path, MISSING)
-        if found is MISSING:
+        if path in seen:
+            found = seen[path]
+        else:
             found = seen[path] = _origin_of(facts.origins, path)
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            return found
     return None
 
 
@@ -196,7 +210,7 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
             mine["message"] = reason or "host not assessed"
         else:
             values = step.values
-            results = [_run(job, facts, values, memo) for job in step.jobs]
+            results = [_run(j, facts, values, memo, n) for j, n in zip(step.jobs, step.serials, strict=True)]
             status = combine(results)
             mine["status"] = status
             mine["checks"] = tuple(results)
