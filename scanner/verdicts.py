@@ -53,7 +53,10 @@ def _paths(cond: Any, into: dict[str, None]) -> bool:
 
 def content(paths: tuple[Steps, ...], tree: dict[str, Any]) -> bytes | None:
     """Return the values at the paths as bytes (a missing one as ``()``); None: not plain JSON values."""
-    values = tuple(() if (v := walk(tree, p)) is MISSING else (v,) for p in paths)
+    values = []
+    for path in paths:
+        value = walk(tree, path)
+        values.append(() if value is MISSING else (value,))
     try:
         return marshal.dumps(values, 2)  # version 2: no back-references, so equal values, equal bytes
     except ValueError:
