@@ -89,8 +89,8 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
     if item.raw is not None:
         path = state["folder"] / "evidence" / f"{safe_name(host.name)}.json"
         path.write_bytes(raw_bytes(item.raw))
-    encoder = compact.Encoder(state["catalog"], {host.name: compact.host_base(item.result)})
-    lines = b"".join(encoder.line(f) for f in findings)
+    encoder = state.get("encoder") or state.setdefault("encoder", compact.Encoder(state["catalog"], {}))
+    lines = encoder.host_lines(host.name, compact.host_base(item.result), findings)
     network = _probed(item.facts.tree) if item.facts is not None and state["probe"] else None
     egress = None
     if item.raw is not None and f"probe:{EGRESS}" in item.raw.items:
