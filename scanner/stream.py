@@ -61,6 +61,7 @@ _PROBED = {
     "time": ("servers",),
 }
 _STATE: dict[str, Any] = {}  # set before the pool starts: forked workers inherit it, others get a copy
+BATCH = 8  # snapshot hosts per pool task at most (_batch)
 FRESH_FROM = 2000  # inventory hosts from which workers start fresh instead of forking the scan (_start)
 
 
@@ -101,6 +102,21 @@ def _work(index: int, got: RawFacts | CollectError | None, spent: float) -> Outc
         return Outcome(index, item.result, b"", Tally(), [], network, egress, device)
     refs = [f.waiver for f in findings if f.waiver]
     return Outcome(index, item.result, lines, Tally.of(findings), refs, network, egress)
+
+
+def _work_all(indices: list[int]) -> list[Outcome]:
+    """Assess a few snapshot hosts in a worker, one after another: one task and one reply for all."""
+    return [_work(index, None, 0.0) for index in indices]
+
+
+def _batch(hosts: int, workers: int) -> int:
+    """Return how many snapshot hosts go to a worker in one task.
+
+    Each task costs the scan a round trip through the pool (its call and its reply pickled, a
+    future, the pool's threads woken): a few hosts per task once there are many, one at a time
+    while there are few (so that no worker waits while another has a queue).
+    """
+    return max(1, min(BATCH, hosts // (workers * 16)))
 
 
 def _probed(tree: dict[str, Any]) -> dict[str, Any]:
@@ -269,8 +285,10 @@ def _run_all(
         return out
     room = Semaphore(workers * 4)  # raw facts collected but not yet parsed, at most
     finished: SimpleQueue[Future[Any]] = SimpleQueue()  # each future once done, in completion order
-    local = iter([i for i, h in enumerate(hosts) if h.transport == "snapshot"])  # CPU: read in a worker
+    snapshots = [i for i, h in enumerate(hosts) if h.transport == "snapshot"]  # CPU: read in a worker
     remote = [i for i, h in enumerate(hosts) if h.transport != "snapshot"]
+    size = _batch(len(snapshots), workers)
+    local = iter([snapshots[at : at + size] for at in range(0, len(snapshots), size)])
     with _start(workers) as procs, ThreadPoolExecutor(max(1, min(options.parallel, total))) as threads:
 
         def collected(index: int) -> Future[Outcome]:
@@ -281,14 +299,14 @@ def _run_all(
             return procs.submit(_work, index, got, spent)
 
         def submit_local() -> None:
-            """Hand the next snapshot host to the pool (a bounded window, not all at once)."""
-            index = next(local, None)
-            if index is not None:
-                procs.submit(_work, index, None, 0.0).add_done_callback(finished.put)
+            """Hand the next few snapshot hosts to the pool (a bounded window, not all at once)."""
+            indices = next(local, None)
+            if indices is not None:
+                procs.submit(_work_all, indices).add_done_callback(finished.put)
 
         for i in remote:
             threads.submit(collected, i).add_done_callback(finished.put)
-        for _ in range(workers * 4):
+        for _ in range(workers * max(2, 4 // size)):  # 4 hosts a worker (2 tasks when batched)
             submit_local()
         done_count = 0
         with (folder / SPOOL).open("wb") as spool:
@@ -303,14 +321,16 @@ def _run_all(
                 if isinstance(value, Future):
                     value.add_done_callback(finished.put)
                     continue
-                if hosts[value.index].transport == "snapshot":
+                if isinstance(value, list):  # snapshot hosts
                     submit_local()
                 else:
                     room.release()
-                _record(out, value, spool)
-                done_count += 1
-                if progress:
-                    progress(done_count, total, value.result)
+                    value = [value]
+                for one in value:
+                    _record(out, one, spool)
+                    done_count += 1
+                    if progress:
+                        progress(done_count, total, one.result)
     return out
 
 
