@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -59,3 +63,19 @@ def test_hosts_in_batches_give_the_same_bytes_and_progress(
     # Progress is told of every host once, counting up, whatever the batches.
     assert [done for done, _ in five] == list(range(1, 37)) == [done for done, _ in one]
     assert sorted(name for _, name in five) == sorted(h.name for h in run.hosts)
+
+
+def test_workers_collect_garbage_less_often_and_skip_the_scans_state() -> None:
+    for context, initializer, args in (
+        ("fork", stream._orphan_guard, (os.getpid(),)),
+        ("spawn", stream._begin, (os.getpid(), {"marker": list(range(1000))})),
+    ):
+        pool = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context(context), initializer=initializer, initargs=args
+        )
+        with pool:
+            threshold = pool.submit(gc.get_threshold).result()
+            frozen = pool.submit(gc.get_freeze_count).result()
+        assert threshold[0] == stream.YOUNG > 700
+        if context == "spawn":
+            assert frozen > 1000  # the state given to a started worker is out of the collector's sight
