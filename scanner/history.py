@@ -267,7 +267,7 @@ def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
     """Link a run to its predecessor and carry forward since when each failure has been open."""
     today = run.started_at[:10]
     before: dict[str, str] = dict(prev.envelope.get("open_since", {})) if prev else {}
-    failing_before = {f.key for f in prev.tally.fails} if prev else set()
+    failing_before = compact.failing(prev) if prev else frozenset()
     since = {
         f.key: (before.get(f.key) or prev.started_at[:10]) if prev and f.key in failing_before else today
         for f in run.tally.fails
