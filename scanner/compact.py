@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
@@ -206,6 +207,12 @@ class FindingLog:
                 if line["status"] == Status.FAIL.value:
                     keys.add(f"{line['host']}/{line['control']}")
         return frozenset(keys)
+
+    def select(self, keys: AbstractSet[str]) -> Iterator[Finding]:
+        """Yield the findings whose key (host/control) is in ``keys``, building no other."""
+        for line, seen in self.lines():
+            if f"{line['host']}/{line['control']}" in keys:
+                yield Finding.from_json(decode(line, self.catalog, self.hosts.get(line["host"], {}), seen))
 
     def moved(self, path: Path) -> FindingLog:
         """Return the same log read from another path (the run folder after its atomic rename)."""
