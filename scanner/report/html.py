@@ -21,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from scanner import compact
 from scanner.diff import diff
 from scanner.netdev.report import section
 from scanner.report import dashboard, labels, reading
@@ -97,9 +98,7 @@ def render(
 
 def failing_before(previous: Run | None) -> frozenset[str]:
     """Return the keys of the previous run's failures (what the diff looks at besides today's)."""
-    if previous is None:
-        return frozenset()
-    return frozenset(f.key for f in previous.findings if f.status is Status.FAIL)
+    return compact.failing(previous) if previous is not None else frozenset()
 
 
 def _embed(run: Run, payload: dashboard.Payload) -> str:
