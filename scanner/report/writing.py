@@ -11,6 +11,7 @@ its workbooks in a third process while it writes the rest.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import sys
@@ -88,7 +89,10 @@ def put_all(folder: Path, files: Mapping[str, Body]) -> None:
                 put(folder / rel, body)
         return
     parent = os.getpid()
+    gc.freeze()  # the child's collector leaves what it inherits alone: no copy of every page it maps
     pid = os.fork()
+    if pid != 0:
+        gc.unfreeze()  # here, in the parent
     if pid == 0:  # the child: write its files, never return into the caller's code
         code = 0
         try:
