@@ -7,7 +7,10 @@ the raw facts themselves, which note any read the key does not cover (an undecla
 of another pattern, the collection time, the host's inventory entry, the collector header). Such
 a parse is still the parse of the raw facts; it is only not kept. A subject whose parses keep
 reading outside their key stops being tried. The collector header is part of the key (less the
-transport's timings, which a parser does not read). Each caller gets its own copy of kept facts.
+transport's timings, which a parser does not read). Each caller gets its own copy of kept facts,
+except with ``share``: then the kept tree itself (facts.build, the scan's path, shares it across
+hosts instead of copying it for each; no one downstream changes a fact, and
+tests/facts/test_memo_shared.py runs the example ward's scan with ``watch`` to hold it to that).
 
 A file item under a declared stat pattern is in the key as well (a parser may read the metadata of
 either kind). A parser that must read the clock, the host or the inventory is split (``Subject``'s
@@ -29,25 +32,44 @@ from scanner.rawfacts import Item, RawFacts
 if TYPE_CHECKING:
     from scanner.facts import Context, Parse, Subject
 
-MAX_BYTES = 64 * 1024 * 1024  # kept facts (marshalled) and their keys' contents; all dropped when over
+MAX_BYTES = 64 * 1024 * 1024  # kept facts and their keys' contents; all dropped when over
+# Kept facts are held as objects, about six times the size of their marshalled form (measured on
+# the example ward: 0.52 MB marshalled, 3.3 MB of objects); what MAX_BYTES counts for each.
+OBJECT_SIZE = 6
 GIVE_UP = 3  # parses of a subject that read outside their key, with none kept, before it is not tried
 
 
 @dataclass
 class _Memo:
-    kept: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    kept: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # key -> the facts, shared
     size: int = 0
     misses: dict[str, int] = field(default_factory=dict)  # subject -> parses that read outside
     stored: set[str] = field(default_factory=set)  # subjects with a kept parse
+    watched: dict[tuple[Any, ...], bytes] | None = None  # with watch(): kept facts as first kept
 
 
 _MEMO = _Memo()
 
 
+def watch(on: bool = True) -> None:
+    """From now on keep (or no longer keep) a marshalled copy of every kept tree, for ``changed`` (tests)."""
+    _MEMO.watched = {} if on else None
+
+
+def changed() -> list[str]:
+    """Return the subjects of kept trees that differ from what they were when kept (with ``watch``)."""
+    out = []
+    for key, data in (_MEMO.watched or {}).items():
+        tree = _MEMO.kept.get(key)
+        if tree is not None and repr(tree) != repr(marshal.loads(data)):  # repr: True is not 1
+            out.append(key[0])
+    return sorted(out)
+
+
 def clear() -> None:
     """Forget every kept parse (tests, and a benchmark of the first sight of each host)."""
     global _MEMO
-    _MEMO = _Memo()
+    _MEMO = _Memo(watched=None if _MEMO.watched is None else {})
     _LAYOUTS.clear()
 
 
@@ -90,21 +112,27 @@ class Host:
         return list(self.picks(_covered(subject))[0])
 
 
-def parse(subject: Subject, raw: RawFacts, ctx: Context, host: Host | None = None) -> dict[str, Any]:
+def parse(
+    subject: Subject, raw: RawFacts, ctx: Context, host: Host | None = None, share: bool = False
+) -> dict[str, Any]:
     """Return ``subject.parse(raw, ctx)``, from the memo when this content was parsed before.
 
     A subject split into ``content`` and ``finish`` keeps its content part and finishes it per host.
+    With ``share`` the kept tree itself is returned (and given to ``finish``): the caller, ``finish``
+    and everything downstream must only read it. Without, the caller gets its own copy.
     """
     if subject.finish is None:
-        return _parse(subject, subject.parse, raw, ctx, host)
+        return _parse(subject, subject.parse, raw, ctx, host, share)
     try:
-        part = _parse(subject, subject.content or subject.parse, raw, ctx, host)
+        part = _parse(subject, subject.content or subject.parse, raw, ctx, host, share)
     except Exception:  # the whole parser raises its own error, in its own order
         return subject.parse(raw, ctx)
     return subject.finish(part, raw, ctx)
 
 
-def _parse(subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host | None) -> dict[str, Any]:
+def _parse(
+    subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host | None, share: bool
+) -> dict[str, Any]:
     memo = _MEMO
     if memo.misses.get(subject.name, 0) >= GIVE_UP and subject.name not in memo.stored:
         return run(raw, ctx)
@@ -114,7 +142,7 @@ def _parse(subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host
     key = (subject.name, host.header, items)
     kept = memo.kept.get(key)
     if kept is not None:
-        facts: dict[str, Any] = marshal.loads(kept)
+        facts: dict[str, Any] = kept if share else marshal.loads(marshal.dumps(kept))
         return facts
     reader = Reader(raw, covered)
     tree = run(cast(RawFacts, reader), cast("Context", _Watched(ctx, reader)))
@@ -125,14 +153,18 @@ def _parse(subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host
         data = marshal.dumps(tree)  # plain data only (dict, list, str, numbers...): else not kept
     except ValueError:
         return tree
-    size = len(data) + sum(len(item.data) for item in items)
+    size = OBJECT_SIZE * len(data) + sum(len(item.data) for item in items)
     if memo.size + size > MAX_BYTES:
         memo.kept.clear()
         memo.size = 0
-    memo.kept[key] = data
+        if memo.watched is not None:
+            memo.watched.clear()
+    memo.kept[key] = tree if share else marshal.loads(data)  # never a tree a caller owns
     memo.size += size
     memo.stored.add(subject.name)
-    return tree  # the caller's own: what is kept is its marshalled copy
+    if memo.watched is not None:
+        memo.watched[key] = data
+    return tree
 
 
 @cache
