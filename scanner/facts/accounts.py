@@ -213,7 +213,11 @@ def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]
             record["days_since_login"] = logins.get(record["name"])
         users.append(record)
     humans = [u for u in users if u["uid"] >= 1000 and u["uid"] != 65534 and u["interactive"]]
-    return {"users": users, "humans": humans, **{k: v for k, v in facts.items() if k not in ("users", _CLOCK)}}
+    return {
+        "users": users,
+        "humans": humans,
+        **{k: v for k, v in facts.items() if k not in ("users", _CLOCK)},
+    }
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:
