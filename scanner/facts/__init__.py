@@ -159,15 +159,11 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
             facts.errors[name] = cut
             continue
         try:
-            tree = memo.parse(subject, raw, ctx, host, share=True)  # shared across hosts: read only
+            tree, origins = memo.parts(subject, raw, ctx, host)  # shared across hosts: read only
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
             continue
-        if isinstance(tree, dict) and ORIGINS in tree:  # the tree without them (it is not ours to change)
-            origins = tree[ORIGINS]
-            tree = {k: v for k, v in tree.items() if k != ORIGINS}
-            for rel, where in (origins or {}).items():
-                facts.origins[f"{name}.{rel}" if rel else name] = dict(where)
+        facts.origins.update(origins)
         facts.tree[name] = tree
     return facts
 

@@ -21,11 +21,14 @@ Which ids each subject covers is worked out once per distinct list of item ids (
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
+from scanner.facts import ORIGINS
 from scanner.facts.globs import globs
 from scanner.rawfacts import Item, RawFacts
 
@@ -45,10 +48,13 @@ class _Memo:
     size: int = 0
     misses: dict[str, int] = field(default_factory=dict)  # subject -> parses that read outside
     stored: set[str] = field(default_factory=set)  # subjects with a kept parse
+    split: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = field(default_factory=dict)  # parts()
     watched: dict[tuple[Any, ...], bytes] | None = None  # with watch(): kept facts as first kept
 
 
 _MEMO = _Memo()
+# Every field of an Item (the key must hold all a parser may read: content, metadata, rc, stderr...).
+_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(Item)))
 
 
 def watch(on: bool = True) -> None:
@@ -97,6 +103,7 @@ class Host:
         if len(_LAYOUTS) > 256:
             _LAYOUTS.clear()
         self._picks = _LAYOUTS.setdefault(self.ids, {})
+        self._values: dict[str, tuple[Any, ...]] = {}
 
     def picks(self, covered: _Covered) -> tuple[list[str], list[str]]:
         """Return (evidence ids, key ids) of a subject, both in sorted order."""
@@ -104,6 +111,21 @@ class Host:
         if found is None:
             found = self._picks[covered] = (covered.pick(self.ids, evidence=True), covered.pick(self.ids))
         return found
+
+    def values(self, ids: list[str]) -> tuple[tuple[Any, ...], ...]:
+        """Return the fields of the items ``ids``, in order: what the memo key holds of them.
+
+        Each item's fields are read once per host (an item is in the key of every subject that
+        declares it); a tuple of them hashes and compares in C, unlike the Item dataclass.
+        """
+        got = self._values
+        out = []
+        for item_id in ids:
+            found = got.get(item_id)
+            if found is None:
+                found = got[item_id] = _FIELDS(self.raw.items[item_id])
+            out.append(found)
+        return tuple(out)
 
     def evidence(self, subject: Subject) -> list[str]:
         """Return ``subject.evidence(raw)``: the covered ids, tested once per distinct list of ids."""
@@ -122,49 +144,74 @@ def parse(
     and everything downstream must only read it. Without, the caller gets its own copy.
     """
     if subject.finish is None:
-        return _parse(subject, subject.parse, raw, ctx, host, share)
+        tree, key = _parse(subject, subject.parse, raw, ctx, host)
+        return tree if share or key is None else marshal.loads(marshal.dumps(tree))
     try:
-        part = _parse(subject, subject.content or subject.parse, raw, ctx, host, share)
+        part, key = _parse(subject, subject.content or subject.parse, raw, ctx, host)
     except Exception:  # the whole parser raises its own error, in its own order
         return subject.parse(raw, ctx)
-    return subject.finish(part, raw, ctx)
+    return subject.finish(part if share or key is None else marshal.loads(marshal.dumps(part)), raw, ctx)
+
+
+def parts(subject: Subject, raw: RawFacts, ctx: Context, host: Host) -> tuple[Any, dict[str, Any]]:
+    """Return ``parse(..., share=True)`` without its ORIGINS, and them by full fact path: facts.build's form.
+
+    A kept tree is split once, not for each host that shares it (both parts are shared: read only).
+    """
+    if subject.finish is not None:
+        return _split(subject.name, parse(subject, raw, ctx, host, share=True))
+    tree, key = _parse(subject, subject.parse, raw, ctx, host)
+    if key is None:
+        return _split(subject.name, tree)
+    found = _MEMO.split.get(key)
+    if found is None:
+        found = _MEMO.split[key] = _split(subject.name, tree)
+    return found
+
+
+def _split(name: str, tree: Any) -> tuple[Any, dict[str, Any]]:
+    """Return the tree without ORIGINS, and them keyed by full fact path ("<subject>.<relative path>")."""
+    if not isinstance(tree, dict) or ORIGINS not in tree:
+        return tree, {}
+    origins = {f"{name}.{rel}" if rel else name: where for rel, where in (tree[ORIGINS] or {}).items()}
+    return {k: v for k, v in tree.items() if k != ORIGINS}, origins
 
 
 def _parse(
-    subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host | None, share: bool
-) -> dict[str, Any]:
+    subject: Subject, run: Parse, raw: RawFacts, ctx: Context, host: Host | None
+) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
+    """Return the facts and their key in the memo, None when they are not kept (the caller's own)."""
     memo = _MEMO
     if memo.misses.get(subject.name, 0) >= GIVE_UP and subject.name not in memo.stored:
-        return run(raw, ctx)
+        return run(raw, ctx), None
     covered = _covered(subject)
     host = host if host is not None and host.raw is raw else Host(raw)
-    items = tuple([raw.items[i] for i in host.picks(covered)[1]])
-    key = (subject.name, host.header, items)
+    key = (subject.name, host.header, host.values(host.picks(covered)[1]))
     kept = memo.kept.get(key)
     if kept is not None:
-        facts: dict[str, Any] = kept if share else marshal.loads(marshal.dumps(kept))
-        return facts
+        return kept, key
     reader = Reader(raw, covered)
     tree = run(cast(RawFacts, reader), cast("Context", _Watched(ctx, reader)))
     if reader.outside:
         memo.misses[subject.name] = memo.misses.get(subject.name, 0) + 1
-        return tree
+        return tree, None
     try:
         data = marshal.dumps(tree)  # plain data only (dict, list, str, numbers...): else not kept
     except ValueError:
-        return tree
-    size = OBJECT_SIZE * len(data) + sum(len(item.data) for item in items)
+        return tree, None
+    size = OBJECT_SIZE * len(data) + sum(len(raw.items[i].data) for i in host.picks(covered)[1])
     if memo.size + size > MAX_BYTES:
         memo.kept.clear()
+        memo.split.clear()
         memo.size = 0
         if memo.watched is not None:
             memo.watched.clear()
-    memo.kept[key] = tree if share else marshal.loads(data)  # never a tree a caller owns
+    memo.kept[key] = tree
     memo.size += size
     memo.stored.add(subject.name)
     if memo.watched is not None:
         memo.watched[key] = data
-    return tree
+    return tree, key
 
 
 @cache
