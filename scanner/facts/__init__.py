@@ -119,11 +119,15 @@ class Facts:
 
     def origin_of(self, path: str) -> dict[str, Any] | None:
         """Return where a fact was set: its own origin, else that of its longest dotted prefix."""
-        parts = path.split(".")
-        for end in range(len(parts), 0, -1):
-            found = self.origins.get(".".join(parts[:end]))
+        origins = self.origins
+        if not origins:
+            return None
+        end = len(path)
+        while end > 0:  # the path, then each prefix that ends before a dot, longest first
+            found = origins.get(path[:end])
             if found is not None:
                 return found
+            end = path.rfind(".", 0, end)
         return None
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import marshal
 from dataclasses import dataclass, field
-from functools import cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -214,9 +213,15 @@ def _parse(
     return tree, key
 
 
-@cache
 def _covered(subject: Subject) -> _Covered:
-    return _Covered(subject)
+    """Return what a subject covers, worked out once per subject (by identity: hashing one is slow)."""
+    found = _COVERED.get(id(subject))
+    if found is None or found[0] is not subject:
+        found = _COVERED[id(subject)] = (subject, _Covered(subject))  # the subject is kept: its id stays its own
+    return found[1]
+
+
+_COVERED: dict[int, tuple[Subject, _Covered]] = {}
 
 
 class _Covered:
