@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -199,3 +200,39 @@ def test_every_subject_of_the_example_ward_gives_what_its_parser_gives() -> None
             want.pop(factsmod.ORIGINS, None)
             assert facts.tree[name] == want, (found.host, name)
     assert {"accounts", "network", "packages", "logs", "logrotate"} <= memo._MEMO.stored
+
+
+def test_an_item_differing_in_any_one_field_is_parsed_again() -> None:
+    """The key holds every field of every covered item: metadata, rc, stderr, a cut, not only the content."""
+
+    def everything(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+        calls.append("everything")
+        item = raw.file("/etc/demo.conf")
+        return {"item": repr(item)}
+
+    subject = Subject("everything", everything, files=("/etc/demo.conf",))
+    base = raw()
+    item = base.items["file:/etc/demo.conf"]
+    changes: dict[str, Any] = {
+        "exists": False,
+        "data": b"b\n",  # the same claimed sha256, another content: parsed again, never the kept facts
+        "mode": "0600",
+        "uid": 1000,
+        "gid": 1000,
+        "mtime": 1,
+        "size": 99,
+        "sha256": "0" * 64,
+        "truncated": True,
+        "stderr": "warn",
+        "redacted": 1,
+        "cmd": "cat",
+        "rc": 1,
+    }
+    assert set(changes) | {"id", "kind", "path"} == {f.name for f in dataclasses.fields(item)}
+    want = [memo.parse(subject, base, CTX)]
+    for name, value in changes.items():
+        changed = replace(item, **{name: value})
+        other = replace(base, items={**base.items, item.id: changed})
+        assert memo.parse(subject, other, CTX) == subject.parse(other, CTX), name
+    assert calls.count("everything") == 1 + 2 * len(changes)  # each parsed again (and once directly)
+    assert memo.parse(subject, base, CTX) == want[0] and calls.count("everything") == 1 + 2 * len(changes)
