@@ -69,8 +69,8 @@ def _item(item: Any) -> bool:
     for key in shape.named:
         if not item[key]:  # minLength 1
             return False
-    for key in shape.counts:
-        if item[key] < 0:
+    for count in shape.counts:
+        if item[count] < 0:
             return False
     if shape.redacted and item["redacted"] < 1:
         return False
@@ -92,7 +92,7 @@ class _Shape:
     just those keys, and which of the value checks apply.
     """
 
-    __slots__ = ("types", "kinds", "named", "counts", "redacted", "encoding", "mode", "sha")
+    __slots__ = ("counts", "encoding", "kinds", "mode", "named", "redacted", "sha", "types")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         self.types: tuple[type, ...] | None = None

@@ -28,7 +28,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from scanner.facts import ORIGINS
-from scanner.facts.globs import globs
+from scanner.facts.covered import Covered, Reader, Watched, covered, header
 from scanner.rawfacts import Item, RawFacts
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def clear() -> None:
 
 # Hosts built from one image have the same item ids: what each subject picks of them is worked out
 # once per distinct list of ids (the evidence ids, then the ids the memo key covers).
-_Picks = dict["_Covered", tuple[list[str], list[str]]]
+_Picks = dict["Covered", tuple[list[str], list[str]]]
 _LAYOUTS: dict[tuple[str, ...], _Picks] = {}
 
 
@@ -90,7 +90,7 @@ class Host:
     def __init__(self, raw: RawFacts) -> None:
         self.raw = raw
         self.ids = tuple(sorted(raw.items))
-        self.header = tuple(sorted(_header(raw).items()))
+        self.header = tuple(sorted(header(raw).items()))
         # An item whose id is not "<kind>:<path>" (a hand-written snapshot) has its evidence tested by fields.
         self.plain = all(
             item.id.startswith("probe:")
@@ -104,11 +104,11 @@ class Host:
         self._picks = _LAYOUTS.setdefault(self.ids, {})
         self._values: dict[str, tuple[Any, ...]] = {}
 
-    def picks(self, covered: _Covered) -> tuple[list[str], list[str]]:
+    def picks(self, cover: Covered) -> tuple[list[str], list[str]]:
         """Return (evidence ids, key ids) of a subject, both in sorted order."""
-        found = self._picks.get(covered)
+        found = self._picks.get(cover)
         if found is None:
-            found = self._picks[covered] = (covered.pick(self.ids, evidence=True), covered.pick(self.ids))
+            found = self._picks[cover] = (cover.pick(self.ids, evidence=True), cover.pick(self.ids))
         return found
 
     def values(self, ids: list[str]) -> tuple[tuple[Any, ...], ...]:
@@ -130,7 +130,7 @@ class Host:
         """Return ``subject.evidence(raw)``: the covered ids, tested once per distinct list of ids."""
         if not self.plain:
             return subject.evidence(self.raw)
-        return list(self.picks(_covered(subject))[0])
+        return list(self.picks(covered(subject))[0])
 
 
 def parse(
@@ -183,14 +183,14 @@ def _parse(
     memo = _MEMO
     if memo.misses.get(subject.name, 0) >= GIVE_UP and subject.name not in memo.stored:
         return run(raw, ctx), None
-    covered = _covered(subject)
+    cover = covered(subject)
     host = host if host is not None and host.raw is raw else Host(raw)
-    key = (subject.name, host.header, host.values(host.picks(covered)[1]))
+    key = (subject.name, host.header, host.values(host.picks(cover)[1]))
     kept = memo.kept.get(key)
     if kept is not None:
         return kept, key
-    reader = Reader(raw, covered)
-    tree = run(cast(RawFacts, reader), cast("Context", _Watched(ctx, reader)))
+    reader = Reader(raw, cover)
+    tree = run(cast(RawFacts, reader), cast("Context", Watched(ctx, reader)))
     if reader.outside:
         memo.misses[subject.name] = memo.misses.get(subject.name, 0) + 1
         return tree, None
@@ -198,7 +198,7 @@ def _parse(
         data = marshal.dumps(tree)  # plain data only (dict, list, str, numbers...): else not kept
     except ValueError:
         return tree, None
-    size = OBJECT_SIZE * len(data) + sum(len(raw.items[i].data) for i in host.picks(covered)[1])
+    size = OBJECT_SIZE * len(data) + sum(len(raw.items[i].data) for i in host.picks(cover)[1])
     if memo.size + size > MAX_BYTES:
         memo.kept.clear()
         memo.split.clear()
@@ -211,118 +211,3 @@ def _parse(
     if memo.watched is not None:
         memo.watched[key] = data
     return tree, key
-
-
-def _covered(subject: Subject) -> _Covered:
-    """Return what a subject covers, worked out once per subject (by identity: hashing one is slow)."""
-    found = _COVERED.get(id(subject))
-    if found is None or found[0] is not subject:
-        found = _COVERED[id(subject)] = (subject, _Covered(subject))  # the subject is kept: its id stays its own
-    return found[1]
-
-
-_COVERED: dict[int, tuple[Subject, _Covered]] = {}
-
-
-class _Covered:
-    """Which item ids and globs a subject's declaration covers."""
-
-    def __init__(self, subject: Subject) -> None:
-        # The key covers a file item under a stat pattern too (its metadata is what is read), so a
-        # parser may read either kind of item under any pattern it declares.
-        self.files, self.stats, self.probes = subject.files, subject.stats + subject.files, subject.probes
-        self._evidence, self._file = globs(self.files), globs(self.stats)
-        self._seen: dict[str, bool] = {}  # hosts share their item ids: each is tested once
-        self._shown: dict[str, bool] = {}  # the same for evidence (a file item matches the files only)
-
-    def id(self, item_id: str) -> bool:
-        known = self._seen.get(item_id)
-        if known is None:
-            if len(self._seen) > 100_000:
-                self._seen.clear()
-            known = self._seen[item_id] = self._test(item_id)
-        return known
-
-    def pick(self, ids: tuple[str, ...], evidence: bool = False) -> list[str]:
-        """Return the ids the key covers (or, with ``evidence``, those shown as evidence), in order."""
-        seen, test = (self._shown, self._show) if evidence else (self._seen, self._test)
-        if len(seen) > 100_000:
-            seen.clear()
-        for item_id in [i for i in ids if i not in seen]:
-            seen[item_id] = test(item_id)
-        return [i for i in ids if seen[i]]
-
-    def _show(self, item_id: str) -> bool:
-        kind, _, rest = item_id.partition(":")
-        return self._test(item_id) if kind != "file" else self._evidence(rest)
-
-    def _test(self, item_id: str) -> bool:
-        kind, _, rest = item_id.partition(":")
-        if kind in ("file", "stat"):
-            return self._file(rest)
-        return kind == "probe" and rest in self.probes
-
-    def glob(self, pattern: str, kind: str) -> bool:
-        """Tell whether every path the glob may match is covered: a declared pattern, or one below
-        a declared ``<literal>*`` (fnmatch's ``*`` matches ``/`` too, so it covers all below)."""
-        declared = self.stats if kind in ("file", "stat") else ()
-        if pattern in declared:
-            return True
-        prefix = _literal(pattern)
-        return any(d.endswith("*") and _literal(d) == d[:-1] and prefix.startswith(d[:-1]) for d in declared)
-
-
-def _literal(pattern: str) -> str:
-    """Return a glob's part before its first wildcard."""
-    return pattern[: min((i for i, ch in enumerate(pattern) if ch in "*?["), default=len(pattern))]
-
-
-def _header(raw: RawFacts) -> dict[str, str]:
-    """The collector header a parser may read: all but the transport's timings (``*_s``), which vary."""
-    return {k: v for k, v in raw.collector.items() if not k.endswith("_s")}
-
-
-class Reader:
-    """The raw facts as a parser reads them, noting whether it read anything the key does not cover."""
-
-    def __init__(self, raw: RawFacts, covered: _Covered) -> None:
-        self._raw, self._covered = raw, covered
-        self.outside = False
-
-    def _get(self, item_id: str) -> Item | None:
-        if not self._covered.id(item_id):
-            self.outside = True
-        return self._raw.items.get(item_id)
-
-    def file(self, path: str) -> Item | None:
-        return self._get("file:" + path)
-
-    def probe(self, name: str) -> Item | None:
-        return self._get("probe:" + name)
-
-    def stat(self, path: str) -> Item | None:
-        return self._get("stat:" + path) or self._get("file:" + path)
-
-    def glob(self, pattern: str, kind: str = "file") -> list[Item]:
-        if not self._covered.glob(pattern, kind):
-            self.outside = True
-        return self._raw.glob(pattern, kind)
-
-    @property
-    def collector(self) -> dict[str, str]:
-        return _header(self._raw)
-
-    def __getattr__(self, name: str) -> Any:  # items, host, collected_at, to_json...
-        self.outside = True
-        return getattr(self._raw, name)
-
-
-class _Watched:
-    """The parser's context: any use of it makes the parse depend on more than the key."""
-
-    def __init__(self, ctx: Context, reader: Reader) -> None:
-        self._ctx, self._reader = ctx, reader
-
-    def __getattr__(self, name: str) -> Any:
-        self._reader.outside = True
-        return getattr(self._ctx, name)
