@@ -108,8 +108,9 @@ def render(
         ),
         f"testinfra remote commands per host: {m['testinfra']['commands'] / max(1, m['testinfra']['hosts']):.0f} "
         f"(kijun and the floor: 1); failed testinfra calls: {m['testinfra']['failed_calls']}",
-        f"kijun scan peak RSS at {args.hosts} hosts: {m['scan']['rss_mb']:.0f} MB  (target < 500 MB at 1000); "
-        f"child start-up (imports, pack, inventory): {m['scan']['startup']:.2f}s",
+        f"kijun scan peak RSS at {args.hosts} hosts: {m['scan']['rss_mb']:.0f} MB summed over its process tree "
+        f"(PSS {m['scan'].get('pss_mb', 0):.0f} MB, the scan process alone {m['scan'].get('self_rss_mb', 0):.0f} MB)"
+        f"  (target < 500 MB at 1000); child start-up (imports, pack, inventory): {m['scan']['startup']:.2f}s",
         f"kijun scan: {m['scan']['after_collection']:.2f}s of its wall time came after the last host was "
         "collected (evaluation, waivers, envelope)",
         f"hosts' side, sshd session CPU per host: kijun scan {host_ms(m['scan']):.1f} ms, floor "

@@ -4,8 +4,11 @@
 N inventory hosts are N distinct loopback addresses answered by one real sshd (fleet_sshd.py); every
 host gets the full default policy of a マイナンバー系 server. Printed side by side:
 
-(a) kijun: ``scanner.run.scan`` over the N ssh hosts (the whole pipeline), and ``kijun collect``
-    (raw facts to a folder), each in a child process so that its peak RSS is its own;
+(a) kijun: ``scanner.stream.scan`` over the N ssh hosts (what ``kijun scan`` runs: collection
+    threads, the worker processes, evidence and findings written to a temporary folder; no report
+    files), and ``kijun collect`` (raw facts to a folder), each in a child process so that its
+    memory is its own (the scan's: the peak summed RSS of its process tree, workers included,
+    PSS beside it; its CPU includes the workers');
 (b) the floor: the same collector script through the OpenSSH client (``ssh HOST sh -s``), one
     process per host, at the same concurrency;
 (c) pytest-testinfra's paramiko backend running the same checks its way (a remote command per
@@ -27,9 +30,11 @@ import dataclasses
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -124,9 +129,11 @@ def child(args: argparse.Namespace) -> None:
 
         pack = load_pack("base")
         before = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         if args.child == "scan":
-            from scanner.run import Options, scan
+            from scanner import stream
+            from scanner.run import Options
 
             last = [started]
 
@@ -134,7 +141,13 @@ def child(args: argparse.Namespace) -> None:
                 last[0] = time.monotonic()
 
             options = Options(parallel=args.parallel, timeout=args.timeout)
-            run, _raws = scan(inventory, pack, [], options, mark)
+            memory = TreeMemory(os.getpid())
+            into = Path(tempfile.mkdtemp(prefix="scan-", dir=folder))
+            try:  # what `kijun scan` runs: evidence files and findings written, the pool's workers
+                run, _raws = stream.scan(inventory, pack, [], options, into, mark)
+            finally:
+                memory.stop()
+                shutil.rmtree(into, ignore_errors=True)
             statuses = [h.status for h in run.hosts]
             ok = statuses.count("assessed")
             after_collection = time.monotonic() - last[0]
@@ -152,7 +165,36 @@ def child(args: argparse.Namespace) -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     out["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     out["rss_mb"] = after.ru_maxrss / 1024
+    if args.child == "scan":  # the scan's workers (reaped when its pool closed) and the whole tree
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["cpu"] += done.ru_utime + done.ru_stime - kids.ru_utime - kids.ru_stime
+        out["self_rss_mb"] = out["rss_mb"]
+        out["rss_mb"], out["pss_mb"] = (n / 2**20 for n in memory.peak)
     print(json.dumps(out))
+
+
+class TreeMemory:
+    """The peak summed RSS and PSS of a process and its descendants (the scan and its workers), sampled every 0.1 s."""
+
+    def __init__(self, root: int) -> None:
+        self.peak = [0, 0]
+        self._root = root
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        from offline_scale import _tree_memory
+
+        while True:
+            rss, pss = _tree_memory(self._root)
+            self.peak = [max(self.peak[0], rss), max(self.peak[1], pss)]
+            if self._done.wait(0.1):
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 _live: set[subprocess.Popen[bytes]] = set()

@@ -122,6 +122,24 @@ class _ClosedEarly(CollectError):
     """
 
 
+# Key exchanges kijun asks for first, in this order; the rest follow in paramiko's order and none is
+# added or dropped. The post-quantum hybrid stays first wherever the server has it (OpenSSH 9.9+).
+# Against OpenSSH 9.2 (Debian 12) ECDH on P-256 made the key exchange about 10 ms and the whole
+# login about 5 ms shorter than curve25519 (benchmarks/fleet_kex.py; sshd's curve25519 is portable
+# C, its P-256 OpenSSL's). Both are 128-bit secure; a server that refuses P-256 gets curve25519.
+KEX_FIRST = ("mlkem768x25519-sha256", "ecdh-sha2-nistp256", "curve25519-sha256@libssh.org")
+
+
+def kex_order(offered: tuple[str, ...]) -> tuple[str, ...]:
+    """Return paramiko's key exchanges with KEX_FIRST's (those it has) first: the same set, reordered.
+
+    >>> kex_order(("curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256"))
+    ('ecdh-sha2-nistp256', 'curve25519-sha256@libssh.org', 'diffie-hellman-group14-sha256')
+    """
+    first = tuple(name for name in KEX_FIRST if name in offered)
+    return first + tuple(name for name in offered if name not in first)
+
+
 def _handshake(ep: Endpoint, sock: Any, clock: _Clock) -> Any:
     """Run banner, key exchange and host key verification; return the started transport."""
     transport = paramiko.Transport(sock)
@@ -136,6 +154,7 @@ def _handshake(ep: Endpoint, sock: Any, clock: _Clock) -> Any:
         )
         options = transport.get_security_options()
         options.key_types = hostkeys.key_types(names, tuple(options.key_types))
+        options.kex = kex_order(tuple(options.kex))
         try:
             transport.start_client(timeout=wait)
         except (paramiko.SSHException, OSError, EOFError) as exc:
