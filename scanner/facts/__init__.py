@@ -163,7 +163,7 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
             facts.errors[name] = cut
             continue
         try:
-            tree, origins = memo.parts(subject, raw, ctx, host)  # shared across hosts: read only
+            tree, origins = memo.parts(subject, raw, ctx, host, ORIGINS)  # shared across hosts: read only
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
             continue

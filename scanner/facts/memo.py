@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from scanner.facts import ORIGINS
 from scanner.facts.covered import Covered, Reader, Watched, covered, header
 from scanner.rawfacts import Item, RawFacts
 
@@ -152,28 +151,32 @@ def parse(
     return subject.finish(part if share or key is None else marshal.loads(marshal.dumps(part)), raw, ctx)
 
 
-def parts(subject: Subject, raw: RawFacts, ctx: Context, host: Host) -> tuple[Any, dict[str, Any]]:
-    """Return ``parse(..., share=True)`` without its ORIGINS, and them by full fact path: facts.build's form.
+def parts(
+    subject: Subject, raw: RawFacts, ctx: Context, host: Host, origins: str
+) -> tuple[Any, dict[str, Any]]:
+    """Return ``parse(..., share=True)`` without its ``origins`` key, and them by full fact path.
+
+    facts.build's form (``origins`` is scanner.facts.ORIGINS, which this module cannot import).
 
     A kept tree is split once, not for each host that shares it (both parts are shared: read only).
     """
     if subject.finish is not None:
-        return _split(subject.name, parse(subject, raw, ctx, host, share=True))
+        return _split(subject.name, parse(subject, raw, ctx, host, share=True), origins)
     tree, key = _parse(subject, subject.parse, raw, ctx, host)
     if key is None:
-        return _split(subject.name, tree)
+        return _split(subject.name, tree, origins)
     found = _MEMO.split.get(key)
     if found is None:
-        found = _MEMO.split[key] = _split(subject.name, tree)
+        found = _MEMO.split[key] = _split(subject.name, tree, origins)
     return found
 
 
-def _split(name: str, tree: Any) -> tuple[Any, dict[str, Any]]:
-    """Return the tree without ORIGINS, and them keyed by full fact path ("<subject>.<relative path>")."""
-    if not isinstance(tree, dict) or ORIGINS not in tree:
+def _split(name: str, tree: Any, origins: str) -> tuple[Any, dict[str, Any]]:
+    """Return the tree without ``origins``, and them keyed by full fact path ("<subject>.<relative path>")."""
+    if not isinstance(tree, dict) or origins not in tree:
         return tree, {}
-    origins = {f"{name}.{rel}" if rel else name: where for rel, where in (tree[ORIGINS] or {}).items()}
-    return {k: v for k, v in tree.items() if k != ORIGINS}, origins
+    where = {f"{name}.{rel}" if rel else name: at for rel, at in (tree[origins] or {}).items()}
+    return {k: v for k, v in tree.items() if k != origins}, where
 
 
 def _parse(
