@@ -9,20 +9,27 @@ time of this process); the two ways' rounds are taken in turn, so both see the s
 - ``subjects_for`` + ``evaluate_host`` per host, this tree against ``--checkout DIR`` (another tree,
   e.g. ``git worktree add /tmp/kijun-before <commit>``), both loaded in this process in turn.
 
+Verdicts are kept by content (scanner/verdicts.py), so rounds after the first judge hosts whose
+checks read what they read before: the figure for clones of the ward's hosts. ``--forget`` clears
+the kept verdicts before every round: the figure for hosts never seen (only hosts of one kind with
+the same configuration within the ward still share).
+
     python benchmarks/judge_hosts.py
-    python benchmarks/judge_hosts.py --checkout /tmp/kijun-before
+    python benchmarks/judge_hosts.py --checkout /tmp/kijun-before [--forget]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+FORGET = False  # --forget: kept verdicts (scanner/verdicts.py) forgotten before every round
 
 
 def judge_round(tree: Path) -> Callable[[], float]:
@@ -49,8 +56,12 @@ def judge_round(tree: Path) -> Callable[[], float]:
             subjects = subjects_for(pack, host) | {"host"}
             items.append((host, facts.build(got, facts.Context(host, inventory), subjects)))
     sys.path.remove(str(tree))
+    kept = importlib.util.find_spec("scanner.verdicts") and importlib.import_module("scanner.verdicts")
 
     def judge() -> float:
+        if kept and FORGET:  # every round judges the ward as hosts never seen (kept verdicts off)
+            kept._KEPT.clear()
+            kept._USED[0] = 0
         started = time.process_time()
         for host, parsed in items:
             subjects_for(pack, host)
@@ -123,7 +134,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkout", type=Path, help="another kijun tree to compare evaluate_host with")
     parser.add_argument("--rounds", type=int, default=15, help="rounds over the hosts (the best counts)")
+    parser.add_argument(
+        "--forget",
+        action="store_true",
+        help="forget kept verdicts before each round (hosts never seen; without it, rounds after the "
+        "first judge the ward's hosts again, as clones of them would be)",
+    )
     options = parser.parse_args()
+    global FORGET
+    FORGET = options.forget
     old, new, count = conditions(options.rounds)
     print(
         f"conditions, {count} hosts: interpreted {old:.3f} ms/host, compiled {new:.3f} ms/host ({old / new:.1f}x)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
@@ -190,12 +191,43 @@ class FindingLog:
                 out.unassessed += 1
         return out
 
+    @cached_property
+    def failing(self) -> frozenset[str]:
+        """The keys (host/control) of the failing findings: every line read, no finding built.
+
+        What the next run needs of this one (since when a failure has been open, what changed):
+        a tenth of the cost of ``tally`` at 10,000 hosts, where a scheduled scan reads it each time.
+        """
+        if "tally" in self.__dict__:
+            return frozenset(f.key for f in self.tally.fails)
+        keys: set[str] = set()
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                line = json.loads(raw)
+                if line["status"] == Status.FAIL.value:
+                    keys.add(f"{line['host']}/{line['control']}")
+        return frozenset(keys)
+
+    def select(self, keys: AbstractSet[str]) -> Iterator[Finding]:
+        """Yield the findings whose key (host/control) is in ``keys``, building no other."""
+        for line, seen in self.lines():
+            if f"{line['host']}/{line['control']}" in keys:
+                yield Finding.from_json(decode(line, self.catalog, self.hosts.get(line["host"], {}), seen))
+
     def moved(self, path: Path) -> FindingLog:
         """Return the same log read from another path (the run folder after its atomic rename)."""
         again = FindingLog(path, self.catalog, self.hosts, self._count)
-        if "tally" in self.__dict__:
-            again.__dict__["tally"] = self.tally
+        for kept in ("tally", "failing"):
+            if kept in self.__dict__:
+                again.__dict__[kept] = self.__dict__[kept]
         return again
+
+
+def failing(run: Run) -> frozenset[str]:
+    """The keys (host/control) of a run's failing findings, without building them where it can."""
+    if isinstance(run.findings, FindingLog):
+        return run.findings.failing
+    return frozenset(f.key for f in run.tally.fails)
 
 
 def summary_json(run: Run, catalog: Catalog, count: int, envelope_beside: bool = False) -> dict[str, Any]:

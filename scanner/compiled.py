@@ -12,30 +12,62 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.brief import brief
 from scanner.conditions import address, describe, evaluate, operator_of, resolve
-from scanner.leaves import MISSING_STATUS, Reader, by_params, has_param, reader, tester
+from scanner.leaves import MISSING_STATUS, Reader, Steps, by_params, has_param, reader, tester
 from scanner.operators import COMBINATORS, MISSING, OPERATORS, PRESENCE, QUANTIFIERS, ConditionError
 from scanner.policy import Check
 from scanner.results import Status
 from scanner.settle import Outcome, combined, quantified
+from scanner.verdicts import reads
 
 # (facts, params, if_missing, item) -> the outcome ``evaluate`` would give
 Node = Callable[[dict[str, Any], Mapping[str, Any], str, Any], Outcome]
-_PROGRAMS: dict[int, tuple[Node | None, Node]] = {}
+_PROGRAMS: dict[int, Job] = {}
+PASS, FAIL, ERROR = Status.PASS, Status.FAIL, Status.ERROR
 
 
-def program(check: Check) -> tuple[Node | None, Node]:
-    """Return a check's (precondition, condition) compiled, once per check object."""
+class Job(NamedTuple):
+    """What the engine needs of a check on every host, worked out once per check object."""
+
+    check_id: str
+    title_ja: str
+    title_en: str
+    subjects: frozenset[str]
+    if_missing: str
+    when: Node | None
+    condition: Node
+    program: tuple[Node | None, Node]  # (when, condition), as ``program`` gives them
+    reads: tuple[Steps, ...] | None  # the fact paths both read (``scanner.verdicts``; None: no key)
+
+
+def job(check: Check) -> Job:
+    """Return a check compiled (precondition, condition) with the fields its results carry, once."""
     key = id(check)
     found = _PROGRAMS.get(key)
     if found is None:
         when = compile_condition(check.when) if check.when is not None else None
-        found = _PROGRAMS[key] = (when, compile_condition(check.condition))
+        condition = compile_condition(check.condition)
+        found = _PROGRAMS[key] = Job(
+            check.id,
+            check.title_ja,
+            check.title_en,
+            check.subjects,
+            check.if_missing,
+            when,
+            condition,
+            (when, condition),
+            reads(check.when, check.condition),
+        )
         weakref.finalize(check, _PROGRAMS.pop, key, None)
     return found
+
+
+def program(check: Check) -> tuple[Node | None, Node]:
+    """Return a check's (precondition, condition) compiled, once per check object."""
+    return job(check).program
 
 
 def compile_condition(cond: Any) -> Node:
@@ -96,9 +128,10 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
     symbol = OPERATORS[op][1]
     test = tester(op, raw)
     expected_for = by_params(raw, lambda params: f"{where} {symbol} {resolve(raw, params)!r}")
+    fixed = None if has_param(raw) else f"{where} {symbol} {resolve(raw, {})!r}"  # the usual: no params
 
     def node(facts: dict[str, Any], params: Mapping[str, Any], if_missing: str, item: Any) -> Outcome:
-        expected = expected_for(params)
+        expected = expected_for(params) if fixed is None else fixed
         value = read(facts, item)
         if value is MISSING:
             return missing(if_missing, expected)
@@ -106,10 +139,8 @@ def _leaf(op: str, cond: dict[str, Any]) -> Node | None:
         try:
             ok = test(value, params)
         except ConditionError as exc:
-            return Outcome(Status.ERROR, value, expected, str(exc), subjects, where, list(own_fact))
-        return Outcome(
-            Status.PASS if ok else Status.FAIL, value, expected, "", subjects, where, list(own_fact)
-        )
+            return Outcome(ERROR, value, expected, str(exc), subjects, where, list(own_fact))
+        return Outcome(PASS if ok else FAIL, value, expected, "", subjects, where, list(own_fact))
 
     return node
 

@@ -7,9 +7,11 @@ that touches a failure is listed under ``changed`` so that nothing moves silentl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner import compact
 from scanner.results import Finding, Run, Status
 
 
@@ -96,6 +98,19 @@ def _coverage_of(
             if before[n] != after[n]
         ],
     }
+
+
+def old_side(old: Run, new: Run) -> Run:
+    """Return ``old`` with only the findings ``diff(old, new)`` can look at: its failures and ``new``'s keys.
+
+    For a report's diff against the previous run, where ``new`` holds only the findings that fail or
+    failed (dashboard's ``changed``): the previous run's other findings, 95 % of 370,000 lines at
+    10,000 hosts, are then never built nor held.
+    """
+    if not isinstance(old.findings, compact.FindingLog):
+        return old
+    wanted = compact.failing(old) | {f.key for f in new.findings}
+    return dataclasses.replace(old, findings=tuple(old.findings.select(wanted)))
 
 
 def diff(old: Run, new: Run) -> Diff:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scanner.compiled import program
+from scanner import verdicts
+from scanner.compiled import Job, job
 from scanner.facts import Facts
 from scanner.findings import control_finding as control_finding  # where callers have found it
 from scanner.inventory import Host
@@ -28,54 +29,71 @@ def run_check(check: Check, facts: Facts, params: Mapping[str, Any], memo: Memo 
 
     ``memo`` keeps what the checks of the same host's facts share, for the checks after the first.
     """
-    memo = memo or Memo()
-    evidence = memo.evidence.get(check.subjects)
+    return _run(job(check), facts, params, memo or Memo(), None)
+
+
+def _run(job: Job, facts: Facts, params: Mapping[str, Any], memo: Memo, serial: int | None) -> CheckResult:
+    """``run_check`` of a compiled check; with a ``serial`` (a plan's check) its verdict may be kept."""
+    subjects = job.subjects
+    evidence = memo.evidence.get(subjects)
     if evidence is None:
-        evidence = tuple(sorted({i for s in check.subjects for i in facts.evidence.get(s, [])}))
-        memo.evidence[check.subjects] = evidence
-    broken = sorted(s for s in check.subjects if s in facts.errors) if facts.errors else []
-    if broken:
-        message = "; ".join(facts.errors[s] for s in broken)
-        return CheckResult(
-            check.id, Status.ERROR, check.title_ja, check.title_en, message=message, evidence=evidence
-        )
-    when, condition = program(check)
-    if when is not None:
-        gate = when(facts.tree, params, "error", MISSING)
-        if gate.status is Status.ERROR:
-            return CheckResult(
-                check.id,
-                Status.ERROR,
-                check.title_ja,
-                check.title_en,
-                gate.observed,
-                gate.expected,
-                gate.message,
-                evidence,
-            )
-        if gate.status is not Status.PASS:
-            return CheckResult(
-                check.id,
-                Status.NOT_APPLICABLE,
-                check.title_ja,
-                check.title_en,
-                gate.observed,
-                gate.expected,
-                "precondition not met",
-                evidence,
-            )
-    out = condition(facts.tree, params, check.if_missing, MISSING)
-    return CheckResult(
-        check.id,
-        out.status,
-        check.title_ja,
-        check.title_en,
-        out.observed,
-        out.expected,
-        out.message,
-        evidence,
-        origin=_origin(facts, out.decided, memo.origins) if facts.origins else None,
-    )
+        evidence = tuple(sorted({i for s in subjects for i in facts.evidence.get(s, [])}))
+        memo.evidence[subjects] = evidence
+    if facts.errors:
+        broken = sorted(s for s in subjects if s in facts.errors)
+        if broken:
+            message = "; ".join(facts.errors[s] for s in broken)
+            return _result(job, Status.ERROR, None, None, message, evidence, None)
+    key, verdict = (None, None)
+    if serial is not None and job.reads is not None:
+        key, verdict = verdicts.recall(serial, job.reads, facts.tree)
+    if verdict is None:
+        verdict = _judge(job, facts.tree, params)
+        if key is not None and serial is not None:
+            verdicts.keep(serial, key, verdict)
+    status, observed, expected, message, decided = verdict
+    origin = _origin(facts, decided, memo.origins) if decided and facts.origins else None
+    return _result(job, status, observed, expected, message, evidence, origin)
+
+
+def _judge(job: Job, tree: dict[str, Any], params: Mapping[str, Any]) -> verdicts.Verdict:
+    """Return a check's verdict on a facts tree: its precondition, then its condition."""
+    if job.when is not None:
+        gate = job.when(tree, params, "error", MISSING)
+        if gate.status is not PASS:
+            if gate.status is Status.ERROR:
+                return Status.ERROR, gate.observed, gate.expected, gate.message, None
+            return Status.NOT_APPLICABLE, gate.observed, gate.expected, "precondition not met", None
+    out = job.condition(tree, params, job.if_missing, MISSING)
+    return out.status, out.observed, out.expected, out.message, out.decided
+
+
+PASS = Status.PASS
+_new = object.__new__
+
+
+def _result(
+    job: Job,
+    status: Status,
+    observed: Any,
+    expected: Any,
+    message: str,
+    evidence: tuple[str, ...],
+    origin: dict[str, Any] | None,
+) -> CheckResult:
+    """Return ``CheckResult(job.check_id, status, ...)`` without the frozen ``__init__`` (a setattr per field)."""
+    out: CheckResult = _new(CheckResult)
+    fields = out.__dict__  # in the order of the dataclass fields, as __init__ would set them
+    fields["check_id"] = job.check_id
+    fields["status"] = status
+    fields["title_ja"] = job.title_ja
+    fields["title_en"] = job.title_en
+    fields["observed"] = observed
+    fields["expected"] = expected
+    fields["message"] = message
+    fields["evidence"] = evidence
+    fields["origin"] = origin
+    return out
 
 
 def facts_read(condition: Any) -> list[str]:
@@ -108,10 +126,30 @@ def _origin(
 ) -> dict[str, Any] | None:
     """``check_origin`` with the decided paths given, each path looked up once per host."""
     for path in decided:
-        if path not in seen:
-            seen[path] = facts.origin_of(path)
-        if seen[path] is not None:
-            return seen[path]
+        if path in seen:
+            found = seen[path]
+        else:
+            found = seen[path] = _origin_of(facts.origins, path)
+        if found is not None:
+            return found
+    return None
+
+
+_PREFIXES: dict[str, tuple[str, ...]] = {}  # fact path -> it and its dotted prefixes, longest first
+
+
+def _origin_of(origins: dict[str, dict[str, Any]], path: str) -> dict[str, Any] | None:
+    """``Facts.origin_of`` with a path's prefixes split once per run (the paths are the checks')."""
+    prefixes = _PREFIXES.get(path)
+    if prefixes is None:
+        parts = path.split(".")
+        prefixes = tuple(".".join(parts[:end]) for end in range(len(parts), 0, -1))
+        if len(_PREFIXES) < 4096:
+            _PREFIXES[path] = prefixes
+    for prefix in prefixes:
+        found = origins.get(prefix)
+        if found is not None:
+            return found
     return None
 
 
@@ -156,29 +194,26 @@ def evaluate_host(pack: Pack, host: Host, facts: Facts | None, reason: str = "")
     """
     findings: list[Finding] = []
     memo = Memo()
+    name, owner = host.name, host.owner
     for step in plan(pack, host).steps:
-        mine: dict[str, Any] = {"host": host.name, "owner": host.owner}
-        mine["params"] = {name: dict(spec) for name, spec in step.finding.params.items()}  # each its own
+        out: Finding = _new(Finding)  # the kind's finding, copied and made this host's
+        mine = out.__dict__
+        mine.update(step.finding.__dict__)
+        mine["host"] = name
+        mine["owner"] = owner
+        params = step.finding.params
+        mine["params"] = {n: dict(spec) for n, spec in params.items()} if params else {}  # each its own
         if step.kind != "checks":
             pass  # the plan's finding says it all: outside the scope, or attestation required
         elif facts is None:
-            mine.update(status=Status.UNREACHABLE, message=reason or "host not assessed")
+            mine["status"] = Status.UNREACHABLE
+            mine["message"] = reason or "host not assessed"
         else:
-            results = [run_check(check, facts, step.values, memo) for check in step.checks]
+            values = step.values
+            results = [_run(j, facts, values, memo, n) for j, n in zip(step.jobs, step.serials, strict=True)]
             status = combine(results)
-            message = "; ".join(r.message for r in results if r.status is status and r.message)
-            mine.update(status=status, checks=tuple(results), message=message)
-        findings.append(_copy(step.finding, mine))
+            mine["status"] = status
+            mine["checks"] = tuple(results)
+            mine["message"] = "; ".join(r.message for r in results if r.status is status and r.message)
+        findings.append(out)
     return findings
-
-
-def _copy(finding: Finding, changes: dict[str, Any]) -> Finding:
-    """Return a copy of a finding with some fields changed.
-
-    The same as ``dataclasses.replace`` without running the frozen ``__init__`` again (a setattr
-    per field), which is most of what a finding costs when a host has dozens.
-    """
-    out = object.__new__(Finding)
-    out.__dict__.update(finding.__dict__)
-    out.__dict__.update(changes)
-    return out

@@ -11,11 +11,11 @@ its lines first spell them. ``scanner/compact.py`` holds the run folder around t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.results import CheckResult, Finding
+from scanner.results import CheckResult, Finding, Severity, Status
 
 KEEP = ("host", "control", "status")
 STATIC = ("severity", "area", "title", "citations", "params", "remediation", "attestation")
@@ -42,7 +42,31 @@ _CHECK_DEFAULTS: dict[str, Any] = {
 # What the engine says of every finding with these statuses: left out of their lines.
 _MESSAGES = {"not_applicable": "outside the control's scope", "manual": "attestation required"}
 _ABSENT = object()
+_VALUE: dict[Any, str] = {e: e.value for e in (*Status, *Severity)}  # quicker than ``.value``
 _dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _direct() -> Callable[[Any], str]:
+    """Return ``_dump`` made of json's C encoder called directly (not rebuilt for every line).
+
+    ``JSONEncoder.encode`` makes a new C encoder per call; for a short line that is much of its
+    cost. Without the C accelerator (never on CPython) ``_dump`` itself is returned.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _dump
+    plain = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    encoder = make(None, plain.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+
+    def dump(value: Any) -> str:
+        if isinstance(value, str):
+            return _dump(value)
+        return "".join(encoder(value, 0))
+
+    return dump
+
+
+_line = _direct()  # the same text as ``_dump``: tests/report/test_finding_lines.py
 
 
 @dataclass(frozen=True)
@@ -182,12 +206,55 @@ _AFTER = ("citations", "params", "remediation", "waiver", "attestation", "attest
 _CHECK = ("title", "observed", "expected", "message", "evidence", "origin")
 
 
+def _pair(known: Any) -> tuple[Any, Any] | None:
+    """Return (ja, en) when ``known`` is a dict of exactly those keys, else None (no pair equals it)."""
+    if isinstance(known, dict) and len(known) == 2 and "ja" in known and "en" in known:
+        return known["ja"], known["en"]
+    return None
+
+
+def _tuple(known: Any) -> tuple[Any, ...] | None:
+    """Return a list as a tuple (to compare with a tuple field), else None (no list equals it)."""
+    return tuple(known) if isinstance(known, list) else None
+
+
+@dataclass(frozen=True)
+class _Control:
+    """What a control's catalog entry says, in the forms a finding's fields compare with directly."""
+
+    ref: dict[str, Any]
+    ids: list[str]
+    severity: Any
+    area: Any
+    title: tuple[Any, Any] | None
+    citations: tuple[Any, ...] | None
+    params: Any
+    remediation: tuple[Any, Any] | None
+    waiver: Any
+    attestation: Any
+    attested: Any
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What a check's catalog entry says, in the forms a check result's fields compare with directly."""
+
+    title: tuple[Any, Any] | None
+    observed: Any
+    expected: Any
+    message: Any
+    evidence: tuple[Any, ...] | None
+    origin: Any
+
+
 class Encoder:
     """Encode findings one after another, numbering evidence per host: ``encode`` without ``to_json``.
 
-    The lines are the bytes ``dump_line(encode(f.to_json(), ...))`` gives (tests/report/test_compact.py):
-    each field is compared with what the catalog and the host's record say (``_ABSENT`` when they say
-    nothing, which differs from every value), a control's fields as two tuples at once.
+    The lines are the bytes ``dump_line(encode(f.to_json(), ...))`` gives (tests/report/test_compact.py,
+    tests/report/test_finding_lines.py): each field is compared with what the catalog and the host's
+    record say (``_ABSENT`` when they say nothing, which differs from every value). What the catalog
+    says of a control or a check is worked out once per encoder, which may serve many hosts in turn
+    (``host_lines``).
     """
 
     def __init__(self, catalog: Catalog, hosts: Mapping[str, Mapping[str, Any]]) -> None:
@@ -195,71 +262,110 @@ class Encoder:
         self.host: str | None = None
         self.base: Mapping[str, Any] = {}
         self.seen = Evidence(catalog.items)
-        self._controls: dict[str, tuple[dict[str, Any], list[str], tuple[Any, ...], tuple[Any, ...]]] = {}
-        self._checks: dict[str, tuple[Any, ...]] = {}
+        self._controls: dict[str, _Control] = {}
+        self._checks: dict[str, _Check] = {}
 
-    def _control(self, control: str) -> tuple[dict[str, Any], list[str], tuple[Any, ...], tuple[Any, ...]]:
+    def host_lines(self, host: str, base: Mapping[str, Any], findings: Iterable[Finding]) -> bytes:
+        """Return the lines of one host's findings, its record being ``base`` (evidence numbered anew)."""
+        self.host, self.base, self.seen = host, base, Evidence(self.catalog.items)
+        return b"".join([self.line(f) for f in findings])
+
+    def _control(self, control: str) -> _Control:
         found = self._controls.get(control)
         if found is None:
             entry = self.catalog.controls.get(control, {})
             ref = {**_FINDING_DEFAULTS, **{k: v for k, v in entry.items() if k != "checks"}}
-            before = tuple(ref.get(k, _ABSENT) for k in _BEFORE)
-            after = tuple(ref.get(k, _ABSENT) for k in _AFTER)
-            found = self._controls[control] = (ref, list(entry.get("checks", [])), before, after)
+            get = ref.get
+            found = self._controls[control] = _Control(
+                ref,
+                list(entry.get("checks", [])),
+                get("severity", _ABSENT),
+                get("area", _ABSENT),
+                _pair(get("title", _ABSENT)),
+                _tuple(get("citations", _ABSENT)),
+                get("params", _ABSENT),
+                _pair(get("remediation", _ABSENT)),
+                get("waiver", _ABSENT),
+                get("attestation", _ABSENT),
+                get("attested", _ABSENT),
+            )
         return found
 
     def line(self, finding: Finding) -> bytes:
         f = finding
         if f.host != self.host:
-            self.host, self.seen = f.host, Evidence(self.catalog.items)
-            self.base = self.hosts.get(f.host, {})
-        status = f.status.value
-        ref, ids, before, after = self._control(f.control_id)
+            self.host, self.base, self.seen = f.host, self.hosts.get(f.host, {}), Evidence(self.catalog.items)
+        status = _VALUE[f.status]
+        known = self._controls.get(f.control_id) or self._control(f.control_id)
         out: dict[str, Any] = {"host": f.host, "control": f.control_id, "status": status}
-        head: tuple[Any, ...] = (f.severity.value, f.area, {"ja": f.title_ja, "en": f.title_en})
-        if before != head:
-            out.update((k, v) for k, known, v in zip(_BEFORE, before, head, strict=True) if known != v)
-        base = self.base
+        if known.severity != _VALUE[f.severity]:
+            out["severity"] = _VALUE[f.severity]
+        if known.area != f.area:
+            out["area"] = f.area
+        title = known.title
+        if title is None or title[0] != f.title_ja or title[1] != f.title_en:
+            out["title"] = {"ja": f.title_ja, "en": f.title_en}
+        base, ref = self.base, known.ref
         for key, value in (("zone", f.zone), ("role", f.role), ("owner", f.owner)):
-            known = base[key] if key in base else ref.get(key, _ABSENT)
-            if known != value:
+            if (base[key] if key in base else ref.get(key, _ABSENT)) != value:
                 out[key] = value
         if f.message != _MESSAGES.get(status, ""):
             out["message"] = f.message
         if f.checks:
+            ids = known.ids
             out["checks"] = [self._check(c, i, ids, status) for i, c in enumerate(f.checks)]
+        if known.citations is None or known.citations != tuple(f.citations):
+            out["citations"] = list(f.citations)
+        if known.params != f.params:
+            out["params"] = f.params
+        remedy = known.remediation
+        if remedy is None or remedy[0] != f.remediation_ja or remedy[1] != f.remediation_en:
+            out["remediation"] = {"ja": f.remediation_ja, "en": f.remediation_en}
         waiver = f.waiver.to_json() if f.waiver else None
-        remediation = {"ja": f.remediation_ja, "en": f.remediation_en}
-        tail: tuple[Any, ...] = (list(f.citations), f.params, remediation, waiver, f.attestation, f.attested)
-        if after != tail:
-            out.update((k, v) for k, known, v in zip(_AFTER, after, tail, strict=True) if known != v)
-        return (_dump(out) + "\n").encode("utf-8")
+        if known.waiver != waiver:
+            out["waiver"] = waiver
+        if known.attestation != f.attestation:
+            out["attestation"] = f.attestation
+        if known.attested != f.attested:
+            out["attested"] = f.attested
+        return (_line(out) + "\n").encode("utf-8")
+
+    def _known_check(self, check: str) -> _Check:
+        found = self._checks.get(check)
+        if found is None:
+            entry = {**_CHECK_DEFAULTS, **self.catalog.checks.get(check, {})}
+            get = entry.get
+            found = self._checks[check] = _Check(
+                _pair(get("title", _ABSENT)),
+                get("observed", _ABSENT),
+                get("expected", _ABSENT),
+                get("message", _ABSENT),
+                _tuple(get("evidence", _ABSENT)),
+                get("origin", _ABSENT),
+            )
+        return found
 
     def _check(self, c: CheckResult, place: int, ids: list[str], status: str) -> dict[str, Any]:
-        ref = self._checks.get(c.check_id)
-        if ref is None:
-            entry = {**_CHECK_DEFAULTS, **self.catalog.checks.get(c.check_id, {})}
-            ref = self._checks[c.check_id] = tuple(entry.get(k, _ABSENT) for k in _CHECK)
+        known = self._checks.get(c.check_id) or self._known_check(c.check_id)
         out: dict[str, Any] = {}
         if place >= len(ids) or ids[place] != c.check_id:
             out["check"] = c.check_id
-        if c.status.value != status:
-            out["status"] = c.status.value
-        title, observed, expected, message, evidence, origin = ref
-        named = {"ja": c.title_ja, "en": c.title_en}
-        if title != named:
-            out["title"] = named
-        if observed != c.observed:
+        if _VALUE[c.status] != status:
+            out["status"] = _VALUE[c.status]
+        title = known.title
+        if title is None or title[0] != c.title_ja or title[1] != c.title_en:
+            out["title"] = {"ja": c.title_ja, "en": c.title_en}
+        if known.observed != c.observed:
             out["observed"] = c.observed
-        if expected != c.expected:
+        if known.expected != c.expected:
             out["expected"] = c.expected
-        if message != c.message:
+        if known.message != c.message:
             out["message"] = c.message
-        items = list(c.evidence)
-        if evidence != items:
-            out["evidence"] = self.seen.pack(items) if items else items
+        items = tuple(c.evidence)
+        if known.evidence is None or known.evidence != items:
+            out["evidence"] = self.seen.pack(items) if items else []
         where = dict(c.origin) if c.origin is not None else None
-        if origin != where:
+        if known.origin != where:
             out["origin"] = where
         return out
 

@@ -9,6 +9,7 @@ temporary folders of dead processes are removed by the next write.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import hashlib
 import os
@@ -229,7 +230,30 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _syncfs(root: Path) -> bool:
+    """Flush the whole file system ``root`` is on (Linux syncfs(2)); False where there is none.
+
+    One call instead of an fsync per file: a run of 10,000 hosts has 10,000 evidence files, and an
+    fsync each is a journal commit each (seconds at the end of every scan).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        return bool(syncfs(fd) == 0)
+    finally:
+        os.close(fd)
+
+
 def _fsync_tree(root: Path) -> None:
+    """Make every file and folder under ``root`` durable before the folder is renamed into place."""
+    if _syncfs(root):
+        return
     for path in root.rglob("*"):
         if path.is_file():
             with path.open("rb") as handle:
@@ -243,7 +267,7 @@ def chain(run: Run, prev: Run | None, prev_folder: Path | None) -> Run:
     """Link a run to its predecessor and carry forward since when each failure has been open."""
     today = run.started_at[:10]
     before: dict[str, str] = dict(prev.envelope.get("open_since", {})) if prev else {}
-    failing_before = {f.key for f in prev.tally.fails} if prev else set()
+    failing_before = compact.failing(prev) if prev else frozenset()
     since = {
         f.key: (before.get(f.key) or prev.started_at[:10]) if prev and f.key in failing_before else today
         for f in run.tally.fails

@@ -53,21 +53,31 @@ def _ansible_yaml(doc: object) -> bool:
 
 def kind(path: Path) -> str:
     """Return the format name of an inventory path (a key of FORMATS)."""
+    return _kind_and_doc(path)[0]
+
+
+def _kind_and_doc(path: Path) -> tuple[str, object]:
+    """Return the format name of an inventory path and, for a YAML file, its parsed document.
+
+    A YAML file is read once whatever its kind: a kijun inventory of 10,000 hosts takes seconds to
+    parse, so the document that told the kind is the one loaded.
+    """
     if path.is_dir():
         if any((path / name).is_file() for name in ("inventory.yaml", "inventory.yml")):
-            return "yaml"
-        return "ansible" if any((path / m).exists() for m in _ANSIBLE_MARKERS) else "yaml"
+            return "yaml", None
+        return ("ansible" if any((path / m).exists() for m in _ANSIBLE_MARKERS) else "yaml"), None
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        return "csv"
+        return "csv", None
     if suffix in (".ini", ".cfg", ""):
-        return "ansible"
+        return "ansible", None
     if suffix in (".yaml", ".yml") and path.exists():
         try:
-            return "ansible" if _ansible_yaml(load_yaml(path)) else "yaml"
+            doc = load_yaml(path)
         except LoadError:
-            return "yaml"  # the YAML loader reports the problem with its line
-    return "yaml"
+            return "yaml", None  # the YAML loader reports the problem with its line
+        return ("ansible", None) if _ansible_yaml(doc) else ("yaml", doc)
+    return "yaml", None
 
 
 def load(path: Path, fmt: str | None = None) -> Inventory:
@@ -76,4 +86,10 @@ def load(path: Path, fmt: str | None = None) -> Inventory:
     >>> load(Path("ansible/hosts.ini")).hosts[0].transport  # doctest: +SKIP
     'ssh'
     """
-    return FORMATS[fmt or kind(path)](path)
+    inventory.forget_folders()
+    if fmt is not None:
+        return FORMATS[fmt](path)
+    found, doc = _kind_and_doc(path)
+    if found == "yaml" and doc is not None:
+        return inventory.load(path, doc)
+    return FORMATS[found](path)

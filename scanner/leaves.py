@@ -30,7 +30,7 @@ def has_param(value: Any) -> bool:
     return False
 
 
-def _steps(path: str) -> Steps | None:
+def steps_of(path: str) -> Steps | None:
     steps: list[tuple[str, int | None]] = []
     for step in path.split("."):
         if step.isdigit() and not step.isascii():
@@ -39,10 +39,14 @@ def _steps(path: str) -> Steps | None:
     return tuple(steps)
 
 
-def _walk(node: Any, steps: Steps) -> Any:
+def walk(node: Any, steps: Steps) -> Any:
     """``lookup`` with the path split once."""
     for step, index in steps:
-        if isinstance(node, dict) and step in node:
+        if type(node) is dict:  # the usual case first: one lookup (a dict is never a list)
+            node = node.get(step, MISSING)
+            if node is MISSING:
+                return MISSING
+        elif isinstance(node, dict) and step in node:
             node = node[step]
         elif index is not None and isinstance(node, list) and index < len(node):
             node = node[index]
@@ -54,15 +58,17 @@ def _walk(node: Any, steps: Steps) -> Any:
 def reader(cond: dict[str, Any]) -> Reader | None:
     """Return a function (facts, item) -> the value ``_value`` reads (None: leave it to the interpreter)."""
     has_fact = "fact" in cond
-    path = _steps(str(cond["fact"])) if has_fact else ()
-    fields = _steps(str(cond["field"])) if "field" in cond else ()
+    path = steps_of(str(cond["fact"])) if has_fact else ()
+    fields = steps_of(str(cond["field"])) if "field" in cond else ()
     if path is None or fields is None:
         return None
     target = str(cond["target"]) if "target" in cond else None
+    if has_fact and target is None and not fields:
+        return lambda facts, item: walk(facts, path)  # a plain fact path: the usual leaf
 
     def read(facts: dict[str, Any], item: Any) -> Any:
         if has_fact:
-            node = _walk(facts, path)
+            node = walk(facts, path)
         elif item is MISSING:
             raise KeyError("fact")  # as the interpreter does: a bare item condition outside every/some
         else:
@@ -70,7 +76,7 @@ def reader(cond: dict[str, Any]) -> Reader | None:
         if target is not None and node is not MISSING:
             node = node.get(target, MISSING) if isinstance(node, dict) else MISSING
         if fields and node is not MISSING:
-            node = _walk(node, fields)
+            node = walk(node, fields)
         return node
 
     return read

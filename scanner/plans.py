@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from scanner.compiled import Job, job
 from scanner.findings import control_finding
 from scanner.inventory import Host
 from scanner.policy import Check, Control, Pack
 from scanner.results import Finding, Status
+from scanner.verdicts import SERIALS
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Step:
     checks: tuple[Check, ...]
     values: Mapping[str, Any]  # parameter name -> value, as the conditions read them (read-only)
     finding: Finding
+    jobs: tuple[Job, ...] = ()  # the checks compiled, in order
+    serials: tuple[int, ...] = ()  # each check's own on this step, for the verdicts kept by content
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def _make(pack: Pack, host: Host) -> Plan:
         message = message.replace("{os}", host.os)
         finding = control_finding(control, blank, pack, status, message=message)
         values = MappingProxyType({name: spec["value"] for name, spec in finding.params.items()})
-        return Step(control, kind, checks, values, finding)
+        jobs = tuple(job(c) for c in checks)
+        return Step(control, kind, checks, values, finding, jobs, tuple(next(SERIALS) for _ in jobs))
 
     steps: list[Step] = []
     subjects: set[str] = set()

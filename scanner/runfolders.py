@@ -51,7 +51,7 @@ def previous_run(out: Path, run: Run, warn: Callable[[str], None] = _warn) -> tu
     for folder in reversed(earlier):
         try:
             found = load_run(folder)[0]
-            found.counts()  # its findings.jsonl is read too (lazily otherwise)
+            compact.failing(found)  # its findings.jsonl is read too (lazily otherwise): what chain needs
             return found, folder
         except (ValueError, KeyError, TypeError, OSError) as exc:
             warn(f"{exc}; skipped as a previous run / 読めない過去の実行をスキップしました")

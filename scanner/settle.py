@@ -12,7 +12,7 @@ from typing import Any
 from scanner.results import Status
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """The result of evaluating a condition tree."""
 

@@ -91,8 +91,38 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def check_expansion(root: yaml.Node) -> None:
-    """Refuse a composed YAML graph that is cyclic, too deep, or too big once aliases are expanded."""
+def _plain_tree_fits(root: yaml.Node) -> bool:
+    """Tell whether a graph composed from text without anchors is within MAX_NODES and MAX_DEPTH.
+
+    Without an anchor there is no alias, so every node is reached once: a count and a depth on the
+    way down say what check_expansion's sizes would. False sends the caller to check_expansion,
+    which names the node that is too big or too deep.
+    """
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            return False
+        value = node.value
+        if isinstance(node, yaml.MappingNode):
+            for key, item in value:
+                stack.append((key, depth + 1))
+                stack.append((item, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend([(item, depth + 1) for item in value])
+    return True
+
+
+def check_expansion(root: yaml.Node, text: str | None = None) -> None:
+    """Refuse a composed YAML graph that is cyclic, too deep, or too big once aliases are expanded.
+
+    ``text`` is the source: when it has no ``&`` at all it has no anchor, hence no alias, and a
+    plain count decides (the full walk below, which keeps sizes per node, only when needed).
+    """
+    if text is not None and "&" not in text and _plain_tree_fits(root):
+        return
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     open_: set[int] = set()
@@ -135,7 +165,7 @@ def parse_yaml(text: str, path: Path | str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        check_expansion(node)
+        check_expansion(node, text)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

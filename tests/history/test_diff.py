@@ -106,3 +106,31 @@ def test_a_finding_that_disappears_or_is_waived_is_not_fixed() -> None:
     assert [(c.old, c.new) for c in d.changed] == [("fail", "waived"), ("fail", "")]
     d = diff(run("a", replace(fail, status=Status.ERROR)), run("b", fail))
     assert keys(d.new) == ["h1/ACC-04"] and d.regressed == []
+
+
+def test_the_failing_keys_read_cheaply_are_the_tallys(two_runs: tuple[Path, Path, Path]) -> None:
+    """What the next run reads of this one (compact.failing) is exactly the failures the tally builds."""
+    from scanner import compact
+
+    for folder in two_runs[:2]:
+        cheap = compact.failing(history.load_run(folder)[0])
+        full = history.load_run(folder)[0]
+        assert cheap == frozenset(f.key for f in full.tally.fails)
+        assert cheap == frozenset(f.key for f in full.findings if f.status is Status.FAIL)
+        assert "juki-ap-01/ACC-04" in cheap or "koseki-ap-01/ACC-04" in cheap
+
+
+def test_a_diff_against_the_old_side_only_is_the_full_diff(two_runs: tuple[Path, Path, Path]) -> None:
+    """What a report diffs (the findings that fail or failed) against the previous run's narrowed side."""
+    import dataclasses
+
+    from scanner.diff import old_side
+
+    old, new = (history.load_run(p)[0] for p in two_runs[:2])
+    before = frozenset(f.key for f in old.findings if f.status is Status.FAIL)
+    changed = tuple(f for f in new.findings if f.status is Status.FAIL or f.key in before)
+    reduced = dataclasses.replace(new, findings=changed)
+    narrowed = old_side(old, reduced)
+    assert len(narrowed.findings) < len(tuple(old.findings)) / 10
+    assert diff(narrowed, reduced) == diff(old, reduced)
+    assert diff(old_side(old, new), new) == diff(old, new)

@@ -241,6 +241,23 @@ def test_handmade_conditions_both_ways(cond: dict[str, Any]) -> None:
                 )
 
 
+def test_dict_subclasses_and_list_indexes_read_as_the_interpreter_reads_them() -> None:
+    """A plain dict is read with one lookup; any other mapping or a list goes the interpreter's way."""
+
+    class Odd(dict[str, Any]):
+        pass
+
+    tree = {"s": Odd(users=[{"name": "alice"}, Odd(name="bob")], n=Odd({"0": 1}), word="no")}
+    paths = ("s.users.0.name", "s.users.1.name", "s.users.2.name", "s.n.0", "s.word.0", "s.gone.x")
+    got = [both({"fact": path, "equals": "bob"}, tree, {}, "fail").status for path in paths]
+    assert got == [Status.FAIL, Status.PASS, Status.FAIL, Status.FAIL, Status.FAIL, Status.FAIL]
+    assert [both({"fact": path, "equals": 1}, tree, {}, "error").status for path in paths[3:]] == [
+        Status.PASS,
+        Status.ERROR,
+        Status.ERROR,
+    ]
+
+
 def test_a_differing_compiled_condition_is_caught() -> None:
     """The comparison is not vacuous: a condition compiled from a different operator differs."""
     wrong = compile_condition({"fact": "s.word", "not_equals": "no"})
@@ -363,8 +380,11 @@ def test_ward_hosts_judged_as_before(pack: Pack, ward: tuple[Inventory, dict[str
     for host in (h for h in inventory.hosts if h.name in facts):
         fact = facts[host.name]
         assert subjects_for(pack, host) == old_subjects_for(pack, host), host
-        new = [f.to_json() for f in evaluate_host(pack, host, fact, "")]
-        assert new == [f.to_json() for f in old_evaluate_host(pack, host, fact, "")], host
+        built = evaluate_host(pack, host, fact, "")
+        assert [f.to_json() for f in built] == [f.to_json() for f in old_evaluate_host(pack, host, fact, "")]
+        # built without the frozen __init__, yet the same records: fields, order, equality, repr
+        assert built == old_evaluate_host(pack, host, fact, ""), host
+        assert [repr(f) for f in built] == [repr(f) for f in old_evaluate_host(pack, host, fact, "")]
         subject = rng.choice(sorted(fact.tree))
         broken = Facts(
             shaken(fact.tree, subject, rng), {**fact.errors, subject: "parse error"}, fact.evidence, {}
