@@ -101,7 +101,9 @@ def report(
             ValueError(f"{target} is a run folder; writing there would add files its manifest does not list")
         )
     render = common.renderer(formats, risk_scales, junit_failures_only, junit_not_applicable, folder.parent)
-    for rel, data in render(result, prev).items():
+    from scanner.report.writing import expand
+
+    for rel, data in expand(render(result, prev)).items():
         history.atomic_write(target / rel, data)
         click.echo(f"wrote {target / rel}")
     if not formats or "json" in formats:

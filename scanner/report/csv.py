@@ -135,10 +135,19 @@ def to_csv(table: Table) -> bytes:
 
 def writers(run: Run, done: Collected) -> dict[str, Callable[[IO[bytes]], None]]:
     """Return the CSV files of a run, by path inside the run folder, each as a function writing it."""
+    return {**findings_writers(done), **summary_writers(run, lambda: done)}
+
+
+def findings_writers(done: Collected) -> dict[str, Callable[[IO[bytes]], None]]:
+    """Return findings.csv (from ``done``'s 自己点検 rows)."""
+    return {"csv/findings.csv": lambda out: write_csv(FINDINGS_HEADERS, findings_rows(done), out)}
+
+
+def summary_writers(run: Run, done: Callable[[], Collected]) -> dict[str, Callable[[IO[bytes]], None]]:
+    """Return the risk register, the management review and the waivers as CSV (``done()`` when written)."""
     return {
-        "csv/findings.csv": lambda out: write_csv(FINDINGS_HEADERS, findings_rows(done), out),
-        "csv/risk-register.csv": lambda out: write_csv(RISK_HEADERS, done.risk_rows(), out),
-        "csv/management-review.csv": lambda out: write_csv(REVIEW_HEADERS, done.review, out),
+        "csv/risk-register.csv": lambda out: write_csv(RISK_HEADERS, done().risk_rows(), out),
+        "csv/management-review.csv": lambda out: write_csv(REVIEW_HEADERS, done().review, out),
         "csv/waivers.csv": lambda out: write_csv(WAIVER_HEADERS, waivers(run).rows, out),
     }
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from scanner.report import labels
+from scanner.report import labels, reading
 from scanner.results import CheckResult, Finding, Run, Severity, Status
 
 STATUSES: tuple[Status, ...] = labels.STATUS_ORDER  # status code = index here
@@ -159,16 +159,31 @@ def gather(run: Run, failing_before: frozenset[str] = frozenset()) -> tuple[Summ
     Findings that fail now, or whose key failed in the previous run (``failing_before``), are kept
     in ``Summary.changed``: they are all that a diff with that run looks at.
     """
-    since_map: dict[str, str] = dict(run.envelope.get("open_since") or {})
-    summary, payload = Summary(), Payload(run)
-    today = run.started_at[:10]
-    fail_on = run.fail_on.rank
-    for f in run.findings:
-        status = f.status
+    gathering = Gathering(run, failing_before)
+    reading.feed(run, [gathering])
+    return gathering.summary, gathering.payload
+
+
+class Gathering:
+    """The summary and payload of a run as the findings go by (a ``reading.Reader``)."""
+
+    def __init__(self, run: Run, failing_before: frozenset[str] = frozenset()) -> None:
+        self.since_map: dict[str, str] = dict(run.envelope.get("open_since") or {})
+        self.summary, self.payload = Summary(), Payload(run)
+        self.today = run.started_at[:10]
+        self.fail_on = run.fail_on.rank
+        self.failing_before = failing_before
+
+    def wanted(self, host: str, status: Status) -> bool:
+        return True
+
+    def add(self, host: str, status: Status, f: Finding | None) -> None:
+        assert f is not None  # every finding is wanted
+        summary = self.summary
         failed = status is Status.FAIL
-        since = since_map.get(f.key, today) if failed else ""
-        control = payload.add(f, since)
-        if failed or (failing_before and f.key in failing_before):
+        since = self.since_map.get(f.key, self.today) if failed else ""
+        control = self.payload.add(f, since)
+        if failed or (self.failing_before and f.key in self.failing_before):
             summary.changed.append(f)
         summary.counts[status] += 1
         summary.controls.setdefault(control, [0] * len(STATUSES))[_CODE[status]] += 1
@@ -177,13 +192,12 @@ def gather(run: Run, failing_before: frozenset[str] = frozenset()) -> tuple[Summ
             cell[0] += failed
             cell[1] += 1
         if failed:
-            summary.blocking += f.severity.rank >= fail_on
+            summary.blocking += f.severity.rank >= self.fail_on
             row = summary.severity.setdefault(f.severity, [0, set(), since])
             row[0] += 1
             row[1].add(f.host)
             row[2] = min(row[2], since)
             summary.oldest[control] = min(summary.oldest.get(control, since), since)
-    return summary, payload
 
 
 def age_days(since: str, today: str) -> int:

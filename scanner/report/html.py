@@ -21,11 +21,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from scanner.diff import diff
+from scanner import compact
+from scanner.diff import Diff, diff, old_side
 from scanner.netdev.report import section
-from scanner.report import dashboard, labels
+from scanner.report import dashboard, labels, reading
 from scanner.report.csv import WAIVER_STATES
-from scanner.results import Run, Severity, Status
+from scanner.results import Finding, Run, Severity, Status
 
 # What a data block must not hold as such; the JSON \u escapes keep the meaning.
 _EMBED = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -37,15 +38,18 @@ def render(
     allow_incomplete: bool = False,
     previous: Run | None = None,
     trend: list[dict[str, Any]] | None = None,
+    gathered: dashboard.Gathering | None = None,
 ) -> str:
     """Render a run as the dashboard (with the diff against ``previous`` and earlier ``trend`` points).
 
+    ``gathered``: the findings already read for it (made with ``failing_before(previous)``).
+
     >>> Path("report.html").write_text(render(run), encoding="utf-8")
     """
-    before = (
-        frozenset(f.key for f in previous.findings if f.status is Status.FAIL) if previous else frozenset()
-    )
-    summary, payload = dashboard.gather(run, before)
+    if gathered is None:
+        gathered = dashboard.Gathering(run, failing_before(previous))
+        reading.feed(run, [gathered])
+    summary, payload = gathered.summary, gathered.payload
     code = summary.exit_code(run, allow_incomplete)
     verdict_ja, verdict_en = labels.EXIT_MEANINGS[code]
     coverage = run.coverage()
@@ -80,9 +84,7 @@ def render(
             control_rows=rows,
             manual=[(c, n[manual]) for c, n in rows if n[manual]],
             # the findings a diff reads were kept in the one pass; the run's stream is not read again
-            changes=diff(previous, dataclasses.replace(run, findings=tuple(summary.changed)))
-            if previous is not None
-            else None,
+            changes=_changes(previous, run, summary.changed) if previous is not None else None,
             max_changes=MAX_CHANGES,
             env=run.envelope,
             waiver_states=WAIVER_STATES,
@@ -90,6 +92,17 @@ def render(
             netdev=Markup(section(run.envelope)),  # escaped by scanner/netdev/report.py
         )
     )
+
+
+def failing_before(previous: Run | None) -> frozenset[str]:
+    """Return the keys of the previous run's failures (what the diff looks at besides today's)."""
+    return compact.failing(previous) if previous is not None else frozenset()
+
+
+def _changes(previous: Run, run: Run, changed: list[Finding]) -> Diff:
+    """The diff against the previous run, reading of it only the findings a diff can look at."""
+    now = dataclasses.replace(run, findings=tuple(changed))
+    return diff(old_side(previous, now), now)
 
 
 def _embed(run: Run, payload: dashboard.Payload) -> str:

@@ -13,6 +13,7 @@ and details in the failure's text (Ant allows nothing else inside a testcase).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import tempfile
@@ -57,53 +58,72 @@ def render(run: Run, failures_only: bool = False, not_applicable: bool = False) 
 
 
 def write(run: Run, handle: IO[bytes], failures_only: bool = False, not_applicable: bool = False) -> None:
-    """Write a run as JUnit XML into a binary file; read the findings once, with bounded memory.
+    """Write a run as JUnit XML into a binary file; read the findings once, with bounded memory."""
+    cases = Cases(run, failures_only, not_applicable)
+    reading.feed(run, [cases])
+    cases.write(handle)
+
+
+class Cases:
+    """The testcases of a run as the findings go by (a ``reading.Reader``), then the file from them.
 
     A host's testcases are spooled to a temporary file as they come (a suite's counts open it, so
     they are known only at its end) and copied out in inventory order.
     """
-    hosts = {h.name: h for h in run.hosts}
 
-    def shown(status: Status) -> bool:
-        if status is Status.NOT_APPLICABLE and not not_applicable:
+    def __init__(self, run: Run, failures_only: bool = False, not_applicable: bool = False) -> None:
+        self.run, self.failures_only, self.not_applicable = run, failures_only, not_applicable
+        self.hosts = {h.name: h for h in run.hosts}
+        self.suites: dict[str, _Suite] = {}
+        self.spool: IO[bytes] = tempfile.TemporaryFile(prefix="kijun-junit-")  # noqa: SIM115 (closed by write)
+        self.current, self.cases = "", list[str]()
+
+    def shown(self, status: Status) -> bool:
+        if status is Status.NOT_APPLICABLE and not self.not_applicable:
             return False
-        return not failures_only or status in (Status.FAIL, *_ERRORS)
+        return not self.failures_only or status in (Status.FAIL, *_ERRORS)
 
-    suites: dict[str, _Suite] = {}
-    with tempfile.TemporaryFile(prefix="kijun-junit-") as spool:
-        current, cases = "", list[str]()
-        for name, status, f in reading.findings(run, lambda host, s: host not in hosts or shown(s)):
-            if name != current:
-                _spool(spool, suites.get(current), cases)
-                current, cases = name, []
-            suite = suites.get(name) or suites.setdefault(name, _Suite(zone=f.zone if f else ""))
-            if f is None or not shown(status):
-                continue
-            cases.append(_case(f))
-            suite.cases += 1
-            suite.failures += status is Status.FAIL
-            suite.errors += status in _ERRORS
-            suite.skipped += status in _SKIPPED or status is Status.NOT_APPLICABLE
-        _spool(spool, suites.get(current), cases)
-        names = list(hosts) + [n for n in suites if n not in hosts]
-        handle.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
-        for index, name in enumerate(names):
-            host, suite = hosts.get(name), suites.get(name, _Suite())
-            extra = ""
-            if host is not None and not host.assessed and not suite.cases:
-                # A host with no findings at all must still break the build as not assessed.
-                extra = "\n" + _collection_case(host)
-                suite.cases, suite.errors = 1, suite.errors + 1
-            if failures_only and not (suite.failures or suite.errors):
-                continue
-            head, tail, per_case = _suite(run, index, name, host, suite)
-            handle.write(head.encode("utf-8"))
-            time = f'time="{per_case:.3f}"'.encode()
-            for offset, length in suite.segments:
-                spool.seek(offset)
-                handle.write(spool.read(length).replace(_TIME.encode(), time))
-            handle.write((extra.replace(_TIME, time.decode()) + tail + "\n").encode("utf-8"))
-        handle.write(b"</testsuites>\n")
+    def wanted(self, host: str, status: Status) -> bool:
+        return host not in self.hosts or self.shown(status)
+
+    def add(self, name: str, status: Status, f: Finding | None) -> None:
+        if name != self.current:
+            _spool(self.spool, self.suites.get(self.current), self.cases)
+            self.current, self.cases = name, []
+        suite = self.suites.get(name) or self.suites.setdefault(name, _Suite(zone=f.zone if f else ""))
+        if f is None or not self.shown(status):
+            return
+        self.cases.append(_case(f))
+        suite.cases += 1
+        suite.failures += status is Status.FAIL
+        suite.errors += status in _ERRORS
+        suite.skipped += status in _SKIPPED or status is Status.NOT_APPLICABLE
+
+    def write(self, handle: IO[bytes]) -> None:
+        """Write the XML of the testcases gathered (after the last finding); close the spool."""
+        run, hosts, suites, spool = self.run, self.hosts, self.suites, self.spool
+        with spool:
+            _spool(spool, suites.get(self.current), self.cases)
+            self.current, self.cases = "", []
+            names = list(hosts) + [n for n in suites if n not in hosts]
+            handle.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
+            for index, name in enumerate(names):
+                host, suite = hosts.get(name), suites.get(name, _Suite())
+                extra = ""
+                if host is not None and not host.assessed and not suite.cases:
+                    # A host with no findings at all must still break the build as not assessed.
+                    extra = "\n" + _collection_case(host)
+                    suite.cases, suite.errors = 1, suite.errors + 1
+                if self.failures_only and not (suite.failures or suite.errors):
+                    continue
+                head, tail, per_case = _suite(run, index, name, host, suite)
+                handle.write(head.encode("utf-8"))
+                time = f'time="{per_case:.3f}"'.encode()
+                for offset, length in suite.segments:
+                    spool.seek(offset)
+                    handle.write(spool.read(length).replace(_TIME.encode(), time))
+                handle.write((extra.replace(_TIME, time.decode()) + tail + "\n").encode("utf-8"))
+            handle.write(b"</testsuites>\n")
 
 
 def _spool(spool: IO[bytes], suite: _Suite | None, cases: list[str]) -> None:
@@ -253,5 +273,12 @@ def _text(value: str) -> str:
 
 def _attrs(attrs: dict[str, str]) -> str:
     """Render attributes escaped, newlines and tabs kept as character references."""
-    entities = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
-    return " ".join(f"{k}={quoteattr(_clean(v), entities)}" for k, v in attrs.items())
+    return " ".join(f"{k}={_quoted(v)}" for k, v in attrs.items())
+
+
+_ENTITIES = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+@functools.lru_cache(maxsize=8192)  # class names (per host) and test names (per control) repeat
+def _quoted(value: str) -> str:
+    return quoteattr(_clean(value), _ENTITIES)

@@ -45,39 +45,58 @@ def render(run: Run) -> str:
 
     >>> Path("results.sarif").write_text(render(run), encoding="utf-8")
     """
-    prefix = _scanned_root(run)
-    rules: dict[str, dict[str, Any]] = {}
-    results: list[dict[str, Any]] = []
-    kept = (Status.FAIL, Status.ERROR, Status.WAIVED)
-    for _host, _status, finding in reading.findings(run, lambda _host, status: status in kept):
-        if finding is None or finding.status not in kept:
-            continue
+    results = Results(run)
+    reading.feed(run, [results])
+    return results.text()
+
+
+_KEPT = (Status.FAIL, Status.ERROR, Status.WAIVED)
+
+
+class Results:
+    """The SARIF results of a run as the findings go by (a ``reading.Reader``), then the document."""
+
+    def __init__(self, run: Run) -> None:
+        self.run, self.prefix = run, _scanned_root(run)
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.results: list[dict[str, Any]] = []
+
+    def wanted(self, host: str, status: Status) -> bool:
+        return status in _KEPT
+
+    def add(self, host: str, status: Status, finding: Finding | None) -> None:
+        if finding is None or finding.status not in _KEPT:
+            return
         for check in finding.checks:
             if check.status not in (Status.FAIL, Status.ERROR):
                 continue
-            rules.setdefault(check.check_id, _rule(finding, check))
-            results.append(_result(finding, check, prefix))
-    doc = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "kijun",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [rules[k] for k in sorted(rules)],
-                    }
-                },
-                "automationDetails": {"id": f"kijun/{run.profile}/{run.run_id}"},
-                "originalUriBaseIds": {"HOSTROOT": {"uri": "file:///"}},
-                "invocations": [_invocation(run)],
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=1)
+            self.rules.setdefault(check.check_id, _rule(finding, check))
+            self.results.append(_result(finding, check, self.prefix))
+
+    def text(self) -> str:
+        """Return the SARIF document (after the last finding)."""
+        run, rules, results = self.run, self.rules, self.results
+        doc = {
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "kijun",
+                            "version": __version__,
+                            "semanticVersion": __version__,
+                            "rules": [rules[k] for k in sorted(rules)],
+                        }
+                    },
+                    "automationDetails": {"id": f"kijun/{run.profile}/{run.run_id}"},
+                    "originalUriBaseIds": {"HOSTROOT": {"uri": "file:///"}},
+                    "invocations": [_invocation(run)],
+                    "results": results,
+                }
+            ],
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1)
 
 
 def _rule(finding: Finding, check: CheckResult) -> dict[str, Any]:

@@ -8,13 +8,14 @@ memory, and the management review keeps counters per group, never the findings.
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from scanner.report import tables
+from scanner.report import reading, tables
 from scanner.report.labels import STATUS_ORDER, area_label
 from scanner.results import Finding, Run, Status
 
@@ -22,16 +23,22 @@ _ORDER = {s: i for i, s in enumerate(STATUS_ORDER)}
 
 
 class Spool:
-    """Rows written to a temporary file as they come, read back per group in key order."""
+    """Rows written to a temporary file as they come, read back per group in key order.
+
+    Rows are read with ``os.pread`` (no shared file position), so processes forked after the
+    rows are written (scanner/report/writing.py) can read them at the same time.
+    """
 
     def __init__(self) -> None:
         self.handle: IO[bytes] = tempfile.TemporaryFile(prefix="kijun-rows-")  # noqa: SIM115 (closed by close)
-        self.index: dict[str, list[tuple[Any, int]]] = {}
+        self.index: dict[str, list[tuple[Any, int, int]]] = {}
+        self.size = 0
 
     def add(self, group: str, key: tuple[Any, ...], row: list[Any]) -> None:
-        offset = self.handle.seek(0, 2)
-        pickle.dump(row, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.index.setdefault(group, []).append(((*key, offset), offset))  # offset: a stable sort
+        data = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        self.handle.write(data)
+        offset, self.size = self.size, self.size + len(data)
+        self.index.setdefault(group, []).append(((*key, offset), offset, len(data)))  # offset: a stable sort
 
     def groups(self) -> list[str]:
         return sorted(self.index)
@@ -56,10 +63,10 @@ class Rows:
         return any(row == r for r in self)
 
     def __iter__(self) -> Iterator[list[Any]]:
-        handle = self.spool.handle
-        for _key, offset in sorted(self.spool.index.get(self.group, ())):
-            handle.seek(offset)
-            yield pickle.load(handle)
+        self.spool.handle.flush()
+        fd = self.spool.handle.fileno()
+        for _key, offset, length in sorted(self.spool.index.get(self.group, ())):
+            yield pickle.loads(os.pread(fd, length, offset))
 
 
 @dataclass
@@ -89,52 +96,85 @@ class Collected:
 
 def collect(run: Run, scales: tables.Scales = tables.DEFAULT_SCALES) -> Collected:
     """Read the findings once; return the rows of the 自己点検 and risk tables and the review rows."""
-    info, role, today = tables.targets(run), tables.owner_role(run), tables.run_date(run)
-    lapsed = tables.lapsed_ids(run)
-    spool, risk = Spool(), []
-    dims: list[tuple[str, Callable[[Finding], str], bool]] = [
-        ("部/課 department", lambda f: tables.department(info, f), True),
-        ("ゾーン zone", lambda f: tables.zone_of(f) or tables.ORGANIZATION, True),
-        ("領域 area", lambda f: area_label(f.area)[0], False),
-    ]
-    groups: list[dict[str, _Group]] = [{} for _ in dims]
-    total = _Group()
+    collector = Collector(run, scales)
     try:
-        for seq, f in enumerate(run.findings):
-            if f.status is not Status.NOT_APPLICABLE:
-                spool.add(
-                    tables.owner_of(f),
-                    (_ORDER[f.status], f.host, f.control_id),
-                    tables.self_row(run, f, info, role),
-                )
-            if f.status in (Status.FAIL, Status.WAIVED):
-                risk.append(
-                    (
-                        (-f.severity.rank, f.host, f.control_id, seq),
-                        tables.risk_row(run, f, info, role, today, scales),
-                    )
-                )
-            overdue = f.status is Status.FAIL and today > tables.due(run, f, scales)
-            was_lapsed = bool(f.waiver and f.waiver.id in lapsed)
-            for (_dim, key, by_host), found in zip(dims, groups, strict=True):
-                name = key(f)
-                group = found.get(name) or found.setdefault(name, _Group())
-                _count(group, f, by_host and f.host in info, was_lapsed, overdue)
-            _count(total, f, False, was_lapsed, overdue)
+        reading.feed(run, [collector])
     except BaseException:
-        spool.close()
+        collector.spool.close()
         raise
-    review: list[list[Any]] = []
-    for (dim, _key, by_host), found in zip(dims, groups, strict=True):
-        for name, group in sorted(found.items()):
-            review.append(tables.review_row(run, dim, name, group.counts, group.hosts if by_host else None,
-                                            group.lapsed, group.overdue))  # fmt: skip
-    review.append(
-        tables.review_row(
-            run, "全体 total", tables.ORGANIZATION, total.counts, set(info), total.lapsed, total.overdue
+    return collector.done()
+
+
+class Collector:
+    """The rows of the tables as the findings go by (a ``reading.Reader``); ``done`` gives them.
+
+    Two processes may share the work (scanner/report/writing.py): one the 自己点検 rows, the other
+    the risk register and the review.
+    """
+
+    def __init__(
+        self, run: Run, scales: tables.Scales = tables.DEFAULT_SCALES, rows: bool = True, summary: bool = True
+    ) -> None:
+        """``rows``: spool the 自己点検 rows; ``summary``: the risk rows and the review's counters."""
+        self.run, self.scales, self.rows, self.summary = run, scales, rows, summary
+        self.info, self.role, self.today = tables.targets(run), tables.owner_role(run), tables.run_date(run)
+        self.lapsed = tables.lapsed_ids(run)
+        self.spool, self.risk, self.seq = Spool(), list[tuple[tuple[Any, ...], list[Any]]](), 0
+        info = self.info
+        self.dims: list[tuple[str, Callable[[Finding], str], bool]] = [
+            ("部/課 department", lambda f: tables.department(info, f), True),
+            ("ゾーン zone", lambda f: tables.zone_of(f) or tables.ORGANIZATION, True),
+            ("領域 area", lambda f: area_label(f.area)[0], False),
+        ]
+        self.groups: list[dict[str, _Group]] = [{} for _ in self.dims]
+        self.total = _Group()
+
+    def wanted(self, host: str, status: Status) -> bool:
+        return self.summary or status is not Status.NOT_APPLICABLE  # the 自己点検 rows leave those out
+
+    def add(self, host: str, status: Status, f: Finding | None) -> None:
+        seq, self.seq = self.seq, self.seq + 1
+        if f is None:  # not wanted
+            return
+        run, info, role, today, scales = self.run, self.info, self.role, self.today, self.scales
+        if self.rows and f.status is not Status.NOT_APPLICABLE:
+            self.spool.add(
+                tables.owner_of(f),
+                (_ORDER[f.status], f.host, f.control_id),
+                tables.self_row(run, f, info, role),
+            )
+        if not self.summary:
+            return
+        if f.status in (Status.FAIL, Status.WAIVED):
+            self.risk.append(
+                (
+                    (-f.severity.rank, f.host, f.control_id, seq),
+                    tables.risk_row(run, f, info, role, today, scales),
+                )
+            )
+        overdue = f.status is Status.FAIL and today > tables.due(run, f, scales)
+        was_lapsed = bool(f.waiver and f.waiver.id in self.lapsed)
+        for (_dim, key, by_host), found in zip(self.dims, self.groups, strict=True):
+            name = key(f)
+            group = found.get(name) or found.setdefault(name, _Group())
+            _count(group, f, by_host and f.host in info, was_lapsed, overdue)
+        _count(self.total, f, False, was_lapsed, overdue)
+
+    def done(self) -> Collected:
+        """Return the tables gathered (after the last finding)."""
+        run, info = self.run, self.info
+        review: list[list[Any]] = []
+        for (dim, _key, by_host), found in zip(self.dims, self.groups, strict=True):
+            for name, group in sorted(found.items()):
+                review.append(tables.review_row(run, dim, name, group.counts, group.hosts if by_host else None,
+                                                group.lapsed, group.overdue))  # fmt: skip
+        total = self.total
+        review.append(
+            tables.review_row(
+                run, "全体 total", tables.ORGANIZATION, total.counts, set(info), total.lapsed, total.overdue
+            )
         )
-    )
-    return Collected(spool, risk, review)
+        return Collected(self.spool, self.risk, review)
 
 
 def _count(group: _Group, f: Finding, host: bool, lapsed: bool, overdue: bool) -> None:

@@ -94,13 +94,36 @@ class Part:
         styles: Callable[[int, list[Any]], list[int]],
         clean: Callable[[Any], Any],
     ) -> None:
-        """Write the rows below the header: each with its height, each cell with its style."""
+        """Write the rows below the header: each with its height, each cell with its style.
+
+        A string cell's text (cleaned, escaped) and its width are looked up once per distinct
+        string: titles, remediation, systems and zones repeat on every row.
+        """
         letters = [get_column_letter(c) for c in range(1, self.columns + 1)]
+        spans = [max(width - 1, 1) for width in widths]
+
+        @functools.lru_cache(maxsize=8192)
+        def text(value: str) -> tuple[str, int, int]:
+            cleaned = clean(value)
+            tail = _inline(cleaned) if isinstance(cleaned, str) else ""
+            return (tail, *_columns(value))
+
         with self.path.open("w", encoding="utf-8") as out:
             for r, values in enumerate(rows, start=self.head + 1):
                 ids = styles(r, values)
-                cells = "".join(_cell(f"{letters[i]}{r}", ids[i], clean(v)) for i, v in enumerate(values))
-                out.write(f'<row r="{r}" ht="{height(values, widths):.16g}" customHeight="1">{cells}</row>')
+                cells, lines = [], 1
+                for i, value in enumerate(values):
+                    if isinstance(value, str):
+                        tail, columns, breaks = text(value)
+                        cell = f'<c r="{letters[i]}{r}" s="{ids[i]}" t="inlineStr"{tail}' if tail else ""
+                    else:
+                        columns, breaks = _columns(str(value))
+                        cell = ""
+                    cells.append(cell or _cell(f"{letters[i]}{r}", ids[i], clean(value)))
+                    if i < len(spans):
+                        lines = max(lines, -(-columns // spans[i]) + breaks)
+                ht = 15.0 * min(lines, 12)
+                out.write(f'<row r="{r}" ht="{ht:.16g}" customHeight="1">{"".join(cells)}</row>')
                 self.count += 1
 
     def splice(self, sheet: bytes, out: IO[bytes]) -> None:

@@ -124,14 +124,20 @@ def _styler(ws: Worksheet, table: tables.Table) -> Callable[[int, list[Any]], li
     percent = {i for i, h in enumerate(table.headers, start=1) if h.startswith(_PERCENT)}
     answers = bool(table.answer_columns)
 
+    whole: dict[bool, list[int]] = {}  # with no percentage column, a row's ids depend on its answer only
+
     def styles(row: int, values: list[Any]) -> list[int]:
         answerable = answers and tables.answerable(str(values[6]))
+        if not percent and answerable in whole and len(values) == len(whole[answerable]):
+            return whole[answerable]
         out = []
         for col, value in enumerate(values, start=1):
             key = (col, answerable, col in percent and isinstance(value, float))
             if key not in known:
                 known[key] = _style(ws, table, *key)
             out.append(known[key])
+        if not percent:
+            whole[answerable] = out
         return out
 
     return styles
@@ -269,30 +275,42 @@ Writer = Callable[[IO[bytes]], None]
 
 def writers(run: Run, done: Collected, scales: tables.Scales = tables.DEFAULT_SCALES) -> dict[str, Writer]:
     """Return the workbooks of a run, by path inside the run folder, each as a function writing it."""
-    waivers = tables.waivers(run)
+    return {**summary_writers(run, lambda: done, scales), **self_writers(run, done)}
 
-    def writer(sheets: list[tuple[str, tables.Table]]) -> Writer:
-        return lambda handle: write_book(run, sheets, handle)
 
-    out = {
-        "workbooks/risk-register.xlsx": writer(
-            [
-                ("リスク登録簿", tables.risk_table(done.risk_rows())),
-                ("尺度", _scales(scales)),
-                ("例外措置", waivers),
-            ]
-        ),
-        "workbooks/management-review.xlsx": writer(
-            [("マネジメントレビュー", tables.review_table(done.review)), ("例外措置", waivers)]
-        ),
-    }
-    inputs = tables.self_inputs(run)
+def summary_writers(
+    run: Run, done: Callable[[], Collected], scales: tables.Scales = tables.DEFAULT_SCALES
+) -> dict[str, Writer]:
+    """Return the risk register's and the management review's workbooks (``done()`` asked when written)."""
+
+    def risk(handle: IO[bytes]) -> None:
+        sheets = [("リスク登録簿", tables.risk_table(done().risk_rows())), ("尺度", _scales(scales))]
+        write_book(run, [*sheets, ("例外措置", tables.waivers(run))], handle)
+
+    def review(handle: IO[bytes]) -> None:
+        sheets = [
+            ("マネジメントレビュー", tables.review_table(done().review)),
+            ("例外措置", tables.waivers(run)),
+        ]
+        write_book(run, sheets, handle)
+
+    return {"workbooks/risk-register.xlsx": risk, "workbooks/management-review.xlsx": review}
+
+
+def _writer(run: Run, sheets: list[tuple[str, tables.Table]]) -> Writer:
+    return lambda handle: write_book(run, sheets, handle)
+
+
+def self_writers(run: Run, done: Collected) -> dict[str, Writer]:
+    """Return the 自己点検 workbook of each owner 課 (from ``done``'s rows), in the order of the 課."""
+    waivers, inputs = tables.waivers(run), tables.self_inputs(run)
+    out: dict[str, Writer] = {}
     for owner in done.self_rows.groups():
         path = f"workbooks/self-inspection/{safe_name(owner)}.xlsx"
         while path in out:  # two 課 names that differ only in replaced characters
             path = path.removesuffix(".xlsx") + "_.xlsx"
         table = tables.self_table(owner, done.self_rows.rows(owner), inputs)
-        out[path] = writer([("自己点検", table), ("例外措置", waivers)])
+        out[path] = _writer(run, [("自己点検", table), ("例外措置", waivers)])
     return out
 
 

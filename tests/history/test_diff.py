@@ -134,3 +134,18 @@ def test_a_diff_against_the_old_side_only_is_the_full_diff(two_runs: tuple[Path,
     assert len(narrowed.findings) < len(tuple(old.findings)) / 10
     assert diff(narrowed, reduced) == diff(old, reduced)
     assert diff(old_side(old, new), new) == diff(old, new)
+
+
+def test_the_dashboard_reads_of_the_previous_run_only_what_its_diff_needs(
+    two_runs: tuple[Path, Path, Path],
+) -> None:
+    """report.html against a previous run read lazily is the one against that run held whole."""
+    import dataclasses
+
+    from scanner.report import html
+
+    old, new = (history.load_run(p)[0] for p in two_runs[:2])
+    whole = dataclasses.replace(old, findings=tuple(old.findings))
+    page = html.render(new, previous=old)
+    assert page == html.render(new, previous=whole)
+    assert "koseki-ap-01" in page and "juki-ap-01" in page
