@@ -83,9 +83,58 @@ def _literal(pattern: str) -> str:
     return pattern[: min((i for i, ch in enumerate(pattern) if ch in "*?["), default=len(pattern))]
 
 
+# Who the host is, not what it holds: different on every host collected over SSH, so a key with them
+# would never be met twice. They are left out of the key; a parser that reads one is not kept.
+PER_HOST = frozenset({"address", "host_key", "via"})
+
+
 def header(raw: RawFacts) -> dict[str, str]:
-    """The collector header a parser may read: all but the transport's timings (``*_s``), which vary."""
-    return {k: v for k, v in raw.collector.items() if not k.endswith("_s")}
+    """The collector header in the key: all but the transport's timings (``*_s``) and PER_HOST."""
+    return {k: v for k, v in raw.collector.items() if not k.endswith("_s") and k not in PER_HOST}
+
+
+class _Header(dict[str, str]):
+    """The collector header as a parser reads it: reading a PER_HOST field marks the parse as outside."""
+
+    def __init__(self, values: dict[str, str], reader: Reader) -> None:
+        super().__init__(values)
+        self._reader = reader
+
+    def _outside(self) -> None:
+        self._reader.outside = True
+
+    def __getitem__(self, key: str) -> str:
+        if key in PER_HOST:
+            self._outside()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in PER_HOST and key in self:
+            self._outside()
+        return super().get(key, default)
+
+    def _whole(self) -> dict[str, str]:
+        if any(k in PER_HOST for k in dict.keys(self)):
+            self._outside()
+        return dict(dict.items(self))
+
+    def items(self) -> Any:
+        return self._whole().items()
+
+    def values(self) -> Any:
+        return self._whole().values()
+
+    def __iter__(self) -> Any:
+        return iter(self._whole())
+
+    def keys(self) -> Any:
+        return self._whole().keys()
+
+    def copy(self) -> dict[str, str]:
+        return self._whole()
+
+    def __repr__(self) -> str:
+        return repr(self._whole())
 
 
 class Reader:
@@ -116,7 +165,8 @@ class Reader:
 
     @property
     def collector(self) -> dict[str, str]:
-        return header(self._raw)
+        seen = {k: v for k, v in self._raw.collector.items() if not k.endswith("_s")}
+        return _Header(seen, self)
 
     def __getattr__(self, name: str) -> Any:  # items, host, collected_at, to_json...
         self.outside = True
