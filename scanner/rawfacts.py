@@ -75,24 +75,29 @@ class Item:
     @classmethod
     def from_json(cls, item_id: str, obj: dict[str, Any]) -> Item:
         """Return the Item of one item of a valid snapshot (see rawfacts.schema.json)."""
-        kind, exists = obj["kind"], obj.get("exists", True)
-        raw = obj.get("content", obj.get("stdout", ""))
-        data = base64.b64decode(raw) if obj.get("encoding") == "base64" else str(raw).encode("utf-8")
-        sha256 = obj.get("sha256") or (
-            hashlib.sha256(data).hexdigest() if exists and kind != "stat" else None
-        )
         # Every field set at once (the frozen dataclass's __init__, a setattr per field, was a hot
         # spot at scale): the defaults, what the item says, then what is not said as it is stored.
-        fields = {**_BLANK, **obj, "id": item_id, "data": data, "sha256": sha256}
-        for key in _STORED_ONLY.intersection(obj):
-            del fields[key]
+        fields = {**_BLANK, **obj}
+        raw = fields.pop("content", _UNSAID)
+        stdout = fields.pop("stdout", "")
+        if raw is _UNSAID:
+            raw = stdout
+        if fields.pop("encoding", None) == "base64":
+            data = base64.b64decode(raw)
+        else:
+            data = (raw if type(raw) is str else str(raw)).encode("utf-8")
+        if not fields["sha256"] and fields["exists"] and fields["kind"] != "stat":
+            fields["sha256"] = hashlib.sha256(data).hexdigest()
+        elif not fields["sha256"]:
+            fields["sha256"] = None
+        fields["id"], fields["data"] = item_id, data
         item = object.__new__(cls)
         object.__setattr__(item, "__dict__", fields)
         return item
 
 
+_UNSAID = object()
 _BLANK = {f.name: f.default for f in dataclasses.fields(Item) if f.default is not dataclasses.MISSING}
-_STORED_ONLY = frozenset(("content", "stdout", "encoding"))
 
 
 @dataclass(frozen=True)

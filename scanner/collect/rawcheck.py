@@ -62,40 +62,65 @@ def _item(item: Any) -> bool:
     if type(item) is not dict:
         return False
     keys = tuple(item)
-    types, kinds = _SHAPES.get(keys) or _shape(keys)
-    if tuple(map(type, item.values())) != types or item["kind"] not in kinds:
+    shape = _SHAPES.get(keys) or _shape(keys)
+    if tuple(map(type, item.values())) != shape.types or item["kind"] not in shape.kinds:
         return False  # an unknown key, a wrong type (bool is not an integer), a key the kind forbids
-    if item.get("path") == "" or item.get("cmd") == "":  # minLength 1
+    # Only the checks that apply to these keys (the shape knows which of them the item has).
+    for key in shape.named:
+        if not item[key]:  # minLength 1
+            return False
+    for count in shape.counts:
+        if item[count] < 0:
+            return False
+    if shape.redacted and item["redacted"] < 1:
         return False
-    if min(item.get("uid", 0), item.get("gid", 0), item.get("size", 0)) < 0 or item.get("redacted", 1) < 1:
+    if shape.encoding and item["encoding"] != "base64":
         return False
-    if item.get("encoding", "base64") != "base64":
+    if shape.mode and item["mode"] not in _MODES and not _MODE.search(item["mode"]):
         return False
-    if "mode" in item and not _MODE.search(item["mode"]):
-        return False
-    return "sha256" not in item or bool(_SHA.search(item["sha256"]))
+    return not shape.sha or bool(_SHA.search(item["sha256"]))
 
 
-# For each set of keys (in the order a file has them): the exact types of their values and the
-# kinds whose items may have just those keys. A snapshot has a handful of item shapes, so each is
-# worked out once per process (at most _SHAPES_KEPT of them, whatever hostile files hold).
-_Shape = tuple[tuple[type, ...] | None, frozenset[str]]
+# The modes the schema's pattern takes (a set lookup; the pattern itself also takes a final "\n").
+_MODES = frozenset(f"{n:03o}" for n in range(0o1000)) | frozenset(f"{n:04o}" for n in range(0o10000))
+
+
+class _Shape:
+    """What a set of keys (in the order a file has them) says of an item, worked out once.
+
+    The exact types of their values (None: no item has these keys), the kinds whose items may have
+    just those keys, and which of the value checks apply.
+    """
+
+    __slots__ = ("counts", "encoding", "kinds", "mode", "named", "redacted", "sha", "types")
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.types: tuple[type, ...] | None = None
+        self.kinds: frozenset[str] = frozenset()
+        if "kind" in keys and _KEYS.issuperset(keys):
+            self.types = tuple(_TYPES[k] for k in keys)
+            self.kinds = frozenset(
+                kind
+                for kind, forbidden in _NOT.items()
+                if forbidden.isdisjoint(keys)
+                and all(k in keys for k in (("cmd", "rc") if kind == "probe" else ("path",)))
+            )
+        self.named = tuple(k for k in ("path", "cmd") if k in keys)
+        self.counts = tuple(k for k in ("uid", "gid", "size") if k in keys)
+        self.redacted, self.encoding = "redacted" in keys, "encoding" in keys
+        self.mode, self.sha = "mode" in keys, "sha256" in keys
+
+
+# A snapshot has a handful of item shapes, so each is worked out once per process (at most
+# _SHAPES_KEPT of them, whatever hostile files hold).
 _SHAPES: dict[tuple[str, ...], _Shape] = {}
 _SHAPES_KEPT = 1024
 
 
 def _shape(keys: tuple[str, ...]) -> _Shape:
-    shape: _Shape = (None, frozenset())  # None: no item has these keys
-    if "kind" in keys and _KEYS.issuperset(keys):
-        kinds = frozenset(
-            kind
-            for kind, forbidden in _NOT.items()
-            if forbidden.isdisjoint(keys)
-            and all(k in keys for k in (("cmd", "rc") if kind == "probe" else ("path",)))
-        )
-        shape = (tuple(_TYPES[k] for k in keys), kinds)
-        if len(_SHAPES) < _SHAPES_KEPT:  # only valid shapes: at most 17 keys each
-            _SHAPES[keys] = shape
+    shape = _Shape(keys)
+    if shape.types is not None and len(_SHAPES) < _SHAPES_KEPT:  # only valid shapes: at most 17 keys each
+        _SHAPES[keys] = shape
     return shape
 
 

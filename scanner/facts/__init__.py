@@ -119,11 +119,15 @@ class Facts:
 
     def origin_of(self, path: str) -> dict[str, Any] | None:
         """Return where a fact was set: its own origin, else that of its longest dotted prefix."""
-        parts = path.split(".")
-        for end in range(len(parts), 0, -1):
-            found = self.origins.get(".".join(parts[:end]))
+        origins = self.origins
+        if not origins:
+            return None
+        end = len(path)
+        while end > 0:  # the path, then each prefix that ends before a dot, longest first
+            found = origins.get(path[:end])
             if found is not None:
                 return found
+            end = path.rfind(".", 0, end)
         return None
 
 
@@ -159,13 +163,11 @@ def build(raw: RawFacts, ctx: Context, subjects: Iterable[str] | None = None) ->
             facts.errors[name] = cut
             continue
         try:
-            tree = memo.parse(subject, raw, ctx, host)
+            tree, origins = memo.parts(subject, raw, ctx, host, ORIGINS)  # shared across hosts: read only
         except Exception as exc:  # a broken parser is an error finding, never a pass
             facts.errors[name] = f"parser {name} failed: {type(exc).__name__}: {exc}"
             continue
-        origins = tree.pop(ORIGINS, None) if isinstance(tree, dict) else None
-        for rel, where in (origins or {}).items():
-            facts.origins[f"{name}.{rel}" if rel else name] = dict(where)
+        facts.origins.update(origins)
         facts.tree[name] = tree
     return facts
 

@@ -194,12 +194,13 @@ def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]
     """Add what the collection time decides: days since each password change and last login."""
     if not facts:
         return facts
-    clock = facts.pop(_CLOCK)
+    clock = facts[_CLOCK]  # the kept content is shared by hosts: read, never changed
     now = datetime.fromisoformat(raw.collected_at)
     today = int(now.timestamp()) // _DAY
     logins = _days_since(clock["logins"], now) if clock["logins"] is not None else None
-    users = facts["users"]
-    for record, known in zip(users, clock["changed"], strict=True):
+    users = []
+    for kept, known in zip(facts["users"], clock["changed"], strict=True):
+        record = dict(kept)
         if known is not None:
             lastchg, max_days = known
             if lastchg is not None and lastchg > today:
@@ -210,8 +211,13 @@ def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]
             record["max_days"] = max_days
         if logins is not None:
             record["days_since_login"] = logins.get(record["name"])
+        users.append(record)
     humans = [u for u in users if u["uid"] >= 1000 and u["uid"] != 65534 and u["interactive"]]
-    return {"users": users, "humans": humans, **{k: v for k, v in facts.items() if k != "users"}}
+    return {
+        "users": users,
+        "humans": humans,
+        **{k: v for k, v in facts.items() if k not in ("users", _CLOCK)},
+    }
 
 
 def parse(raw: RawFacts, ctx: Context) -> dict[str, Any]:

@@ -188,7 +188,8 @@ def content(raw: RawFacts, ctx: Context) -> dict[str, Any]:
 
 def finish(facts: dict[str, Any], raw: RawFacts, ctx: Context) -> dict[str, Any]:
     """Add the jobs' facts: their ages at the collection time and their copies at the inventory's sites."""
-    parts = facts.pop(_JOBS)
+    parts = facts[_JOBS]  # the kept content is shared by hosts: read, never changed
+    facts = {k: v for k, v in facts.items() if k != _JOBS}
     status = parts["status"]
     now = datetime.fromisoformat(raw.collected_at)
     jobs = ([_status_job(status, ctx, now)] if status else []) + (

@@ -97,6 +97,15 @@ def _variants(doc: dict[str, Any]) -> list[dict[str, Any]]:
             {"exists": False, key: None},
             {"exists": False, "sha256": None},
             {"mode": "0644\n"},
+            {"mode": "777"},
+            {"mode": "7777"},
+            {"mode": "07777"},
+            {"mode": "0648"},
+            {"mode": "64"},
+            {"mode": "\uff10\uff16\uff14\uff14"},  # full-width digits: not [0-7]
+            {"uid": -1},
+            {"size": -1},
+            {"redacted": 0},
             {"sha256": "a" * 64 + "\n"},
             {"uid": 1.0},
         ]

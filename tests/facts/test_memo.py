@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -199,3 +200,77 @@ def test_every_subject_of_the_example_ward_gives_what_its_parser_gives() -> None
             want.pop(factsmod.ORIGINS, None)
             assert facts.tree[name] == want, (found.host, name)
     assert {"accounts", "network", "packages", "logs", "logrotate"} <= memo._MEMO.stored
+
+
+def test_an_item_differing_in_any_one_field_is_parsed_again() -> None:
+    """The key holds every field of every covered item: metadata, rc, stderr, a cut, not only the content."""
+
+    def everything(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+        calls.append("everything")
+        item = raw.file("/etc/demo.conf")
+        return {"item": repr(item)}
+
+    subject = Subject("everything", everything, files=("/etc/demo.conf",))
+    base = raw()
+    item = base.items["file:/etc/demo.conf"]
+    changes: dict[str, Any] = {
+        "exists": False,
+        "data": b"b\n",  # the same claimed sha256, another content: parsed again, never the kept facts
+        "mode": "0600",
+        "uid": 1000,
+        "gid": 1000,
+        "mtime": 1,
+        "size": 99,
+        "sha256": "0" * 64,
+        "truncated": True,
+        "stderr": "warn",
+        "redacted": 1,
+        "cmd": "cat",
+        "rc": 1,
+    }
+    assert set(changes) | {"id", "kind", "path"} == {f.name for f in dataclasses.fields(item)}
+    want = [memo.parse(subject, base, CTX)]
+    for name, value in changes.items():
+        changed = replace(item, **{name: value})
+        other = replace(base, items={**base.items, item.id: changed})
+        assert memo.parse(subject, other, CTX) == subject.parse(other, CTX), name
+    assert calls.count("everything") == 1 + 2 * len(changes)  # each parsed again (and once directly)
+    assert memo.parse(subject, base, CTX) == want[0] and calls.count("everything") == 1 + 2 * len(changes)
+
+
+def _ssh(address: str, host_key: str, text: str = "a\n") -> RawFacts:
+    """Raw facts as the SSH collector writes its header: who the host is differs on every host."""
+    base = raw(text)
+    collector = {"name": "kijun-ssh", "version": "1", "address": address, "user": "kijun", "command": "sh -s"}
+    collector |= {"host_key": host_key, "follow": "sshd", "connect_s": "0.050"}
+    return dataclasses.replace(base, collector=collector)
+
+
+def _follows(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    calls.append("follows")
+    item = raw.file("/etc/demo.conf")
+    return {"follow": raw.collector.get("follow", ""), "text": item.text if item else None}
+
+
+def _address(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    calls.append("address")
+    return {"address": raw.collector["address"]}
+
+
+def _whole_header(raw: RawFacts, ctx: Context) -> dict[str, Any]:
+    calls.append("whole")
+    return {"header": json.dumps(raw.collector, sort_keys=True)}
+
+
+def test_who_an_ssh_host_is_stays_out_of_the_key_and_a_parser_reading_it_is_not_kept() -> None:
+    follows = Subject("follows", _follows, files=("/etc/demo.conf",))
+    one = memo.parse(follows, _ssh("10.0.0.1:22", "ssh-ed25519 AAAA1"), CTX)
+    two = memo.parse(follows, _ssh("10.0.0.2:22", "ssh-ed25519 AAAA2"), CTX)
+    assert one == two == {"follow": "sshd", "text": "a\n"} and calls == ["follows"]  # one parse, two hosts
+    address = Subject("address", _address, files=("/etc/demo.conf",))
+    assert memo.parse(address, _ssh("10.0.0.1:22", "k1"), CTX) == {"address": "10.0.0.1:22"}
+    assert memo.parse(address, _ssh("10.0.0.2:22", "k2"), CTX) == {"address": "10.0.0.2:22"}
+    whole = Subject("whole", _whole_header, files=("/etc/demo.conf",))
+    assert "10.0.0.1:22" in memo.parse(whole, _ssh("10.0.0.1:22", "k1"), CTX)["header"]
+    assert "10.0.0.2:22" in memo.parse(whole, _ssh("10.0.0.2:22", "k2"), CTX)["header"]
+    assert calls == ["follows", "address", "address", "whole", "whole"]
