@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,14 +32,17 @@ class Spool:
 
     def __init__(self) -> None:
         self.handle: IO[bytes] = tempfile.TemporaryFile(prefix="kijun-rows-")  # noqa: SIM115 (closed by close)
-        self.index: dict[str, list[tuple[Any, int, int]]] = {}
+        self.index: dict[str, list[tuple[Any, ...]]] = {}  # per group: (*key, offset, length) of each row
         self.size = 0
 
     def add(self, group: str, key: tuple[Any, ...], row: list[Any]) -> None:
         data = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
         self.handle.write(data)
         offset, self.size = self.size, self.size + len(data)
-        self.index.setdefault(group, []).append(((*key, offset), offset, len(data)))  # offset: a stable sort
+        # One flat tuple per row, its strings shared: at 10,000 hosts the index is ≈ 230,000 rows in
+        # each report process (offset after the key: a stable sort, as each row's offset is its own).
+        entry = (*(sys.intern(k) if type(k) is str else k for k in key), offset, len(data))
+        self.index.setdefault(group, []).append(entry)
 
     def groups(self) -> list[str]:
         return sorted(self.index)
@@ -65,8 +69,8 @@ class Rows:
     def __iter__(self) -> Iterator[list[Any]]:
         self.spool.handle.flush()
         fd = self.spool.handle.fileno()
-        for _key, offset, length in sorted(self.spool.index.get(self.group, ())):
-            yield pickle.loads(os.pread(fd, length, offset))
+        for entry in sorted(self.spool.index.get(self.group, ())):
+            yield pickle.loads(os.pread(fd, entry[-1], entry[-2]))
 
 
 @dataclass
