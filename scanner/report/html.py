@@ -24,7 +24,7 @@ from markupsafe import Markup
 from scanner import compact
 from scanner.diff import Diff, diff, old_side
 from scanner.netdev.report import section
-from scanner.report import dashboard, labels, reading
+from scanner.report import dashboard, labels
 from scanner.report.csv import WAIVER_STATES
 from scanner.results import Finding, Run, Severity, Status
 
@@ -47,9 +47,9 @@ def render(
     >>> Path("report.html").write_text(render(run), encoding="utf-8")
     """
     if gathered is None:
-        gathered = dashboard.Gathering(run, failing_before(previous))
-        reading.feed(run, [gathered])
-    summary, payload = gathered.summary, gathered.payload
+        summary, payload = dashboard.gather(run, failing_before(previous))
+    else:
+        summary, payload = gathered.summary, gathered.payload
     code = summary.exit_code(run, allow_incomplete)
     verdict_ja, verdict_en = labels.EXIT_MEANINGS[code]
     coverage = run.coverage()
